@@ -1,0 +1,13 @@
+package org.painn4j.calc;
+
+/**
+ * What a calculator returns. Units: eV, eV/Å, eV/Å³.
+ *
+ * @param energy   total energy
+ * @param energies per-atom energies y_i (including atomref and mean_per_atom), [N]
+ * @param forces   −∂E/∂pos, row-major [N][3]
+ * @param stress   (1/V) ∂E/∂ε, row-major [3][3], symmetric; null unless the structure is
+ *                 periodic along all three axes
+ */
+public record Result(double energy, double[] energies, double[] forces, double[] stress) {
+}
