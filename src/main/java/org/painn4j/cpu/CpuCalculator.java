@@ -1,0 +1,138 @@
+package org.painn4j.cpu;
+
+import org.painn4j.InputException;
+import org.painn4j.calc.Calculator;
+import org.painn4j.calc.Result;
+import org.painn4j.model.PainnModel;
+import org.painn4j.structure.NeighborList;
+import org.painn4j.structure.Structure;
+
+/**
+ * The float64 reference engine: plain Java, each PaiNN stage a forward/backward pair, forces
+ * and stress from the hand-derived backward pass of docs/derivation.md. Readable before fast;
+ * every other engine is checked against this one.
+ */
+public final class CpuCalculator implements Calculator {
+    private final PainnModel model;
+
+    public CpuCalculator(PainnModel model) {
+        this.model = model;
+    }
+
+    public PainnModel model() {
+        return model;
+    }
+
+    @Override
+    public String describe() {
+        return "cpu float64";
+    }
+
+    /** The forward pass with everything the backward pass needs. */
+    private final class Forward {
+        final Structure structure;
+        final NeighborList list;
+        final Radial.Edges edges;
+        final double[][] vIn;
+        final Message.Saved[] message;
+        final Mixing.Saved[] mixing;
+        final Readout.Saved readout;
+        final double energy;
+
+        Forward(Structure structure) {
+            int layers = model.config.nInteractions();
+            int f = model.config.nAtomBasis();
+            int n = structure.size();
+            checkNumbers(structure);
+            this.structure = structure;
+            this.list = NeighborList.build(structure, model.config.cutoff());
+            this.edges = Radial.forward(model, list.vector);
+            double[] s = new double[n * f];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(model.embedding, structure.number(i) * f, s, i * f, f);
+            }
+            double[] v = new double[n * 3 * f];
+            vIn = new double[layers][];
+            message = new Message.Saved[layers];
+            mixing = new Mixing.Saved[layers];
+            for (int l = 0; l < layers; l++) {
+                vIn[l] = v;
+                message[l] = Message.forward(model, l, list, edges, s, v);
+                mixing[l] = Mixing.forward(model, l, n, message[l].sOut(), message[l].vOut());
+                s = mixing[l].sOut();
+                v = mixing[l].vOut();
+            }
+            readout = Readout.forward(model, structure.numbers(), s);
+            double e = 0;
+            for (double y : readout.energies()) {
+                e += y;
+            }
+            energy = e;
+        }
+    }
+
+    @Override
+    public double energy(Structure structure) {
+        return new Forward(structure).energy;
+    }
+
+    @Override
+    public Result compute(Structure structure) {
+        Forward fw = new Forward(structure);
+        int n = structure.size();
+        int layers = model.config.nInteractions();
+        int edgeCount = fw.list.edges();
+        double[] gs = Readout.backward(model, n, fw.readout);
+        double[] gv = new double[n * 3 * model.config.nAtomBasis()];
+        double[] gPhi = new double[edgeCount * model.config.nRbf()];
+        double[] gFc = new double[edgeCount];
+        double[] gU = new double[3 * edgeCount];
+        for (int l = layers - 1; l >= 0; l--) {
+            Mixing.Grad mg = Mixing.backward(model, l, n, fw.mixing[l], gs, gv);
+            Message.Grad ig = Message.backward(model, l, fw.list, fw.edges, fw.vIn[l], fw.message[l],
+                    mg.gs(), mg.gv(), gPhi, gFc, gU);
+            gs = ig.gs();
+            gv = ig.gv();
+        }
+        double[] gr = Radial.backward(fw.edges, gPhi, gFc, gU);
+        double[] forces = new double[3 * n];
+        double[] virial = new double[9];
+        for (int e = 0; e < edgeCount; e++) {
+            int i = fw.list.center[e];
+            int j = fw.list.neighbor[e];
+            for (int a = 0; a < 3; a++) {
+                forces[3 * i + a] += gr[3 * e + a];
+                forces[3 * j + a] -= gr[3 * e + a];
+                for (int b = 0; b < 3; b++) {
+                    virial[3 * a + b] += fw.list.vector[3 * e + a] * gr[3 * e + b];
+                }
+            }
+        }
+        return new Result(fw.energy, fw.readout.energies(), forces, stress(structure, virial));
+    }
+
+    /** (1/V)·∂E/∂ε, symmetrized, for fully periodic structures; null otherwise. */
+    static double[] stress(Structure structure, double[] virial) {
+        if (!structure.fullyPeriodic()) {
+            return null;
+        }
+        double vol = structure.volume();
+        double[] st = new double[9];
+        for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) {
+                st[3 * a + b] = 0.5 * (virial[3 * a + b] + virial[3 * b + a]) / vol;
+            }
+        }
+        return st;
+    }
+
+    private void checkNumbers(Structure structure) {
+        for (int i = 0; i < structure.size(); i++) {
+            int z = structure.number(i);
+            if (z < 1 || z > model.maxAtomicNumber()) {
+                throw new InputException("atom " + i + " has atomic number " + z
+                        + ", outside the model's embedding table (1.." + model.maxAtomicNumber() + ")");
+            }
+        }
+    }
+}

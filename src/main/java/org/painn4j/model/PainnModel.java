@@ -1,0 +1,302 @@
+package org.painn4j.model;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.painn4j.InputException;
+
+/**
+ * A PaiNN model: configuration and weights, in float64 whatever the file's dtype. Immutable
+ * once loaded; the engines read it and never change it.
+ */
+public final class PainnModel {
+    private static final String REP = "representation.";
+
+    public final PainnConfig config;
+    /** Embedding table [rows][F]; rows bounds the atomic numbers the model accepts. */
+    public final double[] embedding;
+    public final int embeddingRows;
+    /** Gaussian centres μ_k and widths σ_k, or bessel frequencies ω_k (the other null). */
+    public final double[] rbfOffsets;
+    public final double[] rbfWidths;
+    public final double[] rbfFreqs;
+    /** Filter net K → 3F·B, B = config.filterBlocks(). */
+    public final Dense filter;
+    /** Interaction l: interatomic context net F → F (silu) → 3F. */
+    public final Dense[] context1;
+    public final Dense[] context2;
+    /** Mixing l: channel mix F → 2F (no bias), intra-atomic context net 2F → F (silu) → 3F. */
+    public final Dense[] channelMix;
+    public final Dense[] mixing1;
+    public final Dense[] mixing2;
+    /** Readout layers, silu between them; the last has one output. */
+    public final Dense[] outnet;
+    /** energy.atomref [rows], or null. */
+    public final double[] atomref;
+    /** energy.mean_per_atom, or 0 when absent. */
+    public final double meanPerAtom;
+    public final boolean hasMeanPerAtom;
+
+    private PainnModel(Builder b) {
+        this.config = b.config;
+        this.embedding = b.embedding;
+        this.embeddingRows = b.embeddingRows;
+        this.rbfOffsets = b.rbfOffsets;
+        this.rbfWidths = b.rbfWidths;
+        this.rbfFreqs = b.rbfFreqs;
+        this.filter = b.filter;
+        this.context1 = b.context1;
+        this.context2 = b.context2;
+        this.channelMix = b.channelMix;
+        this.mixing1 = b.mixing1;
+        this.mixing2 = b.mixing2;
+        this.outnet = b.outnet;
+        this.atomref = b.atomref;
+        this.meanPerAtom = b.meanPerAtom;
+        this.hasMeanPerAtom = b.hasMeanPerAtom;
+    }
+
+    public static PainnModel load(Path file) {
+        return fromContents(file.toString(), SafeTensors.read(file));
+    }
+
+    /** Largest atomic number the embedding table holds a row for. */
+    public int maxAtomicNumber() {
+        return embeddingRows - 1;
+    }
+
+    /** The per-atom energy shift of element z: atomref[z] + mean_per_atom. */
+    public double energyShift(int z) {
+        return (atomref == null ? 0.0 : atomref[z]) + meanPerAtom;
+    }
+
+    public long parameterCount() {
+        long n = embedding.length + filter.parameters();
+        for (int l = 0; l < config.nInteractions(); l++) {
+            if (l == 0 || !config.sharedInteractions()) {
+                n += context1[l].parameters() + context2[l].parameters() + channelMix[l].parameters()
+                        + mixing1[l].parameters() + mixing2[l].parameters();
+            }
+        }
+        for (Dense d : outnet) {
+            n += d.parameters();
+        }
+        return n;
+    }
+
+    public static PainnModel fromContents(String where, SafeTensors.Contents contents) {
+        PainnConfig cfg = PainnConfig.fromMetadata(where, contents.metadata());
+        return new Loader(where, cfg, contents.tensors()).load();
+    }
+
+    private static final class Builder {
+        PainnConfig config;
+        double[] embedding;
+        int embeddingRows;
+        double[] rbfOffsets;
+        double[] rbfWidths;
+        double[] rbfFreqs;
+        Dense filter;
+        Dense[] context1;
+        Dense[] context2;
+        Dense[] channelMix;
+        Dense[] mixing1;
+        Dense[] mixing2;
+        Dense[] outnet;
+        double[] atomref;
+        double meanPerAtom;
+        boolean hasMeanPerAtom;
+    }
+
+    /** Takes tensors out of the file one name at a time, so that what is left is unexpected. */
+    private static final class Loader {
+        private final String where;
+        private final PainnConfig cfg;
+        private final Map<String, SafeTensors.Tensor> left;
+
+        Loader(String where, PainnConfig cfg, Map<String, SafeTensors.Tensor> tensors) {
+            this.where = where;
+            this.cfg = cfg;
+            this.left = new LinkedHashMap<>(tensors);
+        }
+
+        PainnModel load() {
+            int f = cfg.nAtomBasis();
+            int nl = cfg.nInteractions();
+            int k = cfg.nRbf();
+            Builder b = new Builder();
+            b.config = cfg;
+
+            SafeTensors.Tensor emb = take(REP + "embedding.weight");
+            if (emb.shape().length != 2 || emb.shape()[1] != f || emb.shape()[0] < 2) {
+                throw bad(emb, "[100, " + f + "]");
+            }
+            b.embeddingRows = (int) emb.shape()[0];
+            b.embedding = emb.values();
+
+            if (cfg.radialBasis() == RadialBasis.GAUSSIAN) {
+                double[] mu = new double[k];
+                double[] sigma = new double[k];
+                double spacing = cfg.cutoff() / (k - 1);
+                for (int i = 0; i < k; i++) {
+                    mu[i] = spacing * i;
+                    sigma[i] = spacing;
+                }
+                b.rbfOffsets = optionalVector(REP + "radial_basis.offsets", k, mu);
+                b.rbfWidths = optionalVector(REP + "radial_basis.widths", k, sigma);
+                for (int i = 0; i < k; i++) {
+                    if (!(b.rbfWidths[i] > 0)) {
+                        throw new InputException(where + ": tensor '" + REP
+                                + "radial_basis.widths' entry " + i + " is not positive");
+                    }
+                }
+            } else {
+                double[] w = new double[k];
+                for (int i = 0; i < k; i++) {
+                    w[i] = (i + 1) * Math.PI / cfg.cutoff();
+                }
+                b.rbfFreqs = optionalVector(REP + "radial_basis.freqs", k, w);
+            }
+            SafeTensors.Tensor rc = left.remove(REP + "cutoff_fn.cutoff");
+            if (rc != null) {
+                checkShape(rc, 1);
+                if (Math.abs(rc.values()[0] - cfg.cutoff()) > 1e-6 * cfg.cutoff()) {
+                    throw new InputException(where + ": tensor '" + rc.name() + "' is " + rc.values()[0]
+                            + " but __metadata__ cutoff is " + cfg.cutoff());
+                }
+            }
+
+            b.filter = dense(REP + "filter_net", 3 * f * cfg.filterBlocks(), k, true);
+            b.context1 = new Dense[nl];
+            b.context2 = new Dense[nl];
+            b.channelMix = new Dense[nl];
+            b.mixing1 = new Dense[nl];
+            b.mixing2 = new Dense[nl];
+            for (int l = 0; l < nl; l++) {
+                String in = REP + "interactions." + l + ".interatomic_context_net.";
+                String mx = REP + "mixing." + l + ".";
+                b.context1[l] = dense(in + "0", f, f, true);
+                b.context2[l] = dense(in + "1", 3 * f, f, true);
+                b.mixing1[l] = dense(mx + "intraatomic_context_net.0", f, 2 * f, true);
+                b.mixing2[l] = dense(mx + "intraatomic_context_net.1", 3 * f, f, true);
+                b.channelMix[l] = dense(mx + "mu_channel_mix", 2 * f, f, false);
+            }
+            b.outnet = outnet(f);
+
+            SafeTensors.Tensor ar = left.remove("energy.atomref");
+            if (ar != null) {
+                checkShape(ar, b.embeddingRows);
+                b.atomref = finite(ar);
+            }
+            SafeTensors.Tensor mean = left.remove("energy.mean_per_atom");
+            if (mean != null) {
+                checkShape(mean, 1);
+                b.meanPerAtom = finite(mean)[0];
+                b.hasMeanPerAtom = true;
+            }
+            if (!left.isEmpty()) {
+                throw new InputException(where + ": unexpected tensor '" + left.keySet().iterator().next()
+                        + "' (not part of a PaiNN model with this configuration)");
+            }
+            finiteAll(emb);
+            return new PainnModel(b);
+        }
+
+        private Dense[] outnet(int f) {
+            String prefix = "output_modules.0.outnet.";
+            TreeSet<Integer> found = new TreeSet<>();
+            for (String name : left.keySet()) {
+                if (name.startsWith(prefix) && name.endsWith(".weight")) {
+                    String idx = name.substring(prefix.length(), name.length() - ".weight".length());
+                    try {
+                        found.add(Integer.parseInt(idx));
+                    } catch (NumberFormatException e) {
+                        throw new InputException(where + ": unexpected tensor '" + name + "'");
+                    }
+                }
+            }
+            if (found.isEmpty()) {
+                throw new InputException(where + ": missing tensor '" + prefix + "0.weight' (the readout)");
+            }
+            List<Dense> layers = new ArrayList<>();
+            int in = f;
+            for (int i = 0; i <= found.last(); i++) {
+                String name = prefix + i;
+                SafeTensors.Tensor w = left.get(name + ".weight");
+                if (w == null) {
+                    throw new InputException(where + ": missing tensor '" + name + ".weight' (readout layers must be numbered 0.." + found.last() + ")");
+                }
+                if (w.shape().length != 2 || w.shape()[1] != in || w.shape()[0] < 1) {
+                    throw bad(w, "[out, " + in + "]");
+                }
+                int out = (int) w.shape()[0];
+                layers.add(dense(name, out, in, true));
+                in = out;
+            }
+            if (in != 1) {
+                throw new InputException(where + ": tensor '" + prefix + found.last()
+                        + ".weight' has " + in + " outputs; the readout must end in 1");
+            }
+            return layers.toArray(new Dense[0]);
+        }
+
+        private Dense dense(String name, int out, int in, boolean bias) {
+            SafeTensors.Tensor w = take(name + ".weight");
+            checkShape(w, out, in);
+            double[] bv = null;
+            if (bias) {
+                SafeTensors.Tensor b = take(name + ".bias");
+                checkShape(b, out);
+                bv = finite(b);
+            }
+            return new Dense(in, out, finite(w), bv);
+        }
+
+        private double[] optionalVector(String name, int k, double[] fallback) {
+            SafeTensors.Tensor t = left.remove(name);
+            if (t == null) {
+                return fallback;
+            }
+            checkShape(t, k);
+            return finite(t);
+        }
+
+        private SafeTensors.Tensor take(String name) {
+            SafeTensors.Tensor t = left.remove(name);
+            if (t == null) {
+                throw new InputException(where + ": missing tensor '" + name + "'");
+            }
+            return t;
+        }
+
+        private void checkShape(SafeTensors.Tensor t, long... shape) {
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw bad(t, Arrays.toString(shape));
+            }
+        }
+
+        private InputException bad(SafeTensors.Tensor t, String expected) {
+            return new InputException(where + ": tensor '" + t.name() + "' has shape "
+                    + Arrays.toString(t.shape()) + ", expected " + expected);
+        }
+
+        private double[] finite(SafeTensors.Tensor t) {
+            finiteAll(t);
+            return t.values();
+        }
+
+        private void finiteAll(SafeTensors.Tensor t) {
+            double[] v = t.values();
+            for (int i = 0; i < v.length; i++) {
+                if (!Double.isFinite(v[i])) {
+                    throw new InputException(where + ": tensor '" + t.name() + "' holds a non-finite value ("
+                            + v[i] + ") at flat index " + i);
+                }
+            }
+        }
+    }
+}
