@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,9 +22,10 @@ import org.painn4j.structure.Structure;
  * for every coordinate of molecules and of periodic, triclinic and slab cells. One subclass per
  * engine; the same cases for all of them.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class GradcheckSuite {
     private static final double STEP = 1e-5;
-    private static final Map<String, double[]> WORST = new ConcurrentHashMap<>();
+    private final Map<String, double[]> worst = new ConcurrentHashMap<>();
 
     protected abstract Engine engine();
 
@@ -53,7 +55,7 @@ abstract class GradcheckSuite {
         try (Calculator calc = engine.factory().apply(model)) {
             Result r = calc.compute(s);
             GradCheck.Report rep = GradCheck.compare(r, new CpuCalculator(model), s, STEP);
-            WORST.merge(engine.name(), new double[] {rep.forceError(), Double.isNaN(rep.stressError()) ? 0 : rep.stressError()},
+            worst.merge(engine.name(), new double[] {rep.forceError(), Double.isNaN(rep.stressError()) ? 0 : rep.stressError()},
                     (a, b) -> new double[] {Math.max(a[0], b[0]), Math.max(a[1], b[1])});
             assertTrue(rep.maxForce() > 1e-3, "forces too small to test anything: " + rep.maxForce());
             assertTrue(rep.forceError() <= engine.forceTolerance(), engine.name() + " " + structureName
@@ -66,8 +68,8 @@ abstract class GradcheckSuite {
     }
 
     @AfterAll
-    static void report() {
-        WORST.forEach((name, w) -> System.out.printf(
+    void report() {
+        worst.forEach((name, w) -> System.out.printf(
                 "gradcheck %s: worst |F - F_fd| = %.3e eV/Å, worst |σ - σ_fd| = %.3e eV/Å³%n", name, w[0], w[1]));
     }
 }

@@ -253,8 +253,14 @@ abstract class InvarianceSuite {
                 f[k] = Math.abs(r.forces()[0]);
             }
             assertTrue(de[0] > 1e-7 && f[0] > 1e-5, "the pair must interact inside the cutoff: ΔE " + de[0] + ", F " + f[0]);
-            assertTrue(de[1] / de[0] < 0.02 && de[2] / de[1] < 0.02, "ΔE must fall like δ²: " + java.util.Arrays.toString(de));
-            assertTrue(f[1] / f[0] < 0.2 && f[2] / f[1] < 0.2, "F must fall like δ: " + java.util.Arrays.toString(f));
+            // below the engine's rounding noise a ratio means nothing: there it must just be small
+            double noiseE = 10 * engine().symmetryTolerance() * Math.max(1, Math.abs(apart));
+            double noiseF = 10 * engine().symmetryTolerance();
+            for (int k = 1; k < 3; k++) {
+                String at = "δ = " + deltas[k] + ": ";
+                assertTrue(de[k] < noiseE || de[k] / de[k - 1] < 0.02, at + "ΔE must fall like δ²: " + java.util.Arrays.toString(de));
+                assertTrue(f[k] < noiseF || f[k] / f[k - 1] < 0.2, at + "F must fall like δ: " + java.util.Arrays.toString(f));
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.painn4j.calc.Calculator;
@@ -19,8 +20,9 @@ import org.painn4j.structure.NeighborList;
  * An engine against the independent PyTorch reference (autograd forces): energy, per-atom
  * energies, forces and stress of every committed case.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ReferenceSuite {
-    private static final Map<String, double[]> WORST = new ConcurrentHashMap<>();
+    private final Map<String, double[]> worst = new ConcurrentHashMap<>();
 
     protected abstract Engine engine();
 
@@ -62,14 +64,14 @@ abstract class ReferenceSuite {
             }
             double fe = worstF;
             double se = worstS;
-            WORST.merge(engine.name(), new double[] {relE, fe, se},
+            worst.merge(engine.name(), new double[] {relE, fe, se},
                     (a, b) -> new double[] {Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.max(a[2], b[2])});
         }
     }
 
     @AfterAll
-    static void report() {
-        WORST.forEach((name, w) -> System.out.printf(
+    void report() {
+        worst.forEach((name, w) -> System.out.printf(
                 "pytorch reference %s: worst relative |ΔE| = %.2e, |ΔF| = %.2e eV/Å, |Δσ| = %.2e eV/Å³%n",
                 name, w[0], w[1], w[2]));
     }

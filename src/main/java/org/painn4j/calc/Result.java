@@ -8,6 +8,7 @@ package org.painn4j.calc;
  * @param forces   −∂E/∂pos, row-major [N][3]
  * @param stress   (1/V) ∂E/∂ε, row-major [3][3], symmetric; null unless the structure is
  *                 periodic along all three axes
+ * @param edges    the number of directed edges (neighbor pairs, images counted) evaluated
  */
-public record Result(double energy, double[] energies, double[] forces, double[] stress) {
+public record Result(double energy, double[] energies, double[] forces, double[] stress, int edges) {
 }

@@ -3,6 +3,7 @@ package org.painn4j.cpu;
 import org.painn4j.InputException;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Result;
+import org.painn4j.calc.Virial;
 import org.painn4j.model.PainnModel;
 import org.painn4j.structure.NeighborList;
 import org.painn4j.structure.Structure;
@@ -108,22 +109,7 @@ public final class CpuCalculator implements Calculator {
                 }
             }
         }
-        return new Result(fw.energy, fw.readout.energies(), forces, stress(structure, virial));
-    }
-
-    /** (1/V)·∂E/∂ε, symmetrized, for fully periodic structures; null otherwise. */
-    static double[] stress(Structure structure, double[] virial) {
-        if (!structure.fullyPeriodic()) {
-            return null;
-        }
-        double vol = structure.volume();
-        double[] st = new double[9];
-        for (int a = 0; a < 3; a++) {
-            for (int b = 0; b < 3; b++) {
-                st[3 * a + b] = 0.5 * (virial[3 * a + b] + virial[3 * b + a]) / vol;
-            }
-        }
-        return st;
+        return new Result(fw.energy, fw.readout.energies(), forces, Virial.stress(structure, virial), edgeCount);
     }
 
     private void checkNumbers(Structure structure) {

@@ -1,0 +1,60 @@
+// Atom-wise dense layers (context nets, channel mix, readout) as tiled GEMMs, forward and
+// backward, with their element-wise neighbours fused (dense.cuh explains the main loop).
+//   forward   Y = act(X)·Wᵀ + b [+ R]             act = silu or identity, applied on load
+//   backward  X̄ = (Ȳ·W) [⊙ silu'(P)] [+ R]         P: the pre-activation that silu took
+// Grid: (ceil(N/64), ceil(M/64)), 256 threads.
+#include "dense.cuh"
+
+template <typename T>
+struct DenseFwdEpi {
+    T* __restrict__ y;
+    const T* __restrict__ bias;
+    const T* __restrict__ residual;
+    int N;
+    PAINN_DEVICE void operator()(int m, int n, const T (&acc)[1]) const {
+        T v = acc[0];
+        if (bias) v += bias[n];
+        if (residual) v += residual[(size_t)m * N + n];
+        y[(size_t)m * N + n] = v;
+    }
+};
+
+template <typename T>
+PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
+                                       const T* residual, T* y) {
+    RowsA<T> a{x, Kd, siluIn != 0};
+    WeightT<T> b{w, Kd, 0};
+    DenseFwdEpi<T> epi{y, bias, residual, N};
+    gemm_tiles<T, 1, true>(M, N, Kd, a, b, epi);
+}
+
+#define DENSE_FWD_PARAMS(T) \
+    (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y)
+PAINN_ENTRY(painn_dense_fwd, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
+
+template <typename T>
+struct DenseBwdEpi {
+    T* __restrict__ gx;
+    const T* __restrict__ pre;
+    const T* __restrict__ residual;
+    int N;
+    PAINN_DEVICE void operator()(int m, int n, const T (&acc)[1]) const {
+        T v = acc[0];
+        if (pre) v *= silu_prime(pre[(size_t)m * N + n]);
+        if (residual) v += residual[(size_t)m * N + n];
+        gx[(size_t)m * N + n] = v;
+    }
+};
+
+// M rows, N = the layer's inputs, Kd = its outputs; W is [Kd][N].
+template <typename T>
+PAINN_DEVICE void painn_dense_bwd_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
+                                       const T* residual, T* gx) {
+    RowsA<T> a{gy, Kd, false};
+    WeightN<T> b{w, N};
+    DenseBwdEpi<T> epi{gx, pre, residual, N};
+    gemm_tiles<T, 1, false>(M, N, Kd, a, b, epi);
+}
+
+#define DENSE_BWD_PARAMS(T) (int M, int N, int Kd, const T* gy, const T* w, const T* pre, const T* residual, T* gx)
+PAINN_ENTRY(painn_dense_bwd, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))

@@ -1,0 +1,119 @@
+// The tiled GEMM main loop shared by every atom-wise dense layer: C[m][n] = Σ_k A(m,k)·B(k,n)
+// over 64×64 output tiles, 16-deep K slices staged in shared memory, 256 threads computing 4×4
+// outputs each. A and B are read through small functors, so that a kernel can apply silu to A
+// as it loads (the activation between two dense layers never touches memory) and read W
+// transposed (forward, B(k,n) = W[n][k]) or not (backward, B(k,n) = W[k][n]); the epilogue
+// functor receives every finished output and fuses bias, silu', residual adds or a PaiNN
+// update. GROUPS sets of B columns share one A tile: the mixing update computes p, q and r of
+// the same features in one block.
+#pragma once
+
+#include "common.cuh"
+
+#define GEMM_BM 64
+#define GEMM_BN 64
+#define GEMM_BK 16
+#define GEMM_THREADS 256
+
+// B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
+template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    __shared__ T As[GEMM_BK][GEMM_BM + 4];
+    __shared__ T Bs[GROUPS][GEMM_BK][GEMM_BN + 4];
+    int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
+    int tid = threadIdx.x;
+    int tn = tid % 16, tm = tid / 16;
+    T acc[GROUPS][4][4];
+#pragma unroll
+    for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[g][r][c] = T(0);
+    for (int k0 = 0; k0 < Kd; k0 += GEMM_BK) {
+#pragma unroll
+        for (int l = 0; l < (GEMM_BM * GEMM_BK) / GEMM_THREADS; l++) {
+            int idx = tid + l * GEMM_THREADS;
+            int kk = idx % GEMM_BK, mm = idx / GEMM_BK;
+            int m = m0 + mm, k = k0 + kk;
+            As[kk][mm] = (m < M && k < Kd) ? a(m, k) : T(0);
+        }
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+#pragma unroll
+            for (int l = 0; l < (GEMM_BN * GEMM_BK) / GEMM_THREADS; l++) {
+                int idx = tid + l * GEMM_THREADS;
+                int kk, nn;
+                if (B_K_CONTIG) {
+                    kk = idx % GEMM_BK;
+                    nn = idx / GEMM_BK;
+                } else {
+                    nn = idx % GEMM_BN;
+                    kk = idx / GEMM_BN;
+                }
+                int n = n0 + nn, k = k0 + kk;
+                Bs[g][kk][nn] = (n < N && k < Kd) ? b(g, k, n) : T(0);
+            }
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < GEMM_BK; kk++) {
+            T ar[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) ar[r] = As[kk][tm * 4 + r];
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++) {
+                T br[4];
+#pragma unroll
+                for (int c = 0; c < 4; c++) br[c] = Bs[g][kk][tn * 4 + c];
+#pragma unroll
+                for (int r = 0; r < 4; r++)
+#pragma unroll
+                    for (int c = 0; c < 4; c++) acc[g][r][c] += ar[r] * br[c];
+            }
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+#pragma unroll
+        for (int c = 0; c < 4; c++) {
+            int m = m0 + tm * 4 + r, n = n0 + tn * 4 + c;
+            if (m < M && n < N) {
+                T out[GROUPS];
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++) out[g] = acc[g][r][c];
+                epi(m, n, out);
+            }
+        }
+    }
+}
+
+// A(m, k) = X[m][k], optionally through silu.
+template <typename T>
+struct RowsA {
+    const T* __restrict__ x;
+    int ld;
+    bool siluIn;
+    PAINN_DEVICE T operator()(int m, int k) const {
+        T v = x[(size_t)m * ld + k];
+        return siluIn ? silu(v) : v;
+    }
+};
+
+// B(k, n) = W[rowOffset_g + n][k]: a dense layer's weight, read transposed, for output block g.
+template <typename T>
+struct WeightT {
+    const T* __restrict__ w;
+    int in;
+    int groupStride;
+    PAINN_DEVICE T operator()(int g, int k, int n) const { return w[(size_t)(g * groupStride + n) * in + k]; }
+};
+
+// B(k, n) = W[k][n]: a dense layer's weight as the backward pass uses it, x̄ = ȳ·W.
+template <typename T>
+struct WeightN {
+    const T* __restrict__ w;
+    int in;
+    PAINN_DEVICE T operator()(int, int k, int n) const { return w[(size_t)k * in + n]; }
+};

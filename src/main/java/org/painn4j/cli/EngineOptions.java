@@ -1,0 +1,60 @@
+package org.painn4j.cli;
+
+import java.io.PrintWriter;
+import org.painn4j.InputException;
+import org.painn4j.calc.Calculator;
+import org.painn4j.calc.Precision;
+import org.painn4j.cpu.CpuCalculator;
+import org.painn4j.gpu.Gpu;
+import org.painn4j.gpu.GpuCalculator;
+import org.painn4j.model.PainnModel;
+import picocli.CommandLine.Option;
+
+/** --device and --precision, and the calculator they choose. */
+final class EngineOptions {
+    enum Device { auto, cpu, gpu }
+
+    enum PrecisionOption {
+        float32(Precision.FLOAT32), float64(Precision.FLOAT64);
+
+        final Precision precision;
+
+        PrecisionOption(Precision p) {
+            this.precision = p;
+        }
+    }
+
+    @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto",
+            description = "Where to compute: the GPU when one is present (auto, the default), the CPU, or the GPU.")
+    Device device;
+
+    @Option(names = "--precision", paramLabel = "float32|float64",
+            description = "Number type: float32 or float64 on the GPU (default float32); the CPU engine is float64.")
+    PrecisionOption precision;
+
+    /** True when this choice runs on the GPU. */
+    boolean gpu() {
+        return switch (device) {
+            case cpu -> false;
+            case gpu -> true;
+            case auto -> Gpu.available();
+        };
+    }
+
+    Calculator open(PainnModel model, PrintWriter err) {
+        if (device == Device.gpu && !Gpu.available()) {
+            throw new InputException("--device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+        }
+        if (gpu()) {
+            Precision p = precision == null ? Precision.FLOAT32 : precision.precision;
+            return new GpuCalculator(model, p);
+        }
+        if (precision == PrecisionOption.float32) {
+            if (device == Device.cpu) {
+                throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64");
+            }
+            err.println("painn4j: no CUDA device (" + Gpu.unavailableReason() + "); computing on the CPU in float64");
+        }
+        return new CpuCalculator(model);
+    }
+}

@@ -1,0 +1,135 @@
+package org.painn4j.gpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.painn4j.calc.Precision;
+import org.painn4j.model.Dense;
+import org.painn4j.model.PainnModel;
+
+/**
+ * Per-atom device memory for a fixed atom capacity: what the forward pass keeps for the
+ * backward pass (docs/kernels.md lists it), the backward pass's scratch, and the outputs.
+ * Layouts: s [N][F], v [N][3][F], x and y [N][3F], VU [N][3][2F].
+ */
+final class AtomBuffers implements AutoCloseable {
+    final int capacity;
+    // forward, per layer l (s and v have L+1: the input of layer l, and the final one)
+    final DeviceBuffer[] s;
+    final DeviceBuffer[] v;
+    final DeviceBuffer[] hPre;
+    final DeviceBuffer[] x;
+    final DeviceBuffer[] sMid;
+    final DeviceBuffer[] vMid;
+    final DeviceBuffer[] vu;
+    final DeviceBuffer[] norm;
+    final DeviceBuffer[] dot;
+    final DeviceBuffer[] a3;
+    final DeviceBuffer[] y;
+    final DeviceBuffer ctx;
+    /** Readout: pre-activations of the hidden layers, and the last layer's output [N]. */
+    final DeviceBuffer[] outPre;
+    final DeviceBuffer yOut;
+    final DeviceBuffer energies;
+    final DeviceBuffer energy;
+    // backward: adjoints of s and v at every layer boundary, kept for inspection
+    final DeviceBuffer[] gs;
+    final DeviceBuffer[] gv;
+    final DeviceBuffer[] gsMid;
+    final DeviceBuffer[] gvMid;
+    final DeviceBuffer gx;
+    final DeviceBuffer gh;
+    final DeviceBuffer gy;
+    final DeviceBuffer gctx;
+    final DeviceBuffer gvu;
+    final DeviceBuffer[] gRead;
+    final DeviceBuffer seed;
+    final DeviceBuffer forces;
+    final DeviceBuffer virialPartial;
+    final DeviceBuffer virial;
+    private final List<DeviceBuffer> all = new ArrayList<>();
+
+    AtomBuffers(CudaContext cuda, Precision p, PainnModel model, int capacity) {
+        this.capacity = capacity;
+        int f = model.config.nAtomBasis();
+        int layers = model.config.nInteractions();
+        long r = (long) capacity * Real.bytes(p);
+        s = new DeviceBuffer[layers + 1];
+        v = new DeviceBuffer[layers + 1];
+        hPre = new DeviceBuffer[layers];
+        x = new DeviceBuffer[layers];
+        sMid = new DeviceBuffer[layers];
+        vMid = new DeviceBuffer[layers];
+        vu = new DeviceBuffer[layers];
+        norm = new DeviceBuffer[layers];
+        dot = new DeviceBuffer[layers];
+        a3 = new DeviceBuffer[layers];
+        y = new DeviceBuffer[layers];
+        for (int l = 0; l <= layers; l++) {
+            s[l] = add(cuda, "scalar features", r * f);
+            v[l] = add(cuda, "vector features", r * 3 * f);
+        }
+        for (int l = 0; l < layers; l++) {
+            hPre[l] = add(cuda, "context pre-activation", r * f);
+            x[l] = add(cuda, "context features", r * 3 * f);
+            sMid[l] = add(cuda, "scalar features after interaction", r * f);
+            vMid[l] = add(cuda, "vector features after interaction", r * 3 * f);
+            vu[l] = add(cuda, "channel mix", r * 6 * f);
+            norm[l] = add(cuda, "vector norms", r * f);
+            dot[l] = add(cuda, "V·U", r * f);
+            a3[l] = add(cuda, "mixing pre-activation", r * f);
+            y[l] = add(cuda, "mixing outputs", r * 3 * f);
+        }
+        ctx = add(cuda, "mixing context", r * 2 * f);
+        Dense[] out = model.outnet;
+        outPre = new DeviceBuffer[out.length - 1];
+        gRead = new DeviceBuffer[out.length - 1];
+        for (int i = 0; i < out.length - 1; i++) {
+            outPre[i] = add(cuda, "readout pre-activation", r * out[i].out());
+            gRead[i] = add(cuda, "readout adjoint", r * out[i].out());
+        }
+        yOut = add(cuda, "readout output", r);
+        energies = add(cuda, "atomic energies", 8L * capacity);
+        energy = add(cuda, "energy", 8);
+        gs = new DeviceBuffer[layers + 1];
+        gv = new DeviceBuffer[layers + 1];
+        gsMid = new DeviceBuffer[layers];
+        gvMid = new DeviceBuffer[layers];
+        for (int l = 0; l <= layers; l++) {
+            gs[l] = add(cuda, "scalar adjoint", r * f);
+            gv[l] = add(cuda, "vector adjoint", r * 3 * f);
+            if (l < layers) {
+                gsMid[l] = add(cuda, "scalar adjoint after interaction", r * f);
+                gvMid[l] = add(cuda, "vector adjoint after interaction", r * 3 * f);
+            }
+        }
+        gx = add(cuda, "context adjoint", r * 3 * f);
+        gh = add(cuda, "hidden adjoint", r * f);
+        gy = add(cuda, "mixing output adjoint", r * 3 * f);
+        gctx = add(cuda, "mixing context adjoint", r * 2 * f);
+        gvu = add(cuda, "channel mix adjoint", r * 6 * f);
+        seed = add(cuda, "energy adjoint", r);
+        forces = add(cuda, "forces", 24L * capacity);
+        virialPartial = add(cuda, "virial partial sums", 8L * 9 * RadialKernels.VIRIAL_BLOCKS);
+        virial = add(cuda, "virial", 72);
+    }
+
+    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
+        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
+        all.add(b);
+        return b;
+    }
+
+    /** Every buffer, for poisoning before a checked run. */
+    List<DeviceBuffer> all() {
+        return all;
+    }
+
+    long bytes() {
+        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
+    }
+
+    @Override
+    public void close() {
+        all.forEach(DeviceBuffer::close);
+    }
+}

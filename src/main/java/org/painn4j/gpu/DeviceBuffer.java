@@ -1,0 +1,79 @@
+package org.painn4j.gpu;
+
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+
+import java.util.Locale;
+import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+
+/**
+ * A named device allocation, sized once for a capacity and reused. Out of memory is reported
+ * with the buffer's name and the size asked.
+ */
+public final class DeviceBuffer implements AutoCloseable {
+    final String name;
+    final long bytes;
+    final CUdeviceptr ptr = new CUdeviceptr();
+    private boolean freed;
+
+    DeviceBuffer(CudaContext cuda, String name, long bytes) {
+        this.name = name;
+        this.bytes = bytes;
+        try {
+            cuMemAlloc(ptr, Math.max(bytes, 16));
+        } catch (CudaException e) {
+            long[] mem = cuda.memoryInfo();
+            throw new GpuException(String.format(Locale.ROOT,
+                    "out of GPU memory: %s needs %.1f MiB, %.1f MiB of %.1f MiB free (%s)",
+                    name, bytes / 1048576.0, mem[0] / 1048576.0, mem[1] / 1048576.0, e.getMessage()), e);
+        }
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** Fills with a 32-bit pattern: 0 to clear, or a NaN pattern to poison. */
+    void fill32(int pattern, CUstream stream) {
+        cuMemsetD32Async(ptr, pattern, bytes / 4, stream);
+    }
+
+    /** Synchronous copies for set-up and tests; the evaluation path uses pinned buffers. */
+    void upload(double[] values) {
+        cuMemcpyHtoD(ptr, Pointer.to(values), (long) values.length * 8);
+    }
+
+    void upload(float[] values) {
+        cuMemcpyHtoD(ptr, Pointer.to(values), (long) values.length * 4);
+    }
+
+    void upload(int[] values) {
+        cuMemcpyHtoD(ptr, Pointer.to(values), (long) values.length * 4);
+    }
+
+    void download(double[] out) {
+        cuMemcpyDtoH(Pointer.to(out), ptr, (long) out.length * 8);
+    }
+
+    void download(float[] out) {
+        cuMemcpyDtoH(Pointer.to(out), ptr, (long) out.length * 4);
+    }
+
+    void download(int[] out) {
+        cuMemcpyDtoH(Pointer.to(out), ptr, (long) out.length * 4);
+    }
+
+    @Override
+    public void close() {
+        if (!freed) {
+            freed = true;
+            cuMemFree(ptr);
+        }
+    }
+}

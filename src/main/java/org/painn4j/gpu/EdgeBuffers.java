@@ -1,0 +1,53 @@
+package org.painn4j.gpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.painn4j.calc.Precision;
+
+/**
+ * Per-edge features and their adjoints, for a fixed edge capacity: d [E], u [E][3], φ and φ'
+ * [E][K], fc and fc' [E]; ∂E/∂φ [E][K], ∂E/∂fc [E], ∂E/∂u [E][3] accumulated over the layers of
+ * the backward pass; ∂E/∂r [E][3].
+ */
+final class EdgeBuffers implements AutoCloseable {
+    final DeviceBuffer d;
+    final DeviceBuffer u;
+    final DeviceBuffer phi;
+    final DeviceBuffer dphi;
+    final DeviceBuffer fc;
+    final DeviceBuffer dfc;
+    final DeviceBuffer gPhi;
+    final DeviceBuffer gFc;
+    final DeviceBuffer gU;
+    final DeviceBuffer gr;
+    private final List<DeviceBuffer> all = new ArrayList<>();
+
+    EdgeBuffers(CudaContext cuda, Precision p, int edges, int k) {
+        long b = (long) edges * Real.bytes(p);
+        d = add(cuda, "edge distances", b);
+        u = add(cuda, "edge directions", 3 * b);
+        phi = add(cuda, "radial basis", k * b);
+        dphi = add(cuda, "radial basis derivative", k * b);
+        fc = add(cuda, "cutoff", b);
+        dfc = add(cuda, "cutoff derivative", b);
+        gPhi = add(cuda, "radial basis adjoint", k * b);
+        gFc = add(cuda, "cutoff adjoint", b);
+        gU = add(cuda, "direction adjoint", 3 * b);
+        gr = add(cuda, "edge vector adjoint", 3 * b);
+    }
+
+    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
+        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
+        all.add(b);
+        return b;
+    }
+
+    long bytes() {
+        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
+    }
+
+    @Override
+    public void close() {
+        all.forEach(DeviceBuffer::close);
+    }
+}

@@ -1,0 +1,399 @@
+package org.painn4j.gpu;
+
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import jcuda.CudaException;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import org.painn4j.InputException;
+import org.painn4j.calc.Calculator;
+import org.painn4j.calc.Precision;
+import org.painn4j.calc.Result;
+import org.painn4j.calc.Virial;
+import org.painn4j.model.Dense;
+import org.painn4j.model.PainnModel;
+import org.painn4j.model.RadialBasis;
+import org.painn4j.structure.NeighborList;
+import org.painn4j.structure.Structure;
+
+/**
+ * PaiNN on an NVIDIA GPU from painn4j's own kernels, in float32 or float64: the neighbor
+ * list, the forward pass and the hand-derived backward pass (docs/derivation.md), all on one
+ * stream with no host decision between kernels. Buffers are sized for capacities that grow
+ * geometrically and are reused from one call to the next; the only values read back are the
+ * results and the list's edge count, once at the end. Not thread-safe: one calculator per thread.
+ */
+public final class GpuCalculator implements Calculator {
+    private final CudaContext cuda;
+    private final PainnModel model;
+    private final Precision precision;
+    private final CUstream stream = new CUstream();
+    private final DeviceModel weights;
+    private final NeighborKernels neighbors;
+    private final RadialKernels radial;
+    private final MessageKernels message;
+    private final DenseKernels dense;
+    private final MixingKernels mixing;
+    private final ReadoutKernels readout;
+    private NeighborBuffers list;
+    private EdgeBuffers edges;
+    private AtomBuffers atoms;
+    private PinnedBuffer hostIn;
+    private PinnedBuffer hostOut;
+    private boolean poison;
+    private int lastAtoms;
+    private int lastEdges;
+
+    public GpuCalculator(PainnModel model, Precision precision) {
+        this.cuda = CudaContext.shared();
+        this.model = model;
+        this.precision = precision;
+        try {
+            cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        } catch (CudaException e) {
+            throw new GpuException("cannot create a CUDA stream: " + e.getMessage(), e);
+        }
+        int f = model.config.nAtomBasis();
+        int k = model.config.nRbf();
+        this.message = new MessageKernels(cuda, precision, f, k);
+        this.weights = new DeviceModel(cuda, model, precision);
+        this.neighbors = new NeighborKernels(cuda);
+        this.radial = new RadialKernels(cuda, precision);
+        this.dense = new DenseKernels(cuda, precision);
+        this.mixing = new MixingKernels(cuda, precision);
+        this.readout = new ReadoutKernels(cuda, precision);
+    }
+
+    @Override
+    public String describe() {
+        return "gpu " + precision.label();
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    public CudaContext context() {
+        return cuda;
+    }
+
+    /**
+     * When on, every device buffer is filled with NaN before each evaluation, so that a value
+     * the kernels failed to write shows up in the results instead of a stale one. For tests.
+     */
+    public void setPoison(boolean on) {
+        this.poison = on;
+    }
+
+    /** Device memory held by this calculator, in bytes. */
+    public long deviceBytes() {
+        return weights.bytes() + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes());
+    }
+
+    @Override
+    public Result compute(Structure structure) {
+        return evaluate(structure, true);
+    }
+
+    @Override
+    public double energy(Structure structure) {
+        return evaluate(structure, false).energy();
+    }
+
+    private Result evaluate(Structure structure, boolean backward) {
+        cuda.makeCurrent();
+        int n = structure.size();
+        checkNumbers(structure);
+        SearchFrame frame = SearchFrame.of(structure);
+        int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
+        ensureCapacity(n, edgeGuess);
+        try {
+            upload(structure, frame);
+            while (true) {
+                run(n, backward);
+                cuStreamSynchronize(stream);
+                int edgeCount = hostOut.data.getInt(0);
+                if (edgeCount <= list.edgeCapacity) {
+                    lastAtoms = n;
+                    lastEdges = edgeCount;
+                    return result(structure, edgeCount, backward);
+                }
+                ensureCapacity(n, edgeCount + edgeCount / 4);
+                upload(structure, frame);
+            }
+        } catch (CudaException e) {
+            throw new GpuException("GPU evaluation failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void checkNumbers(Structure structure) {
+        for (int i = 0; i < structure.size(); i++) {
+            int z = structure.number(i);
+            if (z < 1 || z > model.maxAtomicNumber()) {
+                throw new InputException("atom " + i + " has atomic number " + z
+                        + ", outside the model's embedding table (1.." + model.maxAtomicNumber() + ")");
+            }
+        }
+    }
+
+    /** Capacities grow by half again what is asked, so that a growing system reallocates rarely. */
+    private void ensureCapacity(int n, int edgesNeeded) {
+        boolean atomsFit = atoms != null && atoms.capacity >= n;
+        boolean edgesFit = list != null && list.edgeCapacity >= edgesNeeded;
+        if (atomsFit && edgesFit) {
+            return;
+        }
+        int atomCap = atomsFit ? atoms.capacity : Math.max(n + n / 2, 16);
+        int edgeCap = edgesFit ? list.edgeCapacity : Math.max(edgesNeeded + edgesNeeded / 2, 1024);
+        if (list != null) {
+            list.close();
+            edges.close();
+        }
+        list = new NeighborBuffers(cuda, atomCap, edgeCap);
+        edges = new EdgeBuffers(cuda, precision, edgeCap, model.config.nRbf());
+        if (!atomsFit) {
+            if (atoms != null) {
+                atoms.close();
+                hostIn.close();
+                hostOut.close();
+            }
+            atoms = new AtomBuffers(cuda, precision, model, atomCap);
+            hostIn = new PinnedBuffer("positions", 24L * atomCap);
+            hostOut = new PinnedBuffer("results", 128 + 32L * atomCap);
+        }
+    }
+
+    private void upload(Structure s, SearchFrame frame) {
+        int n = s.size();
+        ByteBuffer in = hostIn.data;
+        for (int i = 0; i < 3 * n; i++) {
+            in.putDouble(8 * i, s.position(i / 3, i % 3));
+        }
+        hostIn.toDevice(list.pos, 24L * n, stream);
+        int[] z = s.numbers();
+        if (n > 0) {
+            list.numbers.upload(z);
+        }
+        list.lattice.upload(frame.lattice());
+        list.inverse.upload(frame.inverse());
+        list.planes.upload(frame.planes());
+        list.pbc.upload(frame.pbc());
+    }
+
+    /** The whole evaluation, enqueued on the stream; results land in hostOut. */
+    private void run(int n, boolean backward) {
+        if (poison) {
+            for (DeviceBuffer b : atoms.all()) {
+                b.fill32(Real.NAN_PATTERN, stream);
+            }
+            for (DeviceBuffer b : new DeviceBuffer[] {edges.d, edges.u, edges.phi, edges.dphi, edges.fc, edges.dfc,
+                edges.gPhi, edges.gFc, edges.gU, edges.gr, list.center, list.neighbor, list.image, list.reverse,
+                list.rowStart, list.status}) {
+                b.fill32(Real.NAN_PATTERN, stream);
+            }
+        }
+        int f = model.config.nAtomBasis();
+        int k = model.config.nRbf();
+        int layers = model.config.nInteractions();
+        double rc = model.config.cutoff();
+        neighbors.build(stream, list, n, rc, NeighborList.MIN_DISTANCE);
+        int basis = model.config.radialBasis() == RadialBasis.GAUSSIAN ? 0 : 1;
+        radial.forward(stream, list, n, k, basis, rc, weights.mu, weights.sigma, edges);
+        AtomBuffers a = atoms;
+        readout.embed(stream, n, f, list.numbers, weights.embedding, a.s[0]);
+        a.v[0].fill32(0, stream);
+        for (int l = 0; l < layers; l++) {
+            dense.forward(stream, n, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l]);
+            dense.forward(stream, n, 3 * f, f, a.hPre[l], true, weights.c2w[l], weights.c2b[l], null, a.x[l]);
+            message.forward(stream, n, f, k, list, edges, weights, l, a.x[l], a.s[l], a.v[l], a.sMid[l], a.vMid[l]);
+            dense.forward(stream, 3 * n, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l]);
+            mixing.normForward(stream, n, f, model.config.epsilon(), a.sMid[l], a.vu[l], a.ctx, a.norm[l], a.dot[l]);
+            dense.forward(stream, n, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l]);
+            mixing.updateForward(stream, n, f, a.a3[l], weights.m2w[l], weights.m2b[l], a.dot[l], a.vu[l],
+                    a.sMid[l], a.vMid[l], a.y[l], a.s[l + 1], a.v[l + 1]);
+        }
+        readoutForward(n);
+        if (backward) {
+            backward(n, f, k, layers);
+        }
+        DeviceBuffer[] outs = {list.status, a.energy, a.virial};
+        long[] at = {0, 16, 24};
+        long[] sizes = {4, 8, 72};
+        for (int i = 0; i < outs.length; i++) {
+            copyOut(outs[i], at[i], sizes[i]);
+        }
+        copyOut(a.energies, 128, 8L * n);
+        if (backward) {
+            copyOut(a.forces, 128 + 8L * n, 24L * n);
+        }
+        copyOut(list.errorPair, 96, 8);
+    }
+
+    private void copyOut(DeviceBuffer src, long offset, long bytes) {
+        if (bytes > 0) {
+            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(offset), src.ptr, bytes, stream);
+        }
+    }
+
+    private void readoutForward(int n) {
+        Dense[] out = model.outnet;
+        AtomBuffers a = atoms;
+        DeviceBuffer h = a.s[model.config.nInteractions()];
+        for (int i = 0; i < out.length - 1; i++) {
+            dense.forward(stream, n, out[i].out(), out[i].in(), h, i > 0, weights.outW[i], weights.outB[i], null, a.outPre[i]);
+            h = a.outPre[i];
+        }
+        int last = out.length - 1;
+        dense.forward(stream, n, 1, out[last].in(), h, last > 0, weights.outW[last], weights.outB[last], null, a.yOut);
+        readout.energies(stream, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
+    }
+
+    private void backward(int n, int f, int k, int layers) {
+        AtomBuffers a = atoms;
+        Dense[] out = model.outnet;
+        readout.seed(stream, n, a.seed);
+        DeviceBuffer g = a.seed;
+        for (int i = out.length - 1; i >= 1; i--) {
+            dense.backward(stream, n, out[i].in(), out[i].out(), g, weights.outW[i], a.outPre[i - 1], null, a.gRead[i - 1]);
+            g = a.gRead[i - 1];
+        }
+        dense.backward(stream, n, f, out[0].out(), g, weights.outW[0], null, null, a.gs[layers]);
+        a.gv[layers].fill32(0, stream);
+        edges.gPhi.fill32(0, stream);
+        edges.gFc.fill32(0, stream);
+        edges.gU.fill32(0, stream);
+        for (int l = layers - 1; l >= 0; l--) {
+            mixing.prepBackward(stream, n, f, a.gs[l + 1], a.gv[l + 1], a.y[l], a.vu[l], a.dot[l], a.gy, a.gvu);
+            dense.backward(stream, n, f, 3 * f, a.gy, weights.m2w[l], a.a3[l], null, a.gh);
+            dense.backward(stream, n, 2 * f, f, a.gh, weights.m1w[l], null, null, a.gctx);
+            mixing.normBackward(stream, n, f, a.gs[l + 1], a.gctx, a.vu[l], a.norm[l], a.gsMid[l], a.gvu);
+            dense.backward(stream, 3 * n, f, 2 * f, a.gvu, weights.mixW[l], null, a.gv[l + 1], a.gvMid[l]);
+            message.backwardEdge(stream, n, f, k, list, edges, weights, l, a.x[l], a.v[l], a.gsMid[l], a.gvMid[l]);
+            message.backwardAtom(stream, n, f, k, list, edges, weights, l, a.x[l], a.v[l], a.gsMid[l], a.gvMid[l],
+                    a.gv[l], a.gx);
+            dense.backward(stream, n, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
+            dense.backward(stream, n, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
+        }
+        radial.backward(stream, list, n, k, edges);
+        radial.forces(stream, list, n, edges, a.forces);
+        radial.virial(stream, list, n, edges, a.virialPartial, a.virial);
+    }
+
+    private Result result(Structure s, int edgeCount, boolean backward) {
+        int n = s.size();
+        ByteBuffer out = hostOut.data;
+        long pair = out.getLong(96);
+        if (pair != -1L) {
+            int i = (int) (pair >>> 32);
+            int j = (int) pair;
+            throw new InputException(i == j
+                    ? "atom " + i + " is at the same position as one of its periodic images"
+                    : "atoms " + i + " and " + j + " are at the same position (closer than "
+                    + NeighborList.MIN_DISTANCE + " Å)");
+        }
+        double energy = out.getDouble(16);
+        double[] energies = new double[n];
+        for (int i = 0; i < n; i++) {
+            energies[i] = out.getDouble(128 + 8 * i);
+        }
+        if (!backward) {
+            return new Result(energy, energies, null, null, edgeCount);
+        }
+        double[] forces = new double[3 * n];
+        int base = 128 + 8 * n;
+        for (int i = 0; i < 3 * n; i++) {
+            forces[i] = out.getDouble(base + 8 * i);
+        }
+        double[] virial = new double[9];
+        for (int i = 0; i < 9; i++) {
+            virial[i] = out.getDouble(24 + 8 * i);
+        }
+        return new Result(energy, energies, forces, Virial.stress(s, virial), edgeCount);
+    }
+
+    /**
+     * Every intermediate tensor of the last evaluation, by name, widened to double: what the
+     * tests compare stage by stage with the CPU reference. Names follow docs/kernels.md.
+     */
+    Map<String, double[]> tensors() {
+        cuda.makeCurrent();
+        int n = lastAtoms;
+        int e = lastEdges;
+        int f = model.config.nAtomBasis();
+        int k = model.config.nRbf();
+        Map<String, double[]> t = new LinkedHashMap<>();
+        t.put("rowStart", ints(list.rowStart, n + 1));
+        t.put("neighbor", ints(list.neighbor, e));
+        t.put("image", ints(list.image, 3 * e));
+        t.put("reverse", ints(list.reverse, e));
+        EdgeBuffers g = edges;
+        put(t, "d", g.d, e);
+        put(t, "u", g.u, 3 * e);
+        put(t, "phi", g.phi, e * k);
+        put(t, "dphi", g.dphi, e * k);
+        put(t, "fc", g.fc, e);
+        put(t, "dfc", g.dfc, e);
+        put(t, "gPhi", g.gPhi, e * k);
+        put(t, "gFc", g.gFc, e);
+        put(t, "gU", g.gU, 3 * e);
+        put(t, "gr", g.gr, 3 * e);
+        AtomBuffers a = atoms;
+        for (int l = 0; l <= model.config.nInteractions(); l++) {
+            put(t, "s" + l, a.s[l], n * f);
+            put(t, "v" + l, a.v[l], 3 * n * f);
+            put(t, "gs" + l, a.gs[l], n * f);
+            put(t, "gv" + l, a.gv[l], 3 * n * f);
+            if (l < model.config.nInteractions()) {
+                put(t, "hPre" + l, a.hPre[l], n * f);
+                put(t, "x" + l, a.x[l], 3 * n * f);
+                put(t, "sMid" + l, a.sMid[l], n * f);
+                put(t, "vMid" + l, a.vMid[l], 3 * n * f);
+                put(t, "vu" + l, a.vu[l], 6 * n * f);
+                put(t, "norm" + l, a.norm[l], n * f);
+                put(t, "a3" + l, a.a3[l], n * f);
+                put(t, "y" + l, a.y[l], 3 * n * f);
+                put(t, "gsMid" + l, a.gsMid[l], n * f);
+                put(t, "gvMid" + l, a.gvMid[l], 3 * n * f);
+            }
+        }
+        double[] energies = new double[n];
+        a.energies.download(energies);
+        t.put("energies", energies);
+        return t;
+    }
+
+    private void put(Map<String, double[]> t, String name, DeviceBuffer b, int count) {
+        t.put(name, Real.download(precision, b, count));
+    }
+
+    private static double[] ints(DeviceBuffer b, int count) {
+        int[] v = new int[count];
+        if (count > 0) {
+            b.download(v);
+        }
+        double[] d = new double[count];
+        for (int i = 0; i < count; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    @Override
+    public void close() {
+        cuda.makeCurrent();
+        if (list != null) {
+            list.close();
+            edges.close();
+            atoms.close();
+            hostIn.close();
+            hostOut.close();
+        }
+        weights.close();
+        cuStreamDestroy(stream);
+    }
+}

@@ -1,0 +1,59 @@
+package org.painn4j.gpu;
+
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import jcuda.CudaException;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
+
+/**
+ * One kernel entry point. Arguments are DeviceBuffers (null for an absent optional pointer),
+ * Integers and Doubles, in the order of the kernel's parameter list. A failure names the
+ * kernel; with checking on (tests, PAINN4J_CHECK_LAUNCHES=1) every launch is followed by a
+ * synchronize so that an error is caught at the kernel that caused it.
+ */
+final class Kernel {
+    static volatile boolean check = System.getenv("PAINN4J_CHECK_LAUNCHES") != null;
+    private static final CUdeviceptr NULL = new CUdeviceptr();
+
+    final String name;
+    private final CUfunction function;
+
+    Kernel(CudaContext cuda, String stage, String name) {
+        this.name = name;
+        this.function = cuda.function(stage, name);
+    }
+
+    void launch(CUstream stream, int gridX, int gridY, int block, Object... args) {
+        if (gridX <= 0 || gridY <= 0) {
+            return;
+        }
+        NativePointerObject[] params = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) {
+                params[i] = Pointer.to(NULL);
+            } else if (a instanceof DeviceBuffer b) {
+                params[i] = Pointer.to(b.ptr);
+            } else if (a instanceof Integer v) {
+                params[i] = Pointer.to(new int[] {v});
+            } else if (a instanceof Double v) {
+                params[i] = Pointer.to(new double[] {v});
+            } else {
+                throw new IllegalArgumentException(name + ": unsupported argument " + a.getClass());
+            }
+        }
+        try {
+            cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, stream, Pointer.to(params), null);
+            if (check) {
+                cuStreamSynchronize(stream);
+            }
+        } catch (CudaException e) {
+            throw new GpuException("kernel " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package org.painn4j.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.painn4j.InputException;
+import org.painn4j.calc.Precision;
+import org.painn4j.calc.Result;
+import org.painn4j.cpu.CpuCalculator;
+import org.painn4j.model.PainnModel;
+import org.painn4j.structure.Structure;
+import org.painn4j.testing.RandomModels;
+import org.painn4j.testing.RandomStructures;
+
+/**
+ * The whole GPU model against the float64 CPU reference: forces within 1e-8 eV/Å in float64
+ * and 1e-4 eV/Å in float32 (the mission's bar), stress likewise, on random structures of up
+ * to 2000 atoms, periodic ones included; bit-identical results run to run.
+ */
+@Tag("gpu")
+class GpuCalculatorTest {
+    private static final Map<String, double[]> WORST = new TreeMap<>();
+
+    @BeforeAll
+    static void gpu() {
+        GpuTests.assumeGpu();
+    }
+
+    static PainnModel shipped() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.exists(dir.resolve("weights/painn-test-random.safetensors"))) {
+            dir = dir.getParent();
+        }
+        return PainnModel.load(dir.resolve("weights/painn-test-random.safetensors"));
+    }
+
+    static Stream<Arguments> structures() {
+        List<Arguments> list = new ArrayList<>();
+        list.add(Arguments.of("cluster-21", RandomStructures.cluster(21, 0.08, 21)));
+        list.add(Arguments.of("cluster-500", RandomStructures.cluster(500, 0.08, 500)));
+        list.add(Arguments.of("cluster-2000", RandomStructures.cluster(2000, 0.08, 2000)));
+        double a = Math.cbrt(1000 / 0.08);
+        list.add(Arguments.of("periodic-cube-1000", RandomStructures.periodic(1000,
+                new double[] {a, 0, 0, 0, a, 0, 0, 0, a}, new boolean[] {true, true, true}, 1000)));
+        double b = Math.cbrt(2000 / 0.08);
+        list.add(Arguments.of("triclinic-2000", RandomStructures.periodic(2000,
+                new double[] {b, 0, 0, 0.2 * b, b, 0, -0.1 * b, 0.15 * b, b}, new boolean[] {true, true, true}, 2001)));
+        list.add(Arguments.of("slab-400", RandomStructures.periodic(400,
+                new double[] {16, 0, 0, 2, 15, 0, 0, 0, 40}, new boolean[] {true, true, false}, 400)));
+        list.add(Arguments.of("small-cell-self-images", new Structure(new int[] {6, 8, 1},
+                new double[] {0.1, 0.2, 0.3, 1.4, 1.6, 1.2, 2.2, 0.3, 2.0},
+                new double[] {3.1, 0, 0, 0.4, 2.9, 0, 0.3, -0.2, 3.3}, new boolean[] {true, true, true})));
+        return list.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("structures")
+    void agreesWithTheCpuReference(String name, Structure s) {
+        PainnModel model = shipped();
+        Result ref = new CpuCalculator(model).compute(s);
+        for (Precision p : Precision.values()) {
+            double tolerance = p == Precision.FLOAT64 ? 1e-8 : 1e-4;
+            try (GpuCalculator gpu = new GpuCalculator(model, p)) {
+                gpu.setPoison(true);
+                Result r = gpu.compute(s);
+                assertEquals(ref.edges(), r.edges(), "edges");
+                double df = maxAbsDiff(r.forces(), ref.forces());
+                double ds = ref.stress() == null ? 0 : maxAbsDiff(r.stress(), ref.stress());
+                double de = Math.abs(r.energy() - ref.energy()) / Math.abs(ref.energy());
+                synchronized (WORST) {
+                    WORST.merge(p.label(), new double[] {df, ds, de},
+                            (x, y) -> new double[] {Math.max(x[0], y[0]), Math.max(x[1], y[1]), Math.max(x[2], y[2])});
+                }
+                assertTrue(df <= tolerance, p.label() + " " + name + ": |ΔF| = " + df + " eV/Å");
+                assertTrue(ds <= tolerance, p.label() + " " + name + ": |Δσ| = " + ds + " eV/Å³");
+                assertTrue(de <= (p == Precision.FLOAT64 ? 1e-12 : 1e-6), p.label() + " " + name + ": relative ΔE = " + de);
+                if (ref.stress() == null) {
+                    assertNull(r.stress());
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoEvaluationsAreBitIdentical() {
+        PainnModel model = shipped();
+        double a = Math.cbrt(800 / 0.08);
+        Structure s = RandomStructures.periodic(800, new double[] {a, 0, 0, 0, a, 0, 0, 0, a},
+                new boolean[] {true, true, true}, 77);
+        for (Precision p : Precision.values()) {
+            try (GpuCalculator gpu = new GpuCalculator(model, p)) {
+                gpu.setPoison(true);
+                Result first = gpu.compute(s);
+                Result second = gpu.compute(s);
+                assertArrayEquals(first.forces(), second.forces(), 0.0, p.label() + " forces");
+                assertArrayEquals(first.stress(), second.stress(), 0.0, p.label() + " stress");
+                assertEquals(first.energy(), second.energy(), 0.0, p.label() + " energy");
+            }
+        }
+    }
+
+    @Test
+    void capacitiesGrowAndResultsStayRight() {
+        PainnModel model = RandomModels.model(32, 2, 16, 5.0, "gaussian", 5);
+        CpuCalculator cpu = new CpuCalculator(model);
+        try (GpuCalculator gpu = new GpuCalculator(model, Precision.FLOAT64)) {
+            // dense, then sparse and small, then larger than before: every capacity path
+            for (Structure s : new Structure[] {RandomStructures.cluster(30, 0.15, 1), RandomStructures.cluster(5, 0.01, 2),
+                RandomStructures.cluster(700, 0.1, 3)}) {
+                Result r = gpu.compute(s);
+                assertTrue(maxAbsDiff(r.forces(), cpu.compute(s).forces()) < 1e-8);
+            }
+        }
+    }
+
+    @Test
+    void coincidentAtomsAreRefused() {
+        Structure s = Structure.molecule(new int[] {6, 8, 1}, new double[] {0, 0, 0, 1.2, 0, 0, 1.2, 0, 0});
+        try (GpuCalculator gpu = new GpuCalculator(shipped(), Precision.FLOAT32)) {
+            InputException e = assertThrows(InputException.class, () -> gpu.compute(s));
+            assertTrue(e.getMessage().contains("atoms 1 and 2 are at the same position"), e.getMessage());
+        }
+    }
+
+    @Test
+    void isolatedAtomsGiveZeroForcesAndTheEnergyOfTheShifts() {
+        PainnModel model = shipped();
+        Structure s = Structure.molecule(new int[] {6, 8}, new double[] {0, 0, 0, 20, 0, 0});
+        try (GpuCalculator gpu = new GpuCalculator(model, Precision.FLOAT64)) {
+            Result r = gpu.compute(s);
+            assertEquals(0, r.edges());
+            assertArrayEquals(new double[6], r.forces(), 0.0);
+            assertEquals(new CpuCalculator(model).compute(s).energy(), r.energy(), 1e-12);
+        }
+    }
+
+    static double maxAbsDiff(double[] a, double[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - b[i]);
+            m = Math.max(m, Double.isNaN(d) ? Double.POSITIVE_INFINITY : d);
+        }
+        return m;
+    }
+
+    @AfterAll
+    static void report() {
+        WORST.forEach((k, v) -> System.out.printf(
+                "gpu %s vs cpu float64: worst |ΔF| = %.2e eV/Å, |Δσ| = %.2e eV/Å³, relative |ΔE| = %.2e%n", k, v[0], v[1], v[2]));
+    }
+}

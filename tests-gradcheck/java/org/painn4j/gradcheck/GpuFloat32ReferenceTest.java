@@ -1,0 +1,11 @@
+package org.painn4j.gradcheck;
+
+import org.junit.jupiter.api.Tag;
+
+@Tag("gpu")
+class GpuFloat32ReferenceTest extends ReferenceSuite {
+    @Override
+    protected Engine engine() {
+        return GpuEngines.require(GpuEngines.FLOAT32);
+    }
+}
