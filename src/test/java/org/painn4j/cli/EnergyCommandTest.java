@@ -1,0 +1,150 @@
+package org.painn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.painn4j.structure.ExtXyz;
+import org.painn4j.structure.Frame;
+
+class EnergyCommandTest {
+    @TempDir
+    Path dir;
+
+    static final String MODEL = "tests-gradcheck/reference/models/model_a.safetensors";
+
+    private Path write(String name, String text) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, text);
+        return p;
+    }
+
+    @Test
+    void writesEnergyForcesAndStressAsAseDoes() {
+        Path out = dir.resolve("out.extxyz");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", "tests-gradcheck/reference/structures/nacl_cubic.extxyz",
+                "--output", out.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        List<Frame> frames = ExtXyz.read(out);
+        assertEquals(1, frames.size());
+        Frame f = frames.get(0);
+        assertNotNull(f.energy());
+        assertTrue(f.hasForces());
+        assertTrue(f.hasStress(), "a fully periodic frame gets a stress");
+        assertTrue(r.err().contains("1 frame evaluated (cpu float64)"), r.err());
+    }
+
+    @Test
+    void moleculesGetNoStress() {
+        Path out = dir.resolve("out.extxyz");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", "weights/examples/ethanol.extxyz",
+                "--output", out.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertNull(ExtXyz.read(out).get(0).stress());
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String cmd : new String[] {"energy", "info", "gradcheck"}) {
+            CliRun r = CliRun.of(cmd, "--help");
+            assertEquals(0, r.code(), cmd);
+            assertTrue(r.out().contains("Usage: painn4j " + cmd), r.out());
+        }
+        assertEquals(0, CliRun.of("--help").code());
+    }
+
+    @Test
+    void infoPrintsConfigurationAndParameterCount() {
+        CliRun r = CliRun.of("info", "--model", "weights/painn-test-random.safetensors");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("n_atom_basis (F)     128"), r.out());
+        assertTrue(r.out().contains("readout              128 -> 64 -> 1"), r.out());
+        assertTrue(r.out().contains("parameters           589,057"), r.out());
+    }
+
+    @Test
+    void gradcheckPrintsATableAndFailsPastTheTolerance() {
+        CliRun ok = CliRun.of("gradcheck", "--model", MODEL, "--input", "tests-gradcheck/reference/structures/tiny_cell.extxyz",
+                "--device", "cpu");
+        assertEquals(0, ok.code(), ok.out() + ok.err());
+        assertTrue(ok.out().contains("cpu float64"), ok.out());
+        assertTrue(ok.out().contains("PASS"), ok.out());
+        CliRun tight = CliRun.of("gradcheck", "--model", MODEL, "--input", "tests-gradcheck/reference/structures/tiny_cell.extxyz",
+                "--device", "cpu", "--tolerance", "1e-16");
+        assertEquals(1, tight.code(), tight.out());
+        assertTrue(tight.out().contains("FAIL"), tight.out());
+    }
+
+    @Test
+    void float32OnTheCpuIsRefused() {
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", "weights/examples/ethanol.extxyz",
+                "--output", dir.resolve("o.extxyz").toString(), "--device", "cpu", "--precision", "float32");
+        assertEquals(Main.BAD_INPUT, r.code());
+        assertEquals("painn4j: --precision float32 needs the GPU; the CPU engine computes in float64", r.errLine());
+    }
+
+    /** Each bad input: a non-zero exit and one line that says what and where. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "missing input      | <none>                                                         | no such file",
+        "empty file         |                                                                | no frames",
+        "bad atom count     | x\\nc\\nC 0 0 0                                                 | frame 0 (line 1)",
+        "unknown element    | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nXq 1 0 0          | line 4",
+        "non-numeric coord  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 abc 0         | line 4",
+        "NaN coordinate     | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 nan 0         | line 4",
+        "inf coordinate     | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 inf 0         | line 4",
+        "short line         | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 0             | line 4",
+        "too few atoms      | 3\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 0 0           | frame 0 (line 1)",
+        "beyond embedding   | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nFm 1.2 0 0        | atomic number 100, outside the model's embedding table (1..99)",
+        "coincident atoms   | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0           | atoms 0 and 1 are at the same position",
+        "no neighbors       | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 9 0 0           | no atom has a neighbor within the cutoff",
+    })
+    void badInputIsOneLineAndNonZero(String what, String text, String expected) throws IOException {
+        String input = text == null ? "" : text.replace("\\n", "\n") + "\n";
+        Path in = what.equals("missing input") ? dir.resolve("nope.extxyz") : write("in.extxyz", input);
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(),
+                "--output", dir.resolve("out.extxyz").toString(), "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code(), what + ": " + r.err());
+        String line = r.errLine();
+        assertFalse(line.contains("\n"), what + ": one line, got\n" + r.err());
+        assertFalse(line.contains("Exception"), what + ": no stack trace: " + line);
+        assertTrue(line.startsWith("painn4j: " + in), what + ": names the file: " + line);
+        assertTrue(line.contains(expected), what + ": expected '" + expected + "' in: " + line);
+    }
+
+    @Test
+    void errorsInLaterFramesNameTheFrameAndKeepNothingSilent() throws IOException {
+        String good = "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\n";
+        String bad = "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 0 0 0\n";
+        Path in = write("two.extxyz", good + bad);
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(),
+                "--output", dir.resolve("out.extxyz").toString(), "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code());
+        assertTrue(r.errLine().contains("frame 1 (line 5): atoms 0 and 1 are at the same position"), r.errLine());
+    }
+
+    @Test
+    void missingModelIsOneLine() {
+        CliRun r = CliRun.of("energy", "--model", dir.resolve("none.safetensors").toString(), "--input",
+                "weights/examples/ethanol.extxyz", "--output", dir.resolve("o.extxyz").toString());
+        assertEquals(Main.BAD_INPUT, r.code());
+        assertEquals("painn4j: " + dir.resolve("none.safetensors") + ": no such file", r.errLine());
+    }
+
+    @Test
+    void unknownOptionsAreUsageErrors() {
+        CliRun r = CliRun.of("energy", "--input", "a", "--output", "b", "--frobnicate");
+        assertEquals(Main.BAD_INPUT, r.code());
+        assertTrue(r.err().startsWith("painn4j: Unknown option: '--frobnicate'"), r.err());
+    }
+}
