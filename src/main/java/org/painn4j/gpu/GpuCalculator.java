@@ -1,14 +1,25 @@
 package org.painn4j.gpu;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import jcuda.CudaException;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 import org.painn4j.InputException;
 import org.painn4j.calc.Calculator;
@@ -32,22 +43,27 @@ public final class GpuCalculator implements Calculator {
     private final CudaContext cuda;
     private final PainnModel model;
     private final Precision precision;
-    private final CUstream stream = new CUstream();
-    private final DeviceModel weights;
-    private final NeighborKernels neighbors;
-    private final RadialKernels radial;
-    private final MessageKernels message;
-    private final DenseKernels dense;
-    private final MixingKernels mixing;
-    private final ReadoutKernels readout;
-    private NeighborBuffers list;
-    private EdgeBuffers edges;
-    private AtomBuffers atoms;
+    final CUstream stream = new CUstream();
+    final DeviceModel weights;
+    final NeighborKernels neighbors;
+    final RadialKernels radial;
+    final MessageKernels message;
+    final DenseKernels dense;
+    final MixingKernels mixing;
+    final ReadoutKernels readout;
+    NeighborBuffers list;
+    EdgeBuffers edges;
+    AtomBuffers atoms;
     private PinnedBuffer hostIn;
     private PinnedBuffer hostOut;
     private boolean poison;
+    private boolean graphs = true;
+    private CUgraphExec graph;
+    private String graphKey;
+    private int[] uploadedNumbers;
+    private SearchFrame uploadedFrame;
     private int lastAtoms;
-    private int lastEdges;
+    int lastEdges;
 
     public GpuCalculator(PainnModel model, Precision precision) {
         this.cuda = CudaContext.shared();
@@ -90,6 +106,17 @@ public final class GpuCalculator implements Calculator {
         this.poison = on;
     }
 
+    /**
+     * Whether evaluations replay a CUDA graph (the default): the whole evaluation, position
+     * upload and result download included, captured once per atom count, capacity and kind
+     * and replayed every call. Off, every kernel is launched one by one; the results are the
+     * same bit for bit.
+     */
+    public void setGraphs(boolean on) {
+        this.graphs = on;
+        dropGraph();
+    }
+
     /** Device memory held by this calculator, in bytes. */
     public long deviceBytes() {
         return weights.bytes() + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes());
@@ -115,7 +142,11 @@ public final class GpuCalculator implements Calculator {
         try {
             upload(structure, frame);
             while (true) {
-                run(n, backward);
+                if (graphs && Profiler.active() == null) {
+                    replay(n, backward);
+                } else {
+                    run(n, backward);
+                }
                 cuStreamSynchronize(stream);
                 int edgeCount = hostOut.data.getInt(0);
                 if (edgeCount <= list.edgeCapacity) {
@@ -129,6 +160,35 @@ public final class GpuCalculator implements Calculator {
         } catch (CudaException e) {
             throw new GpuException("GPU evaluation failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Launches the graph of this kind of evaluation, capturing it first if needed. */
+    private void replay(int n, boolean backward) {
+        String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison;
+        if (!key.equals(graphKey)) {
+            dropGraph();
+            CUgraph g = new CUgraph();
+            cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+            try {
+                run(n, backward);
+            } finally {
+                cuStreamEndCapture(stream, g);
+            }
+            graph = new CUgraphExec();
+            cuGraphInstantiate(graph, g, 0);
+            cuGraphDestroy(g);
+            graphKey = key;
+        }
+        cuGraphLaunch(graph, stream);
+    }
+
+    private void dropGraph() {
+        if (graph != null) {
+            cuda.makeCurrent();
+            cuGraphExecDestroy(graph);
+            graph = null;
+        }
+        graphKey = null;
     }
 
     private void checkNumbers(Structure structure) {
@@ -148,6 +208,9 @@ public final class GpuCalculator implements Calculator {
         if (atomsFit && edgesFit) {
             return;
         }
+        dropGraph();
+        uploadedNumbers = null;
+        uploadedFrame = null;
         int atomCap = atomsFit ? atoms.capacity : Math.max(n + n / 2, 16);
         int edgeCap = edgesFit ? list.edgeCapacity : Math.max(edgesNeeded + edgesNeeded / 2, 1024);
         if (list != null) {
@@ -168,25 +231,35 @@ public final class GpuCalculator implements Calculator {
         }
     }
 
+    /**
+     * Positions go to pinned memory, copied to the device inside the evaluation; species and
+     * cell only when they change, since a synchronous copy costs as much as a small evaluation.
+     */
     private void upload(Structure s, SearchFrame frame) {
         int n = s.size();
         ByteBuffer in = hostIn.data;
         for (int i = 0; i < 3 * n; i++) {
             in.putDouble(8 * i, s.position(i / 3, i % 3));
         }
-        hostIn.toDevice(list.pos, 24L * n, stream);
         int[] z = s.numbers();
-        if (n > 0) {
-            list.numbers.upload(z);
+        if (!Arrays.equals(z, uploadedNumbers) || !frame.equals(uploadedFrame)) {
+            if (n > 0) {
+                list.numbers.upload(z);
+            }
+            list.lattice.upload(frame.lattice());
+            list.inverse.upload(frame.inverse());
+            list.planes.upload(frame.planes());
+            list.pbc.upload(frame.pbc());
+            // synchronous copies run on the legacy stream, which the evaluation's stream does not wait for
+            cuCtxSynchronize();
+            uploadedNumbers = z;
+            uploadedFrame = frame;
         }
-        list.lattice.upload(frame.lattice());
-        list.inverse.upload(frame.inverse());
-        list.planes.upload(frame.planes());
-        list.pbc.upload(frame.pbc());
     }
 
     /** The whole evaluation, enqueued on the stream; results land in hostOut. */
     private void run(int n, boolean backward) {
+        hostIn.toDevice(list.pos, 24L * n, stream);
         if (poison) {
             for (DeviceBuffer b : atoms.all()) {
                 b.fill32(Real.NAN_PATTERN, stream);
@@ -201,10 +274,13 @@ public final class GpuCalculator implements Calculator {
         int k = model.config.nRbf();
         int layers = model.config.nInteractions();
         double rc = model.config.cutoff();
+        Profiler.phase("neighbor list");
         neighbors.build(stream, list, n, rc, NeighborList.MIN_DISTANCE);
+        Profiler.phase("edge features");
         int basis = model.config.radialBasis() == RadialBasis.GAUSSIAN ? 0 : 1;
         radial.forward(stream, list, n, k, basis, rc, weights.mu, weights.sigma, edges);
         AtomBuffers a = atoms;
+        Profiler.phase("forward");
         readout.embed(stream, n, f, list.numbers, weights.embedding, a.s[0]);
         a.v[0].fill32(0, stream);
         for (int l = 0; l < layers; l++) {
@@ -219,8 +295,10 @@ public final class GpuCalculator implements Calculator {
         }
         readoutForward(n);
         if (backward) {
+            Profiler.phase("backward");
             backward(n, f, k, layers);
         }
+        Profiler.phase("transfers");
         DeviceBuffer[] outs = {list.status, a.energy, a.virial};
         long[] at = {0, 16, 24};
         long[] sizes = {4, 8, 72};
@@ -393,6 +471,7 @@ public final class GpuCalculator implements Calculator {
             hostIn.close();
             hostOut.close();
         }
+        dropGraph();
         weights.close();
         cuStreamDestroy(stream);
     }

@@ -1,6 +1,7 @@
 package org.painn4j.gpu;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuStreamIsCapturing;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import jcuda.CudaException;
@@ -9,6 +10,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureStatus;
 
 /**
  * One kernel entry point. Arguments are DeviceBuffers (null for an absent optional pointer),
@@ -17,7 +19,7 @@ import jcuda.driver.CUstream;
  * synchronize so that an error is caught at the kernel that caused it.
  */
 final class Kernel {
-    static volatile boolean check = System.getenv("PAINN4J_CHECK_LAUNCHES") != null;
+    static volatile boolean check = "1".equals(System.getenv("PAINN4J_CHECK_LAUNCHES"));
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
     final String name;
@@ -26,6 +28,13 @@ final class Kernel {
     Kernel(CudaContext cuda, String stage, String name) {
         this.name = name;
         this.function = cuda.function(stage, name);
+    }
+
+    /** A stream being captured into a graph must not be synchronized. */
+    private static boolean capturing(CUstream stream) {
+        int[] status = {0};
+        cuStreamIsCapturing(stream, status);
+        return status[0] != CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE;
     }
 
     void launch(CUstream stream, int gridX, int gridY, int block, Object... args) {
@@ -47,9 +56,14 @@ final class Kernel {
                 throw new IllegalArgumentException(name + ": unsupported argument " + a.getClass());
             }
         }
+        Profiler profiler = Profiler.active();
         try {
+            jcuda.driver.CUevent[] events = profiler == null ? null : profiler.begin(stream);
             cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, stream, Pointer.to(params), null);
-            if (check) {
+            if (events != null) {
+                profiler.end(name, events, stream);
+            }
+            if (check && !capturing(stream)) {
                 cuStreamSynchronize(stream);
             }
         } catch (CudaException e) {

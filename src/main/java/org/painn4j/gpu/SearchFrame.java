@@ -1,5 +1,6 @@
 package org.painn4j.gpu;
 
+import java.util.Arrays;
 import org.painn4j.InputException;
 import org.painn4j.structure.Mat3;
 import org.painn4j.structure.Structure;
@@ -54,6 +55,17 @@ record SearchFrame(double[] lattice, double[] inverse, double[] planes, int[] pb
             pbc[a] = periodic[a] ? 1 : 0;
         }
         return new SearchFrame(lattice, inv, planes, pbc);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SearchFrame f && Arrays.equals(lattice, f.lattice) && Arrays.equals(inverse, f.inverse)
+                && Arrays.equals(planes, f.planes) && Arrays.equals(pbc, f.pbc);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(lattice) * 31 + Arrays.hashCode(pbc);
     }
 
     private static double[] row(double[] m, int r) {

@@ -117,6 +117,46 @@ class GpuCalculatorTest {
     }
 
     @Test
+    void theGraphReplaysTheSameBitsAsThePlainLaunches() {
+        PainnModel model = shipped();
+        for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
+                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
+            for (Precision p : Precision.values()) {
+                try (GpuCalculator plain = new GpuCalculator(model, p); GpuCalculator graph = new GpuCalculator(model, p)) {
+                    plain.setGraphs(false);
+                    Result a = plain.compute(s);
+                    Result b = graph.compute(s);
+                    Result c = graph.compute(s);
+                    assertArrayEquals(a.forces(), b.forces(), 0.0, p.label() + " forces, graph vs plain");
+                    assertArrayEquals(b.forces(), c.forces(), 0.0, p.label() + " forces, replay vs capture");
+                    assertArrayEquals(a.energies(), c.energies(), 0.0, p.label() + " energies");
+                    assertEquals(a.energy(), c.energy(), 0.0);
+                    if (a.stress() != null) {
+                        assertArrayEquals(a.stress(), c.stress(), 0.0);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMovedStructureIsEvaluatedAfreshByTheSameGraph() {
+        PainnModel model = shipped();
+        Structure s = RandomStructures.cluster(40, 0.08, 8);
+        double[] p = s.positions();
+        for (int i = 0; i < p.length; i++) {
+            p[i] += 0.05 * Math.sin(i);
+        }
+        Structure moved = s.withPositions(p);
+        CpuCalculator cpu = new CpuCalculator(model);
+        try (GpuCalculator gpu = new GpuCalculator(model, Precision.FLOAT64)) {
+            gpu.compute(s);
+            assertTrue(maxAbsDiff(gpu.compute(moved).forces(), cpu.compute(moved).forces()) < 1e-8);
+            assertTrue(maxAbsDiff(gpu.compute(s).forces(), cpu.compute(s).forces()) < 1e-8);
+        }
+    }
+
+    @Test
     void capacitiesGrowAndResultsStayRight() {
         PainnModel model = RandomModels.model(32, 2, 16, 5.0, "gaussian", 5);
         CpuCalculator cpu = new CpuCalculator(model);

@@ -1,0 +1,51 @@
+package org.painn4j.gpu;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** Edge geometry + radial basis, its backward, the force gather; and the neighbor list build. */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class RadialBenchmark {
+
+    @Benchmark
+    public void forward(Workload w, Workload.Rates r) {
+        GpuCalculator c = w.calc;
+        c.radial.forward(c.stream, c.list, w.n, w.k, 0, 5.0, c.weights.mu, c.weights.sigma, c.edges);
+        w.sync();
+        r.add((double) w.e * (20 + 48 + (6 + 2 * w.k) * w.t), (double) w.e * (30 + 12.0 * w.k));
+    }
+
+    @Benchmark
+    public void backward(Workload w, Workload.Rates r) {
+        GpuCalculator c = w.calc;
+        c.radial.backward(c.stream, c.list, w.n, w.k, c.edges);
+        w.sync();
+        r.add((double) w.e * (2 * w.k + 12) * w.t, (double) w.e * (4.0 * w.k + 20));
+    }
+
+    @Benchmark
+    public void forces(Workload w, Workload.Rates r) {
+        GpuCalculator c = w.calc;
+        c.radial.forces(c.stream, c.list, w.n, c.edges, c.atoms.forces);
+        w.sync();
+        r.add((double) w.e * (8 + 6 * w.t) + 24.0 * w.n, 6.0 * w.e);
+    }
+
+    @Benchmark
+    public void neighborList(Workload w, Workload.Rates r) {
+        GpuCalculator c = w.calc;
+        c.neighbors.build(c.stream, c.list, w.n, 5.0, 1e-4);
+        w.sync();
+        r.add(24.0 * w.n + 20.0 * w.e, 0);
+    }
+}

@@ -1,0 +1,47 @@
+package org.painn4j.bench;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Random;
+import org.painn4j.structure.Structure;
+
+/**
+ * The benchmark structures: random clusters of H, C, N and O at a given density (0.08 atoms/Å³,
+ * that of organic matter). The N sites of a cubic lattice nearest its centre make a roughly
+ * spherical cluster of the right density; each site is jittered by up to 0.3 spacings, so no
+ * two atoms come closer than 0.4 spacings (0.9 Å at that density). Any size is made quickly.
+ */
+public final class Clusters {
+    private static final int[] ORGANIC = {1, 6, 7, 8};
+
+    private Clusters() {
+    }
+
+    public static Structure random(int atoms, double density, long seed) {
+        Random rnd = new Random(seed);
+        double spacing = Math.cbrt(1.0 / density);
+        int side = (int) Math.ceil(Math.cbrt(atoms)) + 2;
+        double mid = (side - 1) / 2.0;
+        Integer[] sites = new Integer[side * side * side];
+        for (int i = 0; i < sites.length; i++) {
+            sites[i] = i;
+        }
+        Arrays.sort(sites, Comparator.comparingDouble((Integer s) -> {
+            double x = s % side - mid;
+            double y = s / side % side - mid;
+            double z = s / (side * side) - mid;
+            return x * x + y * y + z * z;
+        }).thenComparingInt(s -> s));
+        int[] z = new int[atoms];
+        double[] pos = new double[3 * atoms];
+        for (int a = 0; a < atoms; a++) {
+            int s = sites[a];
+            int[] idx = {s % side, s / side % side, s / (side * side)};
+            for (int c = 0; c < 3; c++) {
+                pos[3 * a + c] = (idx[c] + 0.3 * (2 * rnd.nextDouble() - 1)) * spacing;
+            }
+            z[a] = ORGANIC[rnd.nextInt(ORGANIC.length)];
+        }
+        return Structure.molecule(z, pos);
+    }
+}

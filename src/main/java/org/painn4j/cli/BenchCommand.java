@@ -1,0 +1,184 @@
+package org.painn4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.painn4j.InputException;
+import org.painn4j.bench.Clusters;
+import org.painn4j.bench.Latency;
+import org.painn4j.calc.Calculator;
+import org.painn4j.calc.Precision;
+import org.painn4j.calc.Result;
+import org.painn4j.cpu.CpuCalculator;
+import org.painn4j.gpu.CudaContext;
+import org.painn4j.gpu.Gpu;
+import org.painn4j.gpu.GpuCalculator;
+import org.painn4j.gpu.Profiler;
+import org.painn4j.model.PainnModel;
+import org.painn4j.structure.Structure;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** painn4j bench: latency of energy + forces, and device memory, over system sizes. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Latency of one energy + forces call (median, p10, p90 in µs, after warm-up) and device",
+                "memory, for random H/C/N/O clusters at 0.08 atoms/Å³, in float32 and float64.",
+                "--profile adds the GPU time of every kernel (CUDA events on the plain launch path)."})
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--sizes", split = ",", paramLabel = "N,N,...", defaultValue = "5,21,64,256,1024,4096,16384",
+            description = "Atom counts. Default: ${DEFAULT-VALUE}.")
+    int[] sizes;
+
+    @Option(names = "--precision", split = ",", paramLabel = "float32,float64", defaultValue = "float32,float64",
+            description = "Precisions to run. Default: ${DEFAULT-VALUE}.")
+    EngineOptions.PrecisionOption[] precisions;
+
+    @Option(names = "--device", paramLabel = "gpu|cpu", defaultValue = "gpu",
+            description = "The engine to time (the CPU engine is float64 only). Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--calls", defaultValue = "200", description = "Timed calls at least. Default: ${DEFAULT-VALUE}.")
+    int calls;
+
+    @Option(names = "--seconds", defaultValue = "1", description = "Timed seconds at least (at most 10x). Default: ${DEFAULT-VALUE}.")
+    double seconds;
+
+    @Option(names = "--no-graph", description = "Launch kernel by kernel instead of replaying a CUDA graph.")
+    boolean noGraph;
+
+    @Option(names = "--profile", description = "Also time every kernel with CUDA events.")
+    boolean profile;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON.")
+    Path json;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random clusters.")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        boolean gpu = device.equals("gpu");
+        if (!gpu && !device.equals("cpu")) {
+            throw new InputException("--device must be gpu or cpu, got '" + device + "'");
+        }
+        if (gpu && !Gpu.available()) {
+            throw new InputException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+        }
+        PainnModel m = model.load();
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("device", gpu ? CudaContext.shared().describe() : "cpu (" + Runtime.getRuntime().availableProcessors() + " cores)");
+        report.put("model", m.config.name() + " F=" + m.config.nAtomBasis() + " L=" + m.config.nInteractions()
+                + " K=" + m.config.nRbf() + " rc=" + m.config.cutoff());
+        report.put("graph", gpu && !noGraph);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> profiles = new ArrayList<>();
+        out.println("# " + report.get("device") + "; model " + report.get("model") + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") : ""));
+        out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %11s %8s %11s %11s%n",
+                "atoms", "edges", "precision", "median µs", "p10 µs", "p90 µs", "calls", "device MB", "driver MB");
+        out.flush();
+        for (int n : sizes) {
+            Structure s = Clusters.random(n, 0.08, seed + n);
+            for (EngineOptions.PrecisionOption po : gpu ? precisions : new EngineOptions.PrecisionOption[] {EngineOptions.PrecisionOption.float64}) {
+                Precision p = po.precision;
+                long usedBefore = gpu ? used() : 0;
+                try (Calculator calc = gpu ? new GpuCalculator(m, p) : new CpuCalculator(m)) {
+                    if (calc instanceof GpuCalculator g) {
+                        g.setGraphs(!noGraph);
+                    }
+                    Result r = calc.compute(s);
+                    Latency.Stats st = Latency.measure(calc, s, 0.3, calls, seconds, 10 * seconds);
+                    long devBytes = calc instanceof GpuCalculator g ? g.deviceBytes() : 0;
+                    long driverBytes = gpu ? used() - usedBefore : 0;
+                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.1f %11.1f %8d %11.1f %11.1f%n", n, r.edges(), p.label(),
+                            st.median(), st.p10(), st.p90(), st.calls(), devBytes / 1e6, driverBytes / 1e6);
+                    out.flush();
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("atoms", n);
+                    row.put("edges", r.edges());
+                    row.put("precision", p.label());
+                    row.put("median_us", st.median());
+                    row.put("p10_us", st.p10());
+                    row.put("p90_us", st.p90());
+                    row.put("mean_us", st.mean());
+                    row.put("calls", st.calls());
+                    row.put("device_bytes", devBytes);
+                    row.put("driver_bytes", driverBytes);
+                    rows.add(row);
+                    if (profile && calc instanceof GpuCalculator g) {
+                        profiles.add(profile(g, s, n, p, out));
+                    }
+                }
+            }
+        }
+        report.put("results", rows);
+        if (profile) {
+            report.put("profiles", profiles);
+        }
+        if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+            out.println("# written to " + json);
+        }
+        return 0;
+    }
+
+    private static long used() {
+        long[] mem = CudaContext.shared().memoryInfo();
+        return mem[1] - mem[0];
+    }
+
+    /** Mean GPU time per evaluation of every kernel, over 20 evaluations on the plain launch path. */
+    private Map<String, Object> profile(GpuCalculator g, Structure s, int n, Precision p, PrintWriter out) {
+        int reps = 20;
+        Profiler prof = new Profiler().activate();
+        try {
+            g.compute(s);
+            prof.reset();
+            for (int i = 0; i < reps; i++) {
+                g.compute(s);
+            }
+        } finally {
+            prof.deactivate();
+        }
+        Map<String, Double> phases = new LinkedHashMap<>();
+        List<Map<String, Object>> kernels = new ArrayList<>();
+        out.printf(Locale.ROOT, "#   profile, %d atoms, %s (GPU time per evaluation):%n", n, p.label());
+        for (Profiler.Entry e : prof.entries()) {
+            double us = e.millis() * 1e3 / reps;
+            phases.merge(e.phase(), us, Double::sum);
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("phase", e.phase());
+            k.put("kernel", e.kernel());
+            k.put("us", us);
+            k.put("launches", e.launches() / reps);
+            kernels.add(k);
+            out.printf(Locale.ROOT, "#     %-15s %-36s %3d× %10.1f µs%n", e.phase(), e.kernel(), e.launches() / reps, us);
+        }
+        double total = phases.values().stream().mapToDouble(Double::doubleValue).sum();
+        phases.forEach((ph, us) -> out.printf(Locale.ROOT, "#   %-17s %10.1f µs%n", ph, us));
+        out.printf(Locale.ROOT, "#   %-17s %10.1f µs (sum of kernel times)%n", "total", total);
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("atoms", n);
+        entry.put("precision", p.label());
+        entry.put("phases_us", phases);
+        entry.put("kernels", kernels);
+        return entry;
+    }
+}
