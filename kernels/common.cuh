@@ -21,6 +21,48 @@ template <typename T> PAINN_DEVICE T silu_prime(T x) {
     return s * (T(1) + x * (T(1) - s));
 }
 
+// Four consecutive reals from 16-byte-aligned memory in one or two vector loads (a shared-memory
+// load instruction moves 16 bytes as cheaply as 4).
+PAINN_DEVICE void load4(const float* p, float (&v)[4]) {
+    float4 q = *reinterpret_cast<const float4*>(p);
+    v[0] = q.x;
+    v[1] = q.y;
+    v[2] = q.z;
+    v[3] = q.w;
+}
+PAINN_DEVICE void load4(const double* p, double (&v)[4]) {
+    double2 a = *reinterpret_cast<const double2*>(p);
+    double2 b = *reinterpret_cast<const double2*>(p + 2);
+    v[0] = a.x;
+    v[1] = a.y;
+    v[2] = b.x;
+    v[3] = b.y;
+}
+
+// One butterfly step of warp_transpose_sum: lanes with bit OFF set keep the upper OFF of their
+// 2·OFF values, the others the lower, and each adds what its partner hands over.
+template <int OFF, typename T> PAINN_DEVICE void transpose_step(T (&v)[32], int lane) {
+    bool upper = lane & OFF;
+#pragma unroll
+    for (int q = 0; q < OFF; q++) {
+        T send = upper ? v[q] : v[q + OFF];
+        T keep = upper ? v[q + OFF] : v[q];
+        v[q] = keep + __shfl_xor_sync(0xffffffffu, send, OFF);
+    }
+}
+
+// Sums 32 values across the warp and leaves the total of value m in lane m: each butterfly
+// step hands half of a lane's values to its partner, 31 shuffles in all instead of 32 × 5.
+template <typename T> PAINN_DEVICE T warp_transpose_sum(T (&v)[32]) {
+    int lane = threadIdx.x & 31;
+    transpose_step<16>(v, lane);
+    transpose_step<8>(v, lane);
+    transpose_step<4>(v, lane);
+    transpose_step<2>(v, lane);
+    transpose_step<1>(v, lane);
+    return v[0];
+}
+
 template <typename T> PAINN_DEVICE T warp_sum(T v) {
 #pragma unroll
     for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);

@@ -18,8 +18,8 @@
 // B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
 template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    __shared__ T As[GEMM_BK][GEMM_BM + 4];
-    __shared__ T Bs[GROUPS][GEMM_BK][GEMM_BN + 4];
+    __shared__ __align__(16) T As[GEMM_BK][GEMM_BM + 4];
+    __shared__ __align__(16) T Bs[GROUPS][GEMM_BK][GEMM_BN + 4];
     int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
     int tid = threadIdx.x;
     int tn = tid % 16, tm = tid / 16;
@@ -59,13 +59,11 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
 #pragma unroll
         for (int kk = 0; kk < GEMM_BK; kk++) {
             T ar[4];
-#pragma unroll
-            for (int r = 0; r < 4; r++) ar[r] = As[kk][tm * 4 + r];
+            load4(&As[kk][tm * 4], ar);
 #pragma unroll
             for (int g = 0; g < GROUPS; g++) {
                 T br[4];
-#pragma unroll
-                for (int c = 0; c < 4; c++) br[c] = Bs[g][kk][tn * 4 + c];
+                load4(&Bs[g][kk][tn * 4], br);
 #pragma unroll
                 for (int r = 0; r < 4; r++)
 #pragma unroll
@@ -88,6 +86,68 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
         }
     }
 }
+
+// The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its
+// rows empty and the whole GEMM to a handful of blocks. Here each warp owns one output column n
+// (and its GROUPS companions) for up to 32 rows; lanes split k, and a transpose-sum leaves row m's
+// total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads.
+template <typename T, int GROUPS, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    // A is staged whole when it fits (32 rows × up to ROWS_KC k, activation applied once and
+    // shared by the 8 warps), so that a small product waits on memory once, not once per slice
+    // rows padded to ROWS_LD so that lanes reading different k hit different banks, 16-byte aligned
+    constexpr int ROWS_LD = sizeof(T) == 4 ? 36 : 34;
+    constexpr int ROWS_KC = sizeof(T) == 4 ? 320 : 160;  // under 48 KB of shared memory
+    __shared__ __align__(16) T As[ROWS_KC][ROWS_LD];
+    int lane = threadIdx.x & 31;
+    int n = blockIdx.x * 8 + (threadIdx.x >> 5);
+    bool active = n < N;
+    int m0 = blockIdx.y * 32;
+    int mc = min(32, M - m0);
+    T acc[GROUPS][32];
+#pragma unroll
+    for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+        for (int m = 0; m < 32; m++) acc[g][m] = T(0);
+    for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) {
+        int kc = min(ROWS_KC, Kd - k0);
+        __syncthreads();
+        // As[k][m]: lane-indexed reads below walk k, so k is the row
+        for (int t = threadIdx.x; t < 32 * kc; t += blockDim.x) {
+            int m = t / kc, kk = t % kc;
+            As[kk][m] = m < mc ? a(m0 + m, k0 + kk) : T(0);
+        }
+        __syncthreads();
+        if (!active) continue;
+        for (int kk = lane; kk < kc; kk += 32) {
+            T bv[GROUPS];
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++) bv[g] = b(g, k0 + kk, n);
+            T av[32];
+#pragma unroll
+            for (int m = 0; m < 32; m += 4) {
+                T q[4];
+                load4(&As[kk][m], q);
+                av[m] = q[0];
+                av[m + 1] = q[1];
+                av[m + 2] = q[2];
+                av[m + 3] = q[3];
+            }
+#pragma unroll
+            for (int m = 0; m < 32; m++)
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv[g];
+        }
+    }
+    if (!active) return;
+    T out[GROUPS];
+#pragma unroll
+    for (int g = 0; g < GROUPS; g++) out[g] = warp_transpose_sum(acc[g]);
+    if (lane < mc) epi(m0 + lane, n, out);
+}
+
+// Rows up to which the row-per-lane product is used instead of the tiled one.
+#define GEMM_SMALL_M 64
 
 // A(m, k) = X[m][k], optionally through silu.
 template <typename T>

@@ -57,7 +57,7 @@ struct MixingUpdateEpi {
     }
 };
 
-// Grid: (ceil(F/64), ceil(N/64)). hPre is Dense₃'s pre-activation [N][F]; W4 is [3F][F].
+// Grid as painn_dense_fwd's (the _rows variant for N ≤ 64). hPre is Dense₃'s pre-activation [N][F]; W4 is [3F][F].
 template <typename T>
 PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* hPre, const T* w4, const T* b4,
                                                const T* S, const T* vu, const T* s, const T* v, T* y, T* sOut,
@@ -68,10 +68,21 @@ PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* hPre,
     gemm_tiles<T, 3, true>(nAtoms, F, F, a, b, epi);
 }
 
+template <typename T>
+PAINN_DEVICE void painn_mixing_update_fwd_rows_impl(int nAtoms, int F, const T* hPre, const T* w4, const T* b4,
+                                                    const T* S, const T* vu, const T* s, const T* v, T* y, T* sOut,
+                                                    T* vOut) {
+    RowsA<T> a{hPre, F, true};
+    WeightT<T> b{w4, F, F};
+    MixingUpdateEpi<T> epi{b4, S, vu, s, v, y, sOut, vOut, F};
+    gemm_rows<T, 3>(nAtoms, F, F, a, b, epi);
+}
+
 #define MIXING_UPDATE_FWD_PARAMS(T)                                                                \
     (int nAtoms, int F, const T* hPre, const T* w4, const T* b4, const T* S, const T* vu, const T* s, \
      const T* v, T* y, T* sOut, T* vOut)
 PAINN_ENTRY(painn_mixing_update_fwd, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
+PAINN_ENTRY(painn_mixing_update_fwd_rows, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
 
 // (5.1)–(5.6): p̄ = s̄'', q̄ = Σ_c v̄''_c U_c, r̄ = s̄'' S, S̄ = s̄'' r, V̄_c = S̄ U_c, Ū_c = v̄''_c q + S̄ V_c.
 template <typename T>
@@ -88,7 +99,7 @@ PAINN_DEVICE void painn_mixing_prep_bwd_impl(int nAtoms, int F, const T* __restr
     for (int c = 0; c < 3; c++) {
         size_t at = ((size_t)i * 3 + c) * 2 * F + f;
         T V = vu[at], U = vu[at + F];
-        T gvo = gvOut[((size_t)i * 3 + c) * F + f];
+        T gvo = gvOut ? gvOut[((size_t)i * 3 + c) * F + f] : T(0);  // null: v̄'' = 0 (the last layer)
         gq += gvo * U;
         gvu[at] = gS * U;
         gvu[at + F] = gvo * q + gS * V;

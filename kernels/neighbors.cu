@@ -16,11 +16,12 @@
 //   painn_neighbors_bin      per atom: its bin and wrap count; counts atoms per bin
 //   painn_scan               one block: exclusive prefix sums (bins, then rows)
 //   painn_neighbors_place    per atom: its slot in the bin-sorted atom array
-//   painn_neighbors_count    per atom: how many neighbors (and coincident atoms, an error)
+//   painn_neighbors_count    one warp per atom: how many neighbors (and coincident atoms, an error)
 //   painn_neighbors_total    the edge count into status[0]; painn_neighbors_clamp empties every
 //                            row when the count exceeds the capacity
-//   painn_neighbors_fill     per atom: the row's edges, then sorted in place
+//   painn_neighbors_fill     one warp per atom: the row's edges, sorted in shared memory
 //   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j
+//   painn_neighbors_small    all of the above in one block, without bins, for small structures
 #include "geometry.cuh"
 
 #define MAX_BINS_PER_AXIS 1024
@@ -152,12 +153,27 @@ extern "C" __global__ void painn_neighbors_place(int nAtoms, const int* __restri
     binAtoms[binStart[bin] + atomicAdd(&cursor[bin], 1)] = i;
 }
 
-// Visits every candidate (j, n) of atom i within the cutoff; fn(j, na, nb, nc, d).
+// Row order is (j, n) lexicographic. Within a row, the images of one neighbor j differ only by
+// the bin-wrap shift s (n = s + wrap_i − wrap_j, the last two fixed for that j), so rows are
+// sorted by the 64-bit key (j, s_a, s_b, s_c), each s biased into 8 bits: the host keeps
+// |s| ≤ 127 by refusing cells thinner than rc/100.
+PAINN_DEVICE unsigned long long row_key(int j, int s0, int s1, int s2) {
+    return ((unsigned long long)j << 24) | ((unsigned long long)(s0 + 128) << 16) |
+           ((unsigned long long)(s1 + 128) << 8) | (unsigned long long)(s2 + 128);
+}
+
+PAINN_DEVICE int key_neighbor(unsigned long long k) { return (int)(k >> 24); }
+PAINN_DEVICE int key_shift(unsigned long long k, int axis) { return (int)((k >> (16 - 8 * axis)) & 255) - 128; }
+
+// Every candidate (j, s) of atom i, 32 at a time across the warp: fn(ok, j, s0, s1, s2, n0, n1, n2, d)
+// is called by all 32 lanes together (ok false for lanes without a candidate within the cutoff),
+// so that it may use warp votes.
 template <typename Fn>
-PAINN_DEVICE void for_each_neighbor(int i, const double* __restrict__ pos, const double* __restrict__ cell,
-                                    const int* __restrict__ pbc, const Grid& g, double rc,
-                                    const int* __restrict__ atomBin, const int* __restrict__ wrap,
-                                    const int* __restrict__ binStart, const int* __restrict__ binAtoms, Fn fn) {
+PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const double* __restrict__ cell,
+                                  const int* __restrict__ pbc, const Grid& g, double rc,
+                                  const int* __restrict__ atomBin, const int* __restrict__ wrap,
+                                  const int* __restrict__ binStart, const int* __restrict__ binAtoms, Fn fn) {
+    int lane = threadIdx.x & 31;
     int bin = atomBin[i];
     int bi[3] = {bin / (g.nb[1] * g.nb[2]), (bin / g.nb[2]) % g.nb[1], bin % g.nb[2]};
     int wi[3] = {wrap[3 * i], wrap[3 * i + 1], wrap[3 * i + 2]};
@@ -180,17 +196,26 @@ PAINN_DEVICE void for_each_neighbor(int i, const double* __restrict__ pos, const
                     x2 -= s2 * g.nb[2];
                 } else if (x2 < 0 || x2 >= g.nb[2]) continue;
                 int b = (x0 * g.nb[1] + x1) * g.nb[2] + x2;
-                for (int p = binStart[b]; p < binStart[b + 1]; p++) {
-                    int j = binAtoms[p];
-                    // the bins hold wrapped atoms: the image relative to the given positions
-                    int n0 = s0 + wi[0] - wrap[3 * j];
-                    int n1 = s1 + wi[1] - wrap[3 * j + 1];
-                    int n2 = s2 + wi[2] - wrap[3 * j + 2];
-                    if (j == i && n0 == 0 && n1 == 0 && n2 == 0) continue;
-                    double r[3];
-                    edge_vector(pos, cell, i, j, n0, n1, n2, r);
-                    double d = __dsqrt_rn(norm_squared(r));
-                    if (d < rc) fn(j, n0, n1, n2, d);
+                int end = binStart[b + 1];
+                for (int p0 = binStart[b]; p0 < end; p0 += 32) {
+                    int p = p0 + lane;
+                    bool ok = false;
+                    int j = 0, n0 = 0, n1 = 0, n2 = 0;
+                    double d = 0;
+                    if (p < end) {
+                        j = binAtoms[p];
+                        // the bins hold wrapped atoms: the image relative to the given positions
+                        n0 = s0 + wi[0] - wrap[3 * j];
+                        n1 = s1 + wi[1] - wrap[3 * j + 1];
+                        n2 = s2 + wi[2] - wrap[3 * j + 2];
+                        if (!(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
+                            double r[3];
+                            edge_vector(pos, cell, i, j, n0, n1, n2, r);
+                            d = __dsqrt_rn(norm_squared(r));
+                            ok = d < rc;
+                        }
+                    }
+                    fn(ok, j, s0, s1, s2, n0, n1, n2, d);
                 }
             }
         }
@@ -202,31 +227,27 @@ PAINN_DEVICE void for_each_neighbor(int i, const double* __restrict__ pos, const
         const Grid *__restrict__ grid, double rc, const int *__restrict__ atomBin, const int *__restrict__ wrap, \
         const int *__restrict__ binStart, const int *__restrict__ binAtoms
 
-// Counts row lengths; atoms closer than minDistance raise the error, reporting the pair with the
-// smallest (i, j) so that the message does not depend on thread timing.
+#define NEIGHBOR_WARPS 4
+#define ROW_CAPACITY 512
+
+// One warp per atom: counts its row; atoms closer than minDistance raise the error, reporting
+// the pair with the smallest (i, j) so that the message does not depend on thread timing.
 extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double minDistance,
                                                  int* __restrict__ rowCount,
                                                  unsigned long long* __restrict__ errorPair) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
     Grid g = *grid;
     int count = 0;
-    for_each_neighbor(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
-                      [&](int j, int, int, int, double d) {
-                          count++;
-                          if (d < minDistance) {
-                              int lo = min(i, j), hi = max(i, j);
-                              atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
-                          }
-                      });
-    rowCount[i] = count;
-}
-
-PAINN_DEVICE bool key_less(int j, const int* n, int k, const int* m) {
-    if (j != k) return j < k;
-    if (n[0] != m[0]) return n[0] < m[0];
-    if (n[1] != m[1]) return n[1] < m[1];
-    return n[2] < m[2];
+    warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
+                    [&](bool ok, int j, int, int, int, int, int, int, double d) {
+                        count += __popc(__ballot_sync(0xffffffffu, ok));
+                        if (ok && d < minDistance) {
+                            int lo = min(i, j), hi = max(i, j);
+                            atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
+                        }
+                    });
+    if ((threadIdx.x & 31) == 0) rowCount[i] = count;
 }
 
 // status[0] = the edge count, which the host reads back with the results.
@@ -243,26 +264,52 @@ extern "C" __global__ void painn_neighbors_clamp(int nAtoms, int capacity, const
     if (i <= nAtoms && status[0] > capacity) rowStart[i] = 0;
 }
 
-// Writes row i (when the list fits), then sorts it by (j, n) with an insertion sort: rows are
-// short.
-extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capacity, const int* __restrict__ status,
-                                                const int* __restrict__ rowStart, int* __restrict__ center,
-                                                int* __restrict__ neighbor, int* __restrict__ image) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= nAtoms || status[0] > capacity) return;
-    Grid g = *grid;
-    int begin = rowStart[i];
-    int at = begin;
-    for_each_neighbor(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
-                      [&](int j, int n0, int n1, int n2, double) {
-                          center[at] = i;
-                          neighbor[at] = j;
-                          image[3 * at] = n0;
-                          image[3 * at + 1] = n1;
-                          image[3 * at + 2] = n2;
-                          at++;
-                      });
-    for (int e = begin + 1; e < at; e++) {
+// Sorts the keys of one row in place, in shared memory, by the warp (bitonic; `padded` a power
+// of two ≥ the row length, the tail filled with the largest key).
+PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded) {
+    int lane = threadIdx.x & 31;
+    for (int k = 2; k <= padded; k <<= 1) {
+        for (int jj = k >> 1; jj > 0; jj >>= 1) {
+            for (int t = lane; t < padded; t += 32) {
+                int u = t ^ jj;
+                if (u > t) {
+                    unsigned long long a = keys[t], b = keys[u];
+                    bool up = (t & k) == 0;
+                    if ((a > b) == up) {
+                        keys[t] = b;
+                        keys[u] = a;
+                    }
+                }
+            }
+            __syncwarp();
+        }
+    }
+}
+
+// Writes one row from its sorted keys: neighbor, image n = s + wrap_i − wrap_j, center.
+PAINN_DEVICE void write_row(int i, int begin, int count, const unsigned long long* keys, const int* __restrict__ wrap,
+                            int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+    for (int t = threadIdx.x & 31; t < count; t += 32) {
+        unsigned long long k = keys[t];
+        int j = key_neighbor(k);
+        int e = begin + t;
+        center[e] = i;
+        neighbor[e] = j;
+        for (int c = 0; c < 3; c++) image[3 * e + c] = key_shift(k, c) + wrap[3 * i + c] - wrap[3 * j + c];
+    }
+}
+
+PAINN_DEVICE bool key_less(int j, const int* n, int k, const int* m) {
+    if (j != k) return j < k;
+    if (n[0] != m[0]) return n[0] < m[0];
+    if (n[1] != m[1]) return n[1] < m[1];
+    return n[2] < m[2];
+}
+
+// A row longer than a warp's shared buffer (dense systems, long cutoffs): sorted in global
+// memory by one thread. Slow, and rare.
+PAINN_DEVICE void sort_row_slowly(int begin, int count, int* __restrict__ neighbor, int* __restrict__ image) {
+    for (int e = begin + 1; e < begin + count; e++) {
         int j = neighbor[e];
         int n[3] = {image[3 * e], image[3 * e + 1], image[3 * e + 2]};
         int q = e - 1;
@@ -273,6 +320,173 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
         }
         neighbor[q + 1] = j;
         for (int c = 0; c < 3; c++) image[3 * (q + 1) + c] = n[c];
+    }
+}
+
+// One warp per atom: the row's edges (when the list fits its capacity), sorted.
+extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capacity, const int* __restrict__ status,
+                                                const int* __restrict__ rowStart, int* __restrict__ center,
+                                                int* __restrict__ neighbor, int* __restrict__ image) {
+    __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (i >= nAtoms || status[0] > capacity) return;
+    int lane = threadIdx.x & 31;
+    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
+    Grid g = *grid;
+    int begin = rowStart[i];
+    int count = rowStart[i + 1] - begin;
+    bool fits = count <= ROW_CAPACITY;
+    int at = 0;
+    warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
+                    [&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
+                        unsigned m = __ballot_sync(0xffffffffu, ok);
+                        if (ok) {
+                            int slot = at + __popc(m & ((1u << lane) - 1));
+                            if (fits) {
+                                keys[slot] = row_key(j, s0, s1, s2);
+                            } else {
+                                int e = begin + slot;
+                                center[e] = i;
+                                neighbor[e] = j;
+                                image[3 * e] = n0;
+                                image[3 * e + 1] = n1;
+                                image[3 * e + 2] = n2;
+                            }
+                        }
+                        at += __popc(m);
+                    });
+    if (fits) {
+        int padded = 32;
+        while (padded < count) padded <<= 1;
+        for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
+        __syncwarp();
+        warp_sort(keys, padded);
+        write_row(i, begin, count, keys, wrap, center, neighbor, image);
+    } else if (lane == 0) {
+        sort_row_slowly(begin, count, neighbor, image);
+    }
+}
+
+// Small structures, one block: the whole list in one kernel, without bins: each warp takes atoms
+// in turn and tries every atom j (32 at a time) in every image within reach; then the rows are
+// counted, scanned, filled, sorted and their reverse edges found, separated by block barriers.
+// The same pairs in the same order as the binned kernels; used when N ≤ SMALL_ATOMS and the
+// candidates are few, where one launch costs less than the ten of the binned search.
+#define SMALL_ATOMS 128
+#define SMALL_THREADS 1024
+
+extern "C" __global__ void __launch_bounds__(SMALL_THREADS)
+painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* __restrict__ cell,
+                      const double* __restrict__ binv, const double* __restrict__ h, const int* __restrict__ pbc,
+                      double rc, double minDistance, int capacity, int* __restrict__ rowStart,
+                      int* __restrict__ status, unsigned long long* __restrict__ errorPair,
+                      int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image,
+                      int* __restrict__ reverse) {
+    __shared__ int wrapS[SMALL_ATOMS * 3];
+    __shared__ int countS[SMALL_ATOMS];
+    __shared__ int startS[SMALL_ATOMS + 1];
+    __shared__ unsigned long long buffer[SMALL_THREADS / 32][SMALL_ATOMS];
+    int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
+    int reach[3];
+    for (int a = 0; a < 3; a++) reach[a] = pbc[a] ? (int)floor(rc / h[a]) + 1 : 0;
+    if (t == 0) errorPair[0] = ~0ull;
+    for (int i = t; i < nAtoms; i += blockDim.x)
+        for (int a = 0; a < 3; a++) wrapS[3 * i + a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
+    __syncthreads();
+    // visits every candidate of atom i, 32 at a time: fn(ok, j, s0, s1, s2, d)
+    auto visit = [&](int i, auto fn) {
+        for (int s0 = -reach[0]; s0 <= reach[0]; s0++)
+            for (int s1 = -reach[1]; s1 <= reach[1]; s1++)
+                for (int s2 = -reach[2]; s2 <= reach[2]; s2++)
+                    for (int j0 = 0; j0 < nAtoms; j0 += 32) {
+                        int j = j0 + lane;
+                        bool ok = false;
+                        double d = 0;
+                        if (j < nAtoms) {
+                            int n0 = s0 + wrapS[3 * i] - wrapS[3 * j];
+                            int n1 = s1 + wrapS[3 * i + 1] - wrapS[3 * j + 1];
+                            int n2 = s2 + wrapS[3 * i + 2] - wrapS[3 * j + 2];
+                            if (!(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
+                                double r[3];
+                                edge_vector(pos, cell, i, j, n0, n1, n2, r);
+                                d = __dsqrt_rn(norm_squared(r));
+                                ok = d < rc;
+                            }
+                        }
+                        fn(ok, j, s0, s1, s2, d);
+                    }
+    };
+    for (int i = warp; i < nAtoms; i += warps) {
+        int count = 0;
+        visit(i, [&](bool ok, int j, int, int, int, double d) {
+            count += __popc(__ballot_sync(0xffffffffu, ok));
+            if (ok && d < minDistance) {
+                int lo = min(i, j), hi = max(i, j);
+                atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
+            }
+        });
+        if (lane == 0) countS[i] = count;
+    }
+    __syncthreads();
+    if (t == 0) {
+        int run = 0;
+        for (int i = 0; i < nAtoms; i++) {
+            startS[i] = run;
+            run += countS[i];
+        }
+        startS[nAtoms] = run;
+        status[0] = run;
+    }
+    __syncthreads();
+    int total = startS[nAtoms];
+    bool fits = total <= capacity;
+    for (int i = t; i <= nAtoms; i += blockDim.x) rowStart[i] = fits ? startS[i] : 0;
+    if (!fits) return;
+    unsigned long long* keys = buffer[warp];
+    for (int i = warp; i < nAtoms; i += warps) {
+        int begin = startS[i], count = countS[i];
+        bool inShared = count <= SMALL_ATOMS;
+        int at = 0;
+        visit(i, [&](bool ok, int j, int s0, int s1, int s2, double) {
+            unsigned m = __ballot_sync(0xffffffffu, ok);
+            if (ok) {
+                int slot = at + __popc(m & ((1u << lane) - 1));
+                if (inShared) {
+                    keys[slot] = row_key(j, s0, s1, s2);
+                } else {
+                    int e = begin + slot;
+                    center[e] = i;
+                    neighbor[e] = j;
+                    image[3 * e] = s0 + wrapS[3 * i] - wrapS[3 * j];
+                    image[3 * e + 1] = s1 + wrapS[3 * i + 1] - wrapS[3 * j + 1];
+                    image[3 * e + 2] = s2 + wrapS[3 * i + 2] - wrapS[3 * j + 2];
+                }
+            }
+            at += __popc(m);
+        });
+        if (inShared) {
+            int padded = 32;
+            while (padded < count) padded <<= 1;
+            for (int q = count + lane; q < padded; q += 32) keys[q] = ~0ull;
+            __syncwarp();
+            warp_sort(keys, padded);
+            write_row(i, begin, count, keys, wrapS, center, neighbor, image);
+        } else if (lane == 0) {
+            sort_row_slowly(begin, count, neighbor, image);
+        }
+        __syncwarp();
+    }
+    __syncthreads();
+    for (int e = t; e < total; e += blockDim.x) {
+        int i = center[e], j = neighbor[e];
+        int m[3] = {-image[3 * e], -image[3 * e + 1], -image[3 * e + 2]};
+        int lo = startS[j], hi = startS[j + 1];
+        while (lo < hi) {
+            int mid = (lo + hi) >> 1;
+            if (key_less(neighbor[mid], image + 3 * mid, i, m)) lo = mid + 1;
+            else hi = mid;
+        }
+        reverse[e] = lo;
     }
 }
 

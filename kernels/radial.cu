@@ -1,12 +1,17 @@
 // Stage 1: edge geometry + radial basis + cosine cutoff (derivation.md §2).
 // Forward, one thread per edge: d, u, φ_k(d), φ'_k(d), fc(d), fc'(d) in one pass, because the
-// derivatives share the transcendental functions. Backward: ∂E/∂r per edge (2.4), (2.5); then
-// forces by a per-atom gather over the row and its reverse edges (7.1), and the virial (7.2) by
-// a fixed-order two-stage reduction. No floating-point atomics anywhere: results are the same
-// bit for bit on every run.
+// derivatives share the transcendental functions. Backward: the message kernels deliver ∂E/∂d
+// and ∂E/∂u per edge; painn_forces turns them into ∂E/∂r (2.5), gathers the forces over each
+// row and its reverse edges (7.1) and sums the virial (7.2) in a fixed order. No floating-point
+// atomics anywhere: results are the same bit for bit on every run.
 #include "geometry.cuh"
 
 enum { BASIS_GAUSSIAN = 0, BASIS_BESSEL = 1 };
+
+// One block of RADIAL_EDGES threads handles that many edges; the K values of each edge are
+// staged in shared memory and written out as one contiguous run, so the writes coalesce.
+#define RADIAL_EDGES 64
+#define RADIAL_KMAX 32
 
 template <typename T>
 PAINN_DEVICE void painn_radial_fwd_impl(int nAtoms, const int* __restrict__ rowStart,
@@ -16,41 +21,53 @@ PAINN_DEVICE void painn_radial_fwd_impl(int nAtoms, const int* __restrict__ rowS
                                         const T* __restrict__ mu, const T* __restrict__ sigma,
                                         T* __restrict__ dOut, T* __restrict__ u, T* __restrict__ phi,
                                         T* __restrict__ dphi, T* __restrict__ fc, T* __restrict__ dfc) {
-    int e = blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= rowStart[nAtoms]) return;
-    double r[3];
-    edge_vector(pos, cell, center[e], neighbor[e], image[3 * e], image[3 * e + 1], image[3 * e + 2], r);
-    double dd = sqrt(norm_squared(r));
-    dOut[e] = (T)dd;
-    for (int c = 0; c < 3; c++) u[3 * e + c] = (T)(r[c] / dd);
-    T d = (T)dd;
-    for (int k = 0; k < K; k++) {
-        T p, dp;
-        if (basis == BASIS_GAUSSIAN) {
-            T s = sigma[k];
-            T diff = d - mu[k];
-            p = painn_exp(-diff * diff / (T(2) * s * s));
-            dp = -diff / (s * s) * p;
-        } else {
-            T w = mu[k];  // the bessel frequencies travel in the same slot as the gaussian centres
-            T sn, cs;
-            painn_sincos(w * d, &sn, &cs);
-            p = sn / d;
-            dp = (w * cs - p) / d;
+    __shared__ T tile[2][RADIAL_EDGES * RADIAL_KMAX];
+    int edges = rowStart[nAtoms];
+    int e0 = blockIdx.x * RADIAL_EDGES;
+    if (e0 >= edges) return;
+    int q = threadIdx.x;
+    int e = e0 + q;
+    if (e < edges) {
+        double r[3];
+        edge_vector(pos, cell, center[e], neighbor[e], image[3 * e], image[3 * e + 1], image[3 * e + 2], r);
+        double dd = sqrt(norm_squared(r));
+        dOut[e] = (T)dd;
+        for (int c = 0; c < 3; c++) u[3 * e + c] = (T)(r[c] / dd);
+        T d = (T)dd;
+        for (int k = 0; k < K; k++) {
+            T p, dp;
+            if (basis == BASIS_GAUSSIAN) {
+                T s = sigma[k];
+                T diff = d - mu[k];
+                p = painn_exp(-diff * diff / (T(2) * s * s));
+                dp = -diff / (s * s) * p;
+            } else {
+                T w = mu[k];  // the bessel frequencies travel in the same slot as the gaussian centres
+                T sn, cs;
+                painn_sincos(w * d, &sn, &cs);
+                p = sn / d;
+                dp = (w * cs - p) / d;
+            }
+            tile[0][q * K + k] = p;
+            tile[1][q * K + k] = dp;
         }
-        phi[e * K + k] = p;
-        dphi[e * K + k] = dp;
+        T a = T(3.14159265358979323846) / (T)rc;
+        T f = T(0), df = T(0);
+        if (dd < rc) {
+            T sn, cs;
+            painn_sincos(a * d, &sn, &cs);
+            f = T(0.5) * (cs + T(1));
+            df = T(-0.5) * a * sn;
+        }
+        fc[e] = f;
+        dfc[e] = df;
     }
-    T a = T(3.14159265358979323846) / (T)rc;
-    T f = T(0), df = T(0);
-    if (dd < rc) {
-        T sn, cs;
-        painn_sincos(a * d, &sn, &cs);
-        f = T(0.5) * (cs + T(1));
-        df = T(-0.5) * a * sn;
+    __syncthreads();
+    int count = min(RADIAL_EDGES, edges - e0) * K;
+    for (int t = q; t < count; t += blockDim.x) {
+        phi[(size_t)e0 * K + t] = tile[0][t];
+        dphi[(size_t)e0 * K + t] = tile[1][t];
     }
-    fc[e] = f;
-    dfc[e] = df;
 }
 
 #define RADIAL_FWD_PARAMS(T)                                                                       \
@@ -60,82 +77,69 @@ PAINN_DEVICE void painn_radial_fwd_impl(int nAtoms, const int* __restrict__ rowS
 PAINN_ENTRY(painn_radial_fwd, RADIAL_FWD_PARAMS,
             (nAtoms, rowStart, center, neighbor, image, pos, cell, K, basis, rc, mu, sigma, d, u, phi, dphi, fc, dfc))
 
-// ∂E/∂r_e = gd·u + (gu − (gu·u) u)/d with gd = Σ_k gφ_k φ'_k + gfc·fc'.
+// ∂E/∂r_e = gd·u + (gu − (gu·u) u)/d                                                       (2.5)
 template <typename T>
-PAINN_DEVICE void painn_radial_bwd_impl(int nAtoms, const int* __restrict__ rowStart, int K,
-                                        const T* __restrict__ d, const T* __restrict__ u,
-                                        const T* __restrict__ dphi, const T* __restrict__ dfc,
-                                        const T* __restrict__ gPhi, const T* __restrict__ gFc,
-                                        const T* __restrict__ gU, T* __restrict__ gr) {
-    int e = blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= rowStart[nAtoms]) return;
-    T gd = gFc[e] * dfc[e];
-    for (int k = 0; k < K; k++) gd += gPhi[e * K + k] * dphi[e * K + k];
-    T ux = u[3 * e], uy = u[3 * e + 1], uz = u[3 * e + 2];
-    T gx = gU[3 * e], gy = gU[3 * e + 1], gz = gU[3 * e + 2];
-    T dot = gx * ux + gy * uy + gz * uz;
-    T inv = T(1) / d[e];
-    gr[3 * e] = gd * ux + (gx - dot * ux) * inv;
-    gr[3 * e + 1] = gd * uy + (gy - dot * uy) * inv;
-    gr[3 * e + 2] = gd * uz + (gz - dot * uz) * inv;
+PAINN_DEVICE void edge_gradient(int e, const T* __restrict__ d, const T* __restrict__ u, const T* __restrict__ gd,
+                                const T* __restrict__ gU, double g[3]) {
+    double ux = u[3 * e], uy = u[3 * e + 1], uz = u[3 * e + 2];
+    double gx = gU[3 * e], gy = gU[3 * e + 1], gz = gU[3 * e + 2];
+    double dot = gx * ux + gy * uy + gz * uz;
+    double inv = 1.0 / (double)d[e];
+    double s = gd[e];
+    g[0] = s * ux + (gx - dot * ux) * inv;
+    g[1] = s * uy + (gy - dot * uy) * inv;
+    g[2] = s * uz + (gz - dot * uz) * inv;
 }
 
-#define RADIAL_BWD_PARAMS(T)                                                                      \
-    (int nAtoms, const int* rowStart, int K, const T* d, const T* u, const T* dphi, const T* dfc, \
-     const T* gPhi, const T* gFc, const T* gU, T* gr)
-PAINN_ENTRY(painn_radial_bwd, RADIAL_BWD_PARAMS, (nAtoms, rowStart, K, d, u, dphi, dfc, gPhi, gFc, gU, gr))
-
-// F_i = Σ_{e in row i} ∂E/∂r_e − Σ_{e in row i} ∂E/∂r_rev(e): a gather, so each atom's sum runs in
-// one fixed order. Accumulated in float64, returned in float64.
+// The end of the backward pass, one warp per atom i, its lanes over the edges of its row: ∂E/∂r
+// of each edge (2.5) and of its reverse, the force F_i = Σ_e ∂E/∂r_e − Σ_e ∂E/∂r_rev(e) (7.1) —
+// a gather, no atomics — and the virial of the row's edges, Σ_e r_e ⊗ ∂E/∂r_e (7.2), reduced by
+// fixed trees into partial[block][9] (painn_sum_columns finishes it). float64 sums.
+#define FORCES_THREADS 128
 template <typename T>
-PAINN_DEVICE void painn_forces_impl(int nAtoms, const int* __restrict__ rowStart,
-                                    const int* __restrict__ reverse, const T* __restrict__ gr,
-                                    double* __restrict__ forces) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= nAtoms) return;
-    double f[3] = {0, 0, 0};
-    for (int e = rowStart[i]; e < rowStart[i + 1]; e++) {
-        int r = reverse[e];
-        for (int c = 0; c < 3; c++) f[c] += (double)gr[3 * e + c] - (double)gr[3 * r + c];
-    }
-    for (int c = 0; c < 3; c++) forces[3 * i + c] = f[c];
-}
-
-#define FORCES_PARAMS(T) (int nAtoms, const int* rowStart, const int* reverse, const T* gr, double* forces)
-PAINN_ENTRY(painn_forces, FORCES_PARAMS, (nAtoms, rowStart, reverse, gr, forces))
-
-// Virial W_ab = Σ_e r_ea ∂E/∂r_eb, stage 1: block b sums a fixed slice of edges (each thread a
-// strided subset, then a fixed tree), writing partial[b][9]. Launch with VIRIAL_THREADS threads.
-#define VIRIAL_THREADS 256
-template <typename T>
-PAINN_DEVICE void painn_virial_impl(int nAtoms, const int* __restrict__ rowStart,
-                                    const int* __restrict__ center, const int* __restrict__ neighbor,
-                                    const int* __restrict__ image, const double* __restrict__ pos,
-                                    const double* __restrict__ cell, const T* __restrict__ gr,
-                                    double* __restrict__ partial) {
-    __shared__ double acc[9][VIRIAL_THREADS];
-    int edges = rowStart[nAtoms];
+PAINN_DEVICE void painn_forces_impl(int nAtoms, const int* __restrict__ rowStart, const int* __restrict__ center,
+                                    const int* __restrict__ neighbor, const int* __restrict__ image,
+                                    const int* __restrict__ reverse, const double* __restrict__ pos,
+                                    const double* __restrict__ cell, const T* __restrict__ d,
+                                    const T* __restrict__ u, const T* __restrict__ gd, const T* __restrict__ gU,
+                                    double* __restrict__ forces, double* __restrict__ partial) {
+    __shared__ double acc[FORCES_THREADS / 32][9];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int i = blockIdx.x * (FORCES_THREADS / 32) + warp;
     double w[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < edges; e += gridDim.x * blockDim.x) {
-        double r[3];
-        edge_vector(pos, cell, center[e], neighbor[e], image[3 * e], image[3 * e + 1], image[3 * e + 2], r);
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++) w[3 * a + b] += r[a] * (double)gr[3 * e + b];
+    double f[3] = {0, 0, 0};
+    if (i < nAtoms) {
+        for (int e = rowStart[i] + lane; e < rowStart[i + 1]; e += 32) {
+            double g[3], h[3], r[3];
+            edge_gradient(e, d, u, gd, gU, g);
+            edge_gradient(reverse[e], d, u, gd, gU, h);
+            edge_vector(pos, cell, i, neighbor[e], image[3 * e], image[3 * e + 1], image[3 * e + 2], r);
+            for (int c = 0; c < 3; c++) f[c] += g[c] - h[c];
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) w[3 * a + b] += r[a] * g[b];
+        }
     }
-    for (int k = 0; k < 9; k++) acc[k][threadIdx.x] = w[k];
+    for (int c = 0; c < 3; c++) f[c] = warp_sum(f[c]);
+    for (int k = 0; k < 9; k++) w[k] = warp_sum(w[k]);
+    if (lane == 0) {
+        if (i < nAtoms)
+            for (int c = 0; c < 3; c++) forces[3 * i + c] = f[c];
+        for (int k = 0; k < 9; k++) acc[warp][k] = w[k];
+    }
     __syncthreads();
-    for (int stride = VIRIAL_THREADS / 2; stride > 0; stride >>= 1) {
-        if (threadIdx.x < stride)
-            for (int k = 0; k < 9; k++) acc[k][threadIdx.x] += acc[k][threadIdx.x + stride];
-        __syncthreads();
+    if (threadIdx.x < 9) {
+        double s = 0;
+        for (int q = 0; q < FORCES_THREADS / 32; q++) s += acc[q][threadIdx.x];
+        partial[9 * blockIdx.x + threadIdx.x] = s;
     }
-    if (threadIdx.x < 9) partial[9 * blockIdx.x + threadIdx.x] = acc[threadIdx.x][0];
 }
 
-#define VIRIAL_PARAMS(T)                                                                          \
-    (int nAtoms, const int* rowStart, const int* center, const int* neighbor, const int* image,  \
-     const double* pos, const double* cell, const T* gr, double* partial)
-PAINN_ENTRY(painn_virial, VIRIAL_PARAMS, (nAtoms, rowStart, center, neighbor, image, pos, cell, gr, partial))
+#define FORCES_PARAMS(T)                                                                           \
+    (int nAtoms, const int* rowStart, const int* center, const int* neighbor, const int* image,    \
+     const int* reverse, const double* pos, const double* cell, const T* d, const T* u, const T* gd, \
+     const T* gU, double* forces, double* partial)
+PAINN_ENTRY(painn_forces, FORCES_PARAMS,
+            (nAtoms, rowStart, center, neighbor, image, reverse, pos, cell, d, u, gd, gU, forces, partial))
 
 // Stage 2 of a fixed-order reduction: out[k] = Σ_b partial[b][k], b in order; one thread per k.
 extern "C" __global__ void painn_sum_columns(int rows, int cols, const double* __restrict__ partial,

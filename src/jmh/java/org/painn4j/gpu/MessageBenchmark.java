@@ -11,8 +11,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The fused filter + message + aggregation kernels of layer 1. Bytes: the unique data each must
- * move (radial values, x and v of every atom, outputs); FLOPs: the filter (2·3F·K per edge) and
- * the message terms.
+ * move (radial values, x and v of every atom, outputs); FLOPs: the filter (2·3F·K per edge, and
+ * its derivative in the backward pass) and the message terms.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -25,29 +25,20 @@ public class MessageBenchmark {
     public void forward(Workload w, Workload.Rates r) {
         AtomBuffers a = w.calc.atoms;
         w.calc.message.forward(w.calc.stream, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
-                a.x[1], a.s[1], a.v[1], a.sMid[1], a.vMid[1]);
+                a.x[1], null, a.s[1], null, a.v[1], a.sMid[1], a.vMid[1]);
         w.sync();
         r.add((double) w.e * (w.k + 5) * w.t + (double) w.n * 14 * w.f * w.t + 4.0 * w.e,
                 (double) w.e * (6.0 * w.f * w.k + 16.0 * w.f));
     }
 
+    /** The whole backward pass of layer 1: per-edge ∂E/∂d, ∂E/∂u and per-atom ∂E/∂v, ∂E/∂x. */
     @Benchmark
-    public void backwardEdge(Workload w, Workload.Rates r) {
+    public void backward(Workload w, Workload.Rates r) {
         AtomBuffers a = w.calc.atoms;
-        w.calc.message.backwardEdge(w.calc.stream, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
-                a.x[1], a.v[1], a.gsMid[1], a.gvMid[1]);
+        w.calc.message.backward(w.calc.stream, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
+                a.x[1], null, a.v[1], a.gsMid[1], a.gvMid[1], false, true, a.gv[1], a.gx);
         w.sync();
-        r.add((double) w.e * (2 * w.k + 12) * w.t + (double) w.n * 10 * w.f * w.t + 4.0 * w.e,
-                (double) w.e * (12.0 * w.f * w.k + 30.0 * w.f));
-    }
-
-    @Benchmark
-    public void backwardAtom(Workload w, Workload.Rates r) {
-        AtomBuffers a = w.calc.atoms;
-        w.calc.message.backwardAtom(w.calc.stream, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
-                a.x[1], a.v[1], a.gsMid[1], a.gvMid[1], a.gv[1], a.gx);
-        w.sync();
-        r.add((double) w.e * (w.k + 5) * w.t + (double) w.n * 17 * w.f * w.t + 4.0 * w.e,
-                (double) w.e * (6.0 * w.f * w.k + 24.0 * w.f));
+        r.add((double) w.e * (2 * w.k + 8) * w.t + (double) w.n * 20 * w.f * w.t + 4.0 * w.e,
+                (double) w.e * (12.0 * w.f * w.k + 50.0 * w.f));
     }
 }

@@ -9,7 +9,7 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Edge geometry + radial basis, its backward, the force gather; and the neighbor list build. */
+/** Edge geometry + radial basis, the forces and virial; and the binned neighbor list build. */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
@@ -25,26 +25,19 @@ public class RadialBenchmark {
         r.add((double) w.e * (20 + 48 + (6 + 2 * w.k) * w.t), (double) w.e * (30 + 12.0 * w.k));
     }
 
-    @Benchmark
-    public void backward(Workload w, Workload.Rates r) {
-        GpuCalculator c = w.calc;
-        c.radial.backward(c.stream, c.list, w.n, w.k, c.edges);
-        w.sync();
-        r.add((double) w.e * (2 * w.k + 12) * w.t, (double) w.e * (4.0 * w.k + 20));
-    }
-
+    /** ∂E/∂r, forces and virial from ∂E/∂d and ∂E/∂u. */
     @Benchmark
     public void forces(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
-        c.radial.forces(c.stream, c.list, w.n, c.edges, c.atoms.forces);
+        c.radial.forces(c.stream, c.list, w.n, c.edges, c.atoms.forces, c.atoms.forcePartial, c.atoms.virial);
         w.sync();
-        r.add((double) w.e * (8 + 6 * w.t) + 24.0 * w.n, 6.0 * w.e);
+        r.add((double) w.e * (32 + 2 * 8 * w.t) + 48.0 * w.n, (double) w.e * 80);
     }
 
     @Benchmark
     public void neighborList(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
-        c.neighbors.build(c.stream, c.list, w.n, 5.0, 1e-4);
+        c.neighbors.build(c.stream, c.list, w.n, 5.0, 1e-4, false);
         w.sync();
         r.add(24.0 * w.n + 20.0 * w.e, 0);
     }

@@ -8,8 +8,9 @@ import org.painn4j.model.PainnModel;
 
 /**
  * Per-atom device memory for a fixed atom capacity: what the forward pass keeps for the
- * backward pass (docs/kernels.md lists it), the backward pass's scratch, and the outputs.
- * Layouts: s [N][F], v [N][3][F], x and y [N][3F], VU [N][3][2F].
+ * backward pass (docs/kernels.md lists it), the backward pass's scratch, and the results.
+ * Layouts: s [N][F], v [N][3][F], x and y [N][3F], VU [N][3][2F]. Layer 0 needs no s, v, h or x
+ * of its own (per-element tables, v = 0), and no adjoint of them: those entries are null.
  */
 final class AtomBuffers implements AutoCloseable {
     final int capacity;
@@ -29,8 +30,6 @@ final class AtomBuffers implements AutoCloseable {
     /** Readout: pre-activations of the hidden layers, and the last layer's output [N]. */
     final DeviceBuffer[] outPre;
     final DeviceBuffer yOut;
-    final DeviceBuffer energies;
-    final DeviceBuffer energy;
     // backward: adjoints of s and v at every layer boundary, kept for inspection
     final DeviceBuffer[] gs;
     final DeviceBuffer[] gv;
@@ -42,10 +41,16 @@ final class AtomBuffers implements AutoCloseable {
     final DeviceBuffer gctx;
     final DeviceBuffer gvu;
     final DeviceBuffer[] gRead;
+    /** ȳ = 1 for every atom: the seed of the backward pass, filled once. */
     final DeviceBuffer seed;
-    final DeviceBuffer forces;
-    final DeviceBuffer virialPartial;
+    final DeviceBuffer forcePartial;
+    /** One buffer read back in one copy: energy, virial [9], energies [N], forces [N][3], float64. */
+    final DeviceBuffer results;
+    final DeviceBuffer energy;
     final DeviceBuffer virial;
+    final DeviceBuffer energies;
+    final DeviceBuffer forces;
+    static final long RESULTS_HEADER = 80;
     private final List<DeviceBuffer> all = new ArrayList<>();
 
     AtomBuffers(CudaContext cuda, Precision p, PainnModel model, int capacity) {
@@ -55,6 +60,8 @@ final class AtomBuffers implements AutoCloseable {
         long r = (long) capacity * Real.bytes(p);
         s = new DeviceBuffer[layers + 1];
         v = new DeviceBuffer[layers + 1];
+        gs = new DeviceBuffer[layers + 1];
+        gv = new DeviceBuffer[layers + 1];
         hPre = new DeviceBuffer[layers];
         x = new DeviceBuffer[layers];
         sMid = new DeviceBuffer[layers];
@@ -64,13 +71,19 @@ final class AtomBuffers implements AutoCloseable {
         dot = new DeviceBuffer[layers];
         a3 = new DeviceBuffer[layers];
         y = new DeviceBuffer[layers];
-        for (int l = 0; l <= layers; l++) {
+        gsMid = new DeviceBuffer[layers];
+        gvMid = new DeviceBuffer[layers];
+        for (int l = 1; l <= layers; l++) {
             s[l] = add(cuda, "scalar features", r * f);
             v[l] = add(cuda, "vector features", r * 3 * f);
+            gs[l] = add(cuda, "scalar adjoint", r * f);
+            gv[l] = add(cuda, "vector adjoint", r * 3 * f);
         }
         for (int l = 0; l < layers; l++) {
-            hPre[l] = add(cuda, "context pre-activation", r * f);
-            x[l] = add(cuda, "context features", r * 3 * f);
+            if (l > 0) {
+                hPre[l] = add(cuda, "context pre-activation", r * f);
+                x[l] = add(cuda, "context features", r * 3 * f);
+            }
             sMid[l] = add(cuda, "scalar features after interaction", r * f);
             vMid[l] = add(cuda, "vector features after interaction", r * 3 * f);
             vu[l] = add(cuda, "channel mix", r * 6 * f);
@@ -78,6 +91,8 @@ final class AtomBuffers implements AutoCloseable {
             dot[l] = add(cuda, "V·U", r * f);
             a3[l] = add(cuda, "mixing pre-activation", r * f);
             y[l] = add(cuda, "mixing outputs", r * 3 * f);
+            gsMid[l] = add(cuda, "scalar adjoint after interaction", r * f);
+            gvMid[l] = add(cuda, "vector adjoint after interaction", r * 3 * f);
         }
         ctx = add(cuda, "mixing context", r * 2 * f);
         Dense[] out = model.outnet;
@@ -88,29 +103,21 @@ final class AtomBuffers implements AutoCloseable {
             gRead[i] = add(cuda, "readout adjoint", r * out[i].out());
         }
         yOut = add(cuda, "readout output", r);
-        energies = add(cuda, "atomic energies", 8L * capacity);
-        energy = add(cuda, "energy", 8);
-        gs = new DeviceBuffer[layers + 1];
-        gv = new DeviceBuffer[layers + 1];
-        gsMid = new DeviceBuffer[layers];
-        gvMid = new DeviceBuffer[layers];
-        for (int l = 0; l <= layers; l++) {
-            gs[l] = add(cuda, "scalar adjoint", r * f);
-            gv[l] = add(cuda, "vector adjoint", r * 3 * f);
-            if (l < layers) {
-                gsMid[l] = add(cuda, "scalar adjoint after interaction", r * f);
-                gvMid[l] = add(cuda, "vector adjoint after interaction", r * 3 * f);
-            }
-        }
         gx = add(cuda, "context adjoint", r * 3 * f);
         gh = add(cuda, "hidden adjoint", r * f);
         gy = add(cuda, "mixing output adjoint", r * 3 * f);
         gctx = add(cuda, "mixing context adjoint", r * 2 * f);
         gvu = add(cuda, "channel mix adjoint", r * 6 * f);
-        seed = add(cuda, "energy adjoint", r);
-        forces = add(cuda, "forces", 24L * capacity);
-        virialPartial = add(cuda, "virial partial sums", 8L * 9 * RadialKernels.VIRIAL_BLOCKS);
-        virial = add(cuda, "virial", 72);
+        double[] ones = new double[capacity];
+        java.util.Arrays.fill(ones, 1.0);
+        seed = Real.upload(cuda, p, "energy adjoint", ones);
+        all.add(seed);
+        forcePartial = add(cuda, "virial partial sums", 72L * RadialKernels.forceBlocks(capacity));
+        results = add(cuda, "results", RESULTS_HEADER + 32L * capacity);
+        energy = results.slice("energy", 0, 8);
+        virial = results.slice("virial", 8, 72);
+        energies = results.slice("atomic energies", RESULTS_HEADER, 8L * capacity);
+        forces = results.slice("forces", RESULTS_HEADER + 8L * capacity, 24L * capacity);
     }
 
     private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
@@ -119,9 +126,9 @@ final class AtomBuffers implements AutoCloseable {
         return b;
     }
 
-    /** Every buffer, for poisoning before a checked run. */
+    /** Every buffer that an evaluation writes, for poisoning before a checked run. */
     List<DeviceBuffer> all() {
-        return all;
+        return all.stream().filter(b -> b != seed).toList();
     }
 
     long bytes() {

@@ -19,12 +19,16 @@ import jcuda.driver.CUstream;
 public final class DeviceBuffer implements AutoCloseable {
     final String name;
     final long bytes;
-    final CUdeviceptr ptr = new CUdeviceptr();
+    final CUdeviceptr ptr;
+    /** A view into another buffer's memory is never freed by itself. */
+    private final boolean view;
     private boolean freed;
 
     DeviceBuffer(CudaContext cuda, String name, long bytes) {
         this.name = name;
         this.bytes = bytes;
+        this.ptr = new CUdeviceptr();
+        this.view = false;
         try {
             cuMemAlloc(ptr, Math.max(bytes, 16));
         } catch (CudaException e) {
@@ -35,13 +39,29 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
+    private DeviceBuffer(String name, CUdeviceptr ptr, long bytes) {
+        this.name = name;
+        this.ptr = ptr;
+        this.bytes = bytes;
+        this.view = true;
+    }
+
+    /** Bytes [offset, offset + length) of this buffer, as a buffer of its own (not freed separately). */
+    DeviceBuffer slice(String sliceName, long offset, long length) {
+        if (offset < 0 || offset + length > bytes) {
+            throw new IllegalArgumentException(sliceName + ": slice past the end of " + name);
+        }
+        return new DeviceBuffer(sliceName, ptr.withByteOffset(offset), length);
+    }
+
+    /** Bytes allocated: 0 for a view. */
     public long bytes() {
-        return bytes;
+        return view ? 0 : bytes;
     }
 
     /** Fills with a 32-bit pattern: 0 to clear, or a NaN pattern to poison. */
     void fill32(int pattern, CUstream stream) {
-        cuMemsetD32Async(ptr, pattern, bytes / 4, stream);
+        cuMemsetD32Async(ptr, pattern, this.bytes / 4, stream);
     }
 
     /** Synchronous copies for set-up and tests; the evaluation path uses pinned buffers. */
@@ -71,7 +91,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!freed) {
+        if (!freed && !view) {
             freed = true;
             cuMemFree(ptr);
         }

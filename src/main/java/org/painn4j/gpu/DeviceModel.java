@@ -32,6 +32,13 @@ final class DeviceModel implements AutoCloseable {
     final DeviceBuffer[] outB;
     /** atomref[Z] + mean_per_atom, float64, [rows]. */
     final DeviceBuffer shift;
+    /**
+     * Layer 0's context net per element: s⁰ = embedding[Z] depends on Z alone, and so do
+     * h⁰ = Dense₁(s⁰) [rows][F] and x⁰ = Dense₂(silu(h⁰)) [rows][3F]; computed once, by the same
+     * dense kernels, and read through the atomic numbers.
+     */
+    final DeviceBuffer hTable;
+    final DeviceBuffer xTable;
     private final List<DeviceBuffer> all = new ArrayList<>();
 
     DeviceModel(CudaContext cuda, PainnModel model, Precision p) {
@@ -77,6 +84,18 @@ final class DeviceModel implements AutoCloseable {
             sh[z] = model.energyShift(z);
         }
         shift = up(cuda, Precision.FLOAT64, "energy shifts", sh);
+        long r = (long) model.embeddingRows * Real.bytes(p);
+        hTable = new DeviceBuffer(cuda, "layer 0 context pre-activation", r * f);
+        xTable = new DeviceBuffer(cuda, "layer 0 context features", r * 3 * f);
+        all.add(hTable);
+        all.add(xTable);
+    }
+
+    /** Fills the layer-0 tables; the dense kernels must exist first, so the calculator calls this. */
+    void buildTables(DenseKernels dense, jcuda.driver.CUstream stream) {
+        int rows = model.embeddingRows;
+        dense.forward(stream, rows, f, f, embedding, false, c1w[0], c1b[0], null, hTable);
+        dense.forward(stream, rows, 3 * f, f, hTable, true, c2w[0], c2b[0], null, xTable);
     }
 
     /** First filter row of layer l: shared filters reuse block 0. */

@@ -6,8 +6,8 @@ import org.painn4j.calc.Precision;
 
 /**
  * Per-edge features and their adjoints, for a fixed edge capacity: d [E], u [E][3], φ and φ'
- * [E][K], fc and fc' [E]; ∂E/∂φ [E][K], ∂E/∂fc [E], ∂E/∂u [E][3] accumulated over the layers of
- * the backward pass; ∂E/∂r [E][3].
+ * [E][K], fc and fc' [E]; ∂E/∂d [E] and ∂E/∂u [E][3], accumulated over the layers of the
+ * backward pass.
  */
 final class EdgeBuffers implements AutoCloseable {
     final DeviceBuffer d;
@@ -16,10 +16,8 @@ final class EdgeBuffers implements AutoCloseable {
     final DeviceBuffer dphi;
     final DeviceBuffer fc;
     final DeviceBuffer dfc;
-    final DeviceBuffer gPhi;
-    final DeviceBuffer gFc;
+    final DeviceBuffer gd;
     final DeviceBuffer gU;
-    final DeviceBuffer gr;
     private final List<DeviceBuffer> all = new ArrayList<>();
 
     EdgeBuffers(CudaContext cuda, Precision p, int edges, int k) {
@@ -30,10 +28,8 @@ final class EdgeBuffers implements AutoCloseable {
         dphi = add(cuda, "radial basis derivative", k * b);
         fc = add(cuda, "cutoff", b);
         dfc = add(cuda, "cutoff derivative", b);
-        gPhi = add(cuda, "radial basis adjoint", k * b);
-        gFc = add(cuda, "cutoff adjoint", b);
+        gd = add(cuda, "distance adjoint", b);
         gU = add(cuda, "direction adjoint", 3 * b);
-        gr = add(cuda, "edge vector adjoint", 3 * b);
     }
 
     private DeviceBuffer add(CudaContext cuda, String name, long bytes) {

@@ -61,6 +61,7 @@ public final class GpuCalculator implements Calculator {
     private CUgraphExec graph;
     private String graphKey;
     private int[] uploadedNumbers;
+    private boolean smallList;
     private SearchFrame uploadedFrame;
     private int lastAtoms;
     int lastEdges;
@@ -83,6 +84,8 @@ public final class GpuCalculator implements Calculator {
         this.dense = new DenseKernels(cuda, precision);
         this.mixing = new MixingKernels(cuda, precision);
         this.readout = new ReadoutKernels(cuda, precision);
+        weights.buildTables(dense, stream);
+        cuStreamSynchronize(stream);
     }
 
     @Override
@@ -137,6 +140,15 @@ public final class GpuCalculator implements Calculator {
         int n = structure.size();
         checkNumbers(structure);
         SearchFrame frame = SearchFrame.of(structure);
+        double rc = model.config.cutoff();
+        for (int a = 0; a < 3; a++) {
+            // keeps every bin-wrap shift within the 8 bits the row sort gives it
+            if (frame.pbc()[a] == 1 && rc / frame.planes()[a] > 100) {
+                throw new InputException("the cell is thinner than cutoff/100 along lattice vector " + "abc".charAt(a)
+                        + "; the GPU neighbor search does not take such cells (use --device cpu)");
+            }
+        }
+        smallList = NeighborKernels.small(n, frame, rc);
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
         ensureCapacity(n, edgeGuess);
         try {
@@ -164,7 +176,7 @@ public final class GpuCalculator implements Calculator {
 
     /** Launches the graph of this kind of evaluation, capturing it first if needed. */
     private void replay(int n, boolean backward) {
-        String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison;
+        String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/" + smallList;
         if (!key.equals(graphKey)) {
             dropGraph();
             CUgraph g = new CUgraph();
@@ -265,8 +277,7 @@ public final class GpuCalculator implements Calculator {
                 b.fill32(Real.NAN_PATTERN, stream);
             }
             for (DeviceBuffer b : new DeviceBuffer[] {edges.d, edges.u, edges.phi, edges.dphi, edges.fc, edges.dfc,
-                edges.gPhi, edges.gFc, edges.gU, edges.gr, list.center, list.neighbor, list.image, list.reverse,
-                list.rowStart, list.status}) {
+                edges.gd, edges.gU, list.center, list.neighbor, list.image, list.reverse, list.rowStart, list.status}) {
                 b.fill32(Real.NAN_PATTERN, stream);
             }
         }
@@ -275,18 +286,23 @@ public final class GpuCalculator implements Calculator {
         int layers = model.config.nInteractions();
         double rc = model.config.cutoff();
         Profiler.phase("neighbor list");
-        neighbors.build(stream, list, n, rc, NeighborList.MIN_DISTANCE);
+        neighbors.build(stream, list, n, rc, NeighborList.MIN_DISTANCE, smallList);
         Profiler.phase("edge features");
         int basis = model.config.radialBasis() == RadialBasis.GAUSSIAN ? 0 : 1;
         radial.forward(stream, list, n, k, basis, rc, weights.mu, weights.sigma, edges);
         AtomBuffers a = atoms;
         Profiler.phase("forward");
-        readout.embed(stream, n, f, list.numbers, weights.embedding, a.s[0]);
-        a.v[0].fill32(0, stream);
         for (int l = 0; l < layers; l++) {
-            dense.forward(stream, n, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l]);
-            dense.forward(stream, n, 3 * f, f, a.hPre[l], true, weights.c2w[l], weights.c2b[l], null, a.x[l]);
-            message.forward(stream, n, f, k, list, edges, weights, l, a.x[l], a.s[l], a.v[l], a.sMid[l], a.vMid[l]);
+            if (l == 0) {
+                // s⁰, h⁰, x⁰ depend on Z alone: per-element tables; v⁰ = 0
+                message.forward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers,
+                        weights.embedding, list.numbers, null, a.sMid[0], a.vMid[0]);
+            } else {
+                dense.forward(stream, n, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l]);
+                dense.forward(stream, n, 3 * f, f, a.hPre[l], true, weights.c2w[l], weights.c2b[l], null, a.x[l]);
+                message.forward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.s[l], null, a.v[l],
+                        a.sMid[l], a.vMid[l]);
+            }
             dense.forward(stream, 3 * n, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l]);
             mixing.normForward(stream, n, f, model.config.epsilon(), a.sMid[l], a.vu[l], a.ctx, a.norm[l], a.dot[l]);
             dense.forward(stream, n, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l]);
@@ -299,24 +315,17 @@ public final class GpuCalculator implements Calculator {
             backward(n, f, k, layers);
         }
         Profiler.phase("transfers");
-        DeviceBuffer[] outs = {list.status, a.energy, a.virial};
-        long[] at = {0, 16, 24};
-        long[] sizes = {4, 8, 72};
-        for (int i = 0; i < outs.length; i++) {
-            copyOut(outs[i], at[i], sizes[i]);
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr, list.status.ptr, 16, stream);
+        long bytes = AtomBuffers.RESULTS_HEADER + 8L * n;
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT), a.results.ptr, bytes, stream);
+        if (backward && n > 0) {
+            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT + bytes),
+                    a.forces.ptr, 24L * n, stream);
         }
-        copyOut(a.energies, 128, 8L * n);
-        if (backward) {
-            copyOut(a.forces, 128 + 8L * n, 24L * n);
-        }
-        copyOut(list.errorPair, 96, 8);
     }
 
-    private void copyOut(DeviceBuffer src, long offset, long bytes) {
-        if (bytes > 0) {
-            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(offset), src.ptr, bytes, stream);
-        }
-    }
+    /** hostOut: [0, 16) neighbor status, then energy, virial, energies [N], forces [N][3]. */
+    private static final long RESULTS_AT = 16;
 
     private void readoutForward(int n) {
         Dense[] out = model.outnet;
@@ -334,38 +343,39 @@ public final class GpuCalculator implements Calculator {
     private void backward(int n, int f, int k, int layers) {
         AtomBuffers a = atoms;
         Dense[] out = model.outnet;
-        readout.seed(stream, n, a.seed);
         DeviceBuffer g = a.seed;
         for (int i = out.length - 1; i >= 1; i--) {
             dense.backward(stream, n, out[i].in(), out[i].out(), g, weights.outW[i], a.outPre[i - 1], null, a.gRead[i - 1]);
             g = a.gRead[i - 1];
         }
         dense.backward(stream, n, f, out[0].out(), g, weights.outW[0], null, null, a.gs[layers]);
-        a.gv[layers].fill32(0, stream);
-        edges.gPhi.fill32(0, stream);
-        edges.gFc.fill32(0, stream);
-        edges.gU.fill32(0, stream);
         for (int l = layers - 1; l >= 0; l--) {
-            mixing.prepBackward(stream, n, f, a.gs[l + 1], a.gv[l + 1], a.y[l], a.vu[l], a.dot[l], a.gy, a.gvu);
+            // v̄ of the last layer's output is 0: passed as null, read as zeros
+            DeviceBuffer gvOut = l == layers - 1 ? null : a.gv[l + 1];
+            mixing.prepBackward(stream, n, f, a.gs[l + 1], gvOut, a.y[l], a.vu[l], a.dot[l], a.gy, a.gvu);
             dense.backward(stream, n, f, 3 * f, a.gy, weights.m2w[l], a.a3[l], null, a.gh);
             dense.backward(stream, n, 2 * f, f, a.gh, weights.m1w[l], null, null, a.gctx);
             mixing.normBackward(stream, n, f, a.gs[l + 1], a.gctx, a.vu[l], a.norm[l], a.gsMid[l], a.gvu);
-            dense.backward(stream, 3 * n, f, 2 * f, a.gvu, weights.mixW[l], null, a.gv[l + 1], a.gvMid[l]);
-            message.backwardEdge(stream, n, f, k, list, edges, weights, l, a.x[l], a.v[l], a.gsMid[l], a.gvMid[l]);
-            message.backwardAtom(stream, n, f, k, list, edges, weights, l, a.x[l], a.v[l], a.gsMid[l], a.gvMid[l],
-                    a.gv[l], a.gx);
-            dense.backward(stream, n, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
-            dense.backward(stream, n, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
+            dense.backward(stream, 3 * n, f, 2 * f, a.gvu, weights.mixW[l], null, gvOut, a.gvMid[l]);
+            boolean first = l == layers - 1;
+            if (l == 0) {
+                // the embedding does not depend on the positions: no ∂E/∂s⁰, ∂E/∂v⁰, ∂E/∂x⁰ needed
+                message.backward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers, null,
+                        a.gsMid[0], a.gvMid[0], first, false, null, null);
+            } else {
+                message.backward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.v[l], a.gsMid[l],
+                        a.gvMid[l], first, true, a.gv[l], a.gx);
+                dense.backward(stream, n, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
+                dense.backward(stream, n, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
+            }
         }
-        radial.backward(stream, list, n, k, edges);
-        radial.forces(stream, list, n, edges, a.forces);
-        radial.virial(stream, list, n, edges, a.virialPartial, a.virial);
+        radial.forces(stream, list, n, edges, a.forces, a.forcePartial, a.virial);
     }
 
     private Result result(Structure s, int edgeCount, boolean backward) {
         int n = s.size();
         ByteBuffer out = hostOut.data;
-        long pair = out.getLong(96);
+        long pair = out.getLong(8);
         if (pair != -1L) {
             int i = (int) (pair >>> 32);
             int j = (int) pair;
@@ -374,22 +384,24 @@ public final class GpuCalculator implements Calculator {
                     : "atoms " + i + " and " + j + " are at the same position (closer than "
                     + NeighborList.MIN_DISTANCE + " Å)");
         }
-        double energy = out.getDouble(16);
+        int at = (int) RESULTS_AT;
+        double energy = out.getDouble(at);
         double[] energies = new double[n];
+        int base = at + (int) AtomBuffers.RESULTS_HEADER;
         for (int i = 0; i < n; i++) {
-            energies[i] = out.getDouble(128 + 8 * i);
+            energies[i] = out.getDouble(base + 8 * i);
         }
         if (!backward) {
             return new Result(energy, energies, null, null, edgeCount);
         }
         double[] forces = new double[3 * n];
-        int base = 128 + 8 * n;
+        base += 8 * n;
         for (int i = 0; i < 3 * n; i++) {
             forces[i] = out.getDouble(base + 8 * i);
         }
         double[] virial = new double[9];
         for (int i = 0; i < 9; i++) {
-            virial[i] = out.getDouble(24 + 8 * i);
+            virial[i] = out.getDouble(at + 8 + 8 * i);
         }
         return new Result(energy, energies, forces, Virial.stress(s, virial), edgeCount);
     }
@@ -404,6 +416,7 @@ public final class GpuCalculator implements Calculator {
         int e = lastEdges;
         int f = model.config.nAtomBasis();
         int k = model.config.nRbf();
+        int layers = model.config.nInteractions();
         Map<String, double[]> t = new LinkedHashMap<>();
         t.put("rowStart", ints(list.rowStart, n + 1));
         t.put("neighbor", ints(list.neighbor, e));
@@ -416,19 +429,31 @@ public final class GpuCalculator implements Calculator {
         put(t, "dphi", g.dphi, e * k);
         put(t, "fc", g.fc, e);
         put(t, "dfc", g.dfc, e);
-        put(t, "gPhi", g.gPhi, e * k);
-        put(t, "gFc", g.gFc, e);
+        put(t, "gd", g.gd, e);
         put(t, "gU", g.gU, 3 * e);
-        put(t, "gr", g.gr, 3 * e);
         AtomBuffers a = atoms;
-        for (int l = 0; l <= model.config.nInteractions(); l++) {
-            put(t, "s" + l, a.s[l], n * f);
-            put(t, "v" + l, a.v[l], 3 * n * f);
-            put(t, "gs" + l, a.gs[l], n * f);
-            put(t, "gv" + l, a.gv[l], 3 * n * f);
-            if (l < model.config.nInteractions()) {
-                put(t, "hPre" + l, a.hPre[l], n * f);
-                put(t, "x" + l, a.x[l], 3 * n * f);
+        // layer 0 reads per-element tables: expand them to atoms for comparison
+        int[] z = new int[n];
+        if (n > 0) {
+            list.numbers.download(z);
+        }
+        int rows = model.embeddingRows;
+        t.put("s0", byAtom(Real.download(precision, weights.embedding, rows * f), z, f));
+        t.put("hPre0", byAtom(Real.download(precision, weights.hTable, rows * f), z, f));
+        t.put("x0", byAtom(Real.download(precision, weights.xTable, rows * 3 * f), z, 3 * f));
+        t.put("v0", new double[3 * n * f]);
+        for (int l = 0; l <= layers; l++) {
+            if (l > 0) {
+                put(t, "s" + l, a.s[l], n * f);
+                put(t, "v" + l, a.v[l], 3 * n * f);
+                put(t, "gs" + l, a.gs[l], n * f);
+                if (l < layers) {
+                    put(t, "gv" + l, a.gv[l], 3 * n * f);
+                    put(t, "hPre" + l, a.hPre[l], n * f);
+                    put(t, "x" + l, a.x[l], 3 * n * f);
+                }
+            }
+            if (l < layers) {
                 put(t, "sMid" + l, a.sMid[l], n * f);
                 put(t, "vMid" + l, a.vMid[l], 3 * n * f);
                 put(t, "vu" + l, a.vu[l], 6 * n * f);
@@ -439,10 +464,21 @@ public final class GpuCalculator implements Calculator {
                 put(t, "gvMid" + l, a.gvMid[l], 3 * n * f);
             }
         }
+        t.put("gv" + layers, new double[3 * n * f]);
         double[] energies = new double[n];
-        a.energies.download(energies);
+        if (n > 0) {
+            a.energies.download(energies);
+        }
         t.put("energies", energies);
         return t;
+    }
+
+    private static double[] byAtom(double[] table, int[] z, int width) {
+        double[] out = new double[z.length * width];
+        for (int i = 0; i < z.length; i++) {
+            System.arraycopy(table, z[i] * width, out, i * width, width);
+        }
+        return out;
     }
 
     private void put(Map<String, double[]> t, String name, DeviceBuffer b, int count) {

@@ -12,8 +12,7 @@ final class MessageKernels {
     static final int[] K_BOUNDS = {8, 16, 24, 32};
     static final int MAX_FEATURES = 256;
     private final Kernel fwd;
-    private final Kernel bwdEdge;
-    private final Kernel bwdAtom;
+    private final Kernel bwd;
     private final int block;
 
     MessageKernels(CudaContext cuda, Precision p, int f, int k) {
@@ -32,30 +31,31 @@ final class MessageKernels {
         }
         String t = Real.suffix(p) + "_k" + bound;
         fwd = new Kernel(cuda, "message", "painn_message_fwd_" + t);
-        bwdEdge = new Kernel(cuda, "message", "painn_message_bwd_edge_" + t);
-        bwdAtom = new Kernel(cuda, "message", "painn_message_bwd_atom_" + t);
+        bwd = new Kernel(cuda, "message", "painn_message_bwd_" + t);
         block = (f + 31) / 32 * 32;
     }
 
-    /** s' = s + Σ a, v' = v + Σ (b ⊗ u + c ⊙ v_j) for layer l (filter rows from row0). */
+    /**
+     * s' = s + Σ a, v' = v + Σ (b ⊗ u + c ⊙ v_j) for layer l. xRows / sRows (nullable) read row
+     * xRows[i] of x and sRows[i] of s for atom i: layer 0 reads per-element tables through the
+     * atomic numbers. A null v is zero.
+     */
     void forward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
-                 DeviceBuffer x, DeviceBuffer sIn, DeviceBuffer vIn, DeviceBuffer sOut, DeviceBuffer vOut) {
+                 DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer sIn, DeviceBuffer sRows, DeviceBuffer vIn,
+                 DeviceBuffer sOut, DeviceBuffer vOut) {
         fwd.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
-                e.phi, e.fc, e.u, x, sIn, vIn, sOut, vOut);
+                e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
     }
 
-    /** Adds this layer's ∂E/∂φ, ∂E/∂fc, ∂E/∂u per edge (kernel A). */
-    void backwardEdge(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
-                      DeviceBuffer x, DeviceBuffer vIn, DeviceBuffer gsOut, DeviceBuffer gvOut) {
-        bwdEdge.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
-                e.phi, e.fc, e.u, x, vIn, gsOut, gvOut, e.gPhi, e.gFc, e.gU);
-    }
-
-    /** ∂E/∂v (residual included) and ∂E/∂x, gathered over reverse edges (kernel B). */
-    void backwardAtom(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
-                      DeviceBuffer x, DeviceBuffer vIn, DeviceBuffer gsOut, DeviceBuffer gvOut, DeviceBuffer gv,
-                      DeviceBuffer gx) {
-        bwdAtom.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
-                e.phi, e.fc, e.u, x, vIn, gsOut, gvOut, gv, gx);
+    /**
+     * The layer's backward pass: ∂E/∂d and ∂E/∂u per edge (written when first, else added), and,
+     * when atomGrads, ∂E/∂v (residual included) and ∂E/∂x per atom.
+     */
+    void backward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
+                  DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer vIn, DeviceBuffer gsMid, DeviceBuffer gvMid,
+                  boolean first, boolean atomGrads, DeviceBuffer gv, DeviceBuffer gx) {
+        bwd.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
+                e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid, first ? 1 : 0, e.gd, e.gU,
+                atomGrads ? 1 : 0, gv, gx);
     }
 }

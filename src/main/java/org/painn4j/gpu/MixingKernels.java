@@ -8,6 +8,7 @@ final class MixingKernels {
     private static final int THREADS = 256;
     private final Kernel normFwd;
     private final Kernel updateFwd;
+    private final Kernel updateFwdRows;
     private final Kernel prepBwd;
     private final Kernel normBwd;
 
@@ -15,6 +16,7 @@ final class MixingKernels {
         String t = Real.suffix(p);
         normFwd = new Kernel(cuda, "mixing", "painn_mixing_norm_fwd_" + t);
         updateFwd = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_" + t);
+        updateFwdRows = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_rows_" + t);
         prepBwd = new Kernel(cuda, "mixing", "painn_mixing_prep_bwd_" + t);
         normBwd = new Kernel(cuda, "mixing", "painn_mixing_norm_bwd_" + t);
     }
@@ -29,8 +31,13 @@ final class MixingKernels {
     void updateForward(CUstream s, int n, int f, DeviceBuffer hPre, DeviceBuffer w4, DeviceBuffer b4, DeviceBuffer dot,
                        DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid, DeviceBuffer y, DeviceBuffer sOut,
                        DeviceBuffer vOut) {
-        updateFwd.launch(s, DenseKernels.tiles(f), DenseKernels.tiles(n), 256, n, f, hPre, w4, b4, dot, vu, sMid,
-                vMid, y, sOut, vOut);
+        if (n <= DenseKernels.SMALL_ROWS) {
+            updateFwdRows.launch(s, DenseKernels.columnBlocks(f), DenseKernels.rowBlocks(n), 256, n, f, hPre, w4, b4,
+                    dot, vu, sMid, vMid, y, sOut, vOut);
+        } else {
+            updateFwd.launch(s, DenseKernels.tiles(f), DenseKernels.tiles(n), 256, n, f, hPre, w4, b4, dot, vu, sMid,
+                    vMid, y, sOut, vOut);
+        }
     }
 
     /** (p̄, q̄, r̄) and the first part of (V̄, Ū). */

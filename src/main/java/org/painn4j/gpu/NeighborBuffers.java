@@ -54,8 +54,9 @@ final class NeighborBuffers implements AutoCloseable {
         cursor = add(cuda, "bin cursors", 4L * binCapacity);
         binAtoms = add(cuda, "binned atoms", 4 * n);
         rowCount = add(cuda, "row counts", 4 * n);
+        // [0] the edge count (int), [8..16) the coincident pair (u64): read back in one copy
         status = add(cuda, "neighbor status", 16);
-        errorPair = add(cuda, "coincident atoms", 8);
+        errorPair = status.slice("coincident atoms", 8, 8);
         rowStart = add(cuda, "row starts", 4 * (n + 1));
         center = add(cuda, "edge centers", 4 * e);
         neighbor = add(cuda, "edge neighbors", 4 * e);

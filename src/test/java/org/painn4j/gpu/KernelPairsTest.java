@@ -78,9 +78,10 @@ class KernelPairsTest {
         int f = model.config.nAtomBasis();
         int layers = model.config.nInteractions();
         Map<String, double[]> t;
+        org.painn4j.calc.Result result;
         try (GpuCalculator gpu = new GpuCalculator(model, p)) {
             gpu.setPoison(true);
-            gpu.compute(s);
+            result = gpu.compute(s);
             t = gpu.tensors();
         }
         // neighbor list: the same edges in the same order
@@ -129,7 +130,8 @@ class KernelPairsTest {
         check(p, "readout energies", t.get("energies"), ro.energies());
         check(p, "readout backward", t.get("gs" + layers), Readout.backward(model, n, ro));
 
-        double[] gPhi = new double[e * model.config.nRbf()];
+        int k = model.config.nRbf();
+        double[] gPhi = new double[e * k];
         double[] gFc = new double[e];
         double[] gU = new double[3 * e];
         for (int l = layers - 1; l >= 0; l--) {
@@ -139,13 +141,45 @@ class KernelPairsTest {
             check(p, "mixing backward gv'" + l, t.get("gvMid" + l), mg.gv());
             Message.Grad ig = Message.backward(model, l, list, gpuEdges, t.get("v" + l), msg[l],
                     t.get("gsMid" + l), t.get("gvMid" + l), gPhi, gFc, gU);
-            check(p, "message backward gs" + l, t.get("gs" + l), ig.gs());
-            check(p, "message backward gv" + l, t.get("gv" + l), ig.gv());
+            if (l > 0) {
+                // layer 0's input adjoints are not needed (the embedding does not move), nor computed
+                check(p, "message backward gs" + l, t.get("gs" + l), ig.gs());
+                check(p, "message backward gv" + l, t.get("gv" + l), ig.gv());
+            }
         }
-        check(p, "message backward gPhi", t.get("gPhi"), gPhi);
-        check(p, "message backward gFc", t.get("gFc"), gFc);
+        // the GPU folds ∂E/∂φ and ∂E/∂fc into ∂E/∂d at once: (2.4) on the CPU's adjoints
+        double[] gd = new double[e];
+        for (int q = 0; q < e; q++) {
+            gd[q] = gFc[q] * t.get("dfc")[q];
+            for (int kk = 0; kk < k; kk++) {
+                gd[q] += gPhi[q * k + kk] * t.get("dphi")[q * k + kk];
+            }
+        }
+        check(p, "message backward gd", t.get("gd"), gd);
         check(p, "message backward gU", t.get("gU"), gU);
-        check(p, "radial backward", t.get("gr"), Radial.backward(gpuEdges, t.get("gPhi"), t.get("gFc"), t.get("gU")));
+        // forces and virial from the GPU's own ∂E/∂d, ∂E/∂u: (2.5), (7.1), (7.2)
+        double[] forces = new double[3 * n];
+        double[] virial = new double[9];
+        for (int q = 0; q < e; q++) {
+            double[] g = new double[3];
+            double[] uq = {t.get("u")[3 * q], t.get("u")[3 * q + 1], t.get("u")[3 * q + 2]};
+            double[] gu = {t.get("gU")[3 * q], t.get("gU")[3 * q + 1], t.get("gU")[3 * q + 2]};
+            double dot = gu[0] * uq[0] + gu[1] * uq[1] + gu[2] * uq[2];
+            for (int c = 0; c < 3; c++) {
+                g[c] = t.get("gd")[q] * uq[c] + (gu[c] - dot * uq[c]) / t.get("d")[q];
+                forces[3 * list.center[q] + c] += g[c];
+                forces[3 * list.neighbor[q] + c] -= g[c];
+            }
+            for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) {
+                    virial[3 * a + b] += list.vector[3 * q + a] * g[b];
+                }
+            }
+        }
+        check(p, "forces", result.forces(), forces);
+        if (s.fullyPeriodic()) {
+            check(p, "stress", result.stress(), org.painn4j.calc.Virial.stress(s, virial));
+        }
     }
 
     private static double[] toDouble(int[] v) {
