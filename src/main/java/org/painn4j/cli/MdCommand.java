@@ -64,13 +64,14 @@ final class MdCommand implements Callable<Integer> {
             description = "Number of steps; with --restart, the step to run up to. Default: ${DEFAULT-VALUE}.")
     long steps;
 
-    @Option(names = "--dt", paramLabel = "fs", defaultValue = "0.5", description = "Time step in fs. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dt", paramLabel = "fs", defaultValue = "0.5",
+            description = "Time step in fs. Default: ${DEFAULT-VALUE}.")
     double dt;
 
     @Option(names = "--temperature", paramLabel = "K",
-            description = {"Initial Maxwell-Boltzmann momenta at this temperature (zero total momentum) and",
-                    "the Langevin bath temperature. Without it, momenta in --input are used if present,",
-                    "else 300 K; the bath is at 300 K."})
+            description = "Initial Maxwell-Boltzmann momenta at this temperature (zero total momentum) and the "
+                    + "Langevin bath temperature. Without it, momenta in --input are used if present, else 300 K; "
+                    + "the bath is at 300 K.")
     Double temperature;
 
     @Option(names = "--thermostat", paramLabel = "none|langevin", defaultValue = "none",
@@ -82,12 +83,13 @@ final class MdCommand implements Callable<Integer> {
     double friction;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
-            description = "Seed of the initial momenta and the Langevin noise; replica r uses S + r. Default: ${DEFAULT-VALUE}.")
+            description = "Seed of the initial momenta and the Langevin noise; replica r uses S + r. "
+                    + "Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
-            description = {"Independent copies run together, each with its own seed and files NAME.rR.EXT.",
-                    "Replica r starts from frame r when --input has at least N frames. Default: ${DEFAULT-VALUE}."})
+            description = "Independent copies run together, each with its own seed and files NAME.rR.EXT. "
+                    + "Replica r starts from frame r when --input has at least N frames. Default: ${DEFAULT-VALUE}.")
     int replicas;
 
     @Option(names = "--log", paramLabel = "FILE", defaultValue = "md.log",
@@ -107,12 +109,12 @@ final class MdCommand implements Callable<Integer> {
     Path checkpoint;
 
     @Option(names = "--checkpoint-interval", paramLabel = "N", defaultValue = "1000",
-            description = "Default: ${DEFAULT-VALUE}.")
+            description = "Steps between checkpoints. Default: ${DEFAULT-VALUE}.")
     long checkpointInterval;
 
     @Option(names = "--restart", paramLabel = "FILE",
-            description = {"Continue the run of a checkpoint exactly; its log and trajectory are cut back to",
-                    "the checkpoint and continued."})
+            description = "Continue the run of a checkpoint exactly; its log and trajectory are cut back to the "
+                    + "checkpoint and continued.")
     Path restart;
 
     @Mixin
@@ -171,7 +173,8 @@ final class MdCommand implements Callable<Integer> {
         }
         Thermostat th = Thermostat.of(thermostat);
         double bath = temperature != null ? temperature : DEFAULT_TEMPERATURE;
-        MdSettings settings = new MdSettings(dt, th, th == Thermostat.LANGEVIN ? bath : 0, th == Thermostat.LANGEVIN ? friction : 0);
+        boolean langevin = th == Thermostat.LANGEVIN;
+        MdSettings settings = new MdSettings(dt, th, langevin ? bath : 0, langevin ? friction : 0);
         List<MdState> start = new ArrayList<>();
         int[] used = new int[replicas];
         boolean fromFile = false;
@@ -225,22 +228,26 @@ final class MdCommand implements Callable<Integer> {
         same(given, "--seed", seed, c.seed());
         same(given, "--replicas", replicas, c.replicas());
         if (given.hasMatchedOption("--input") || given.hasMatchedOption("--frame")) {
-            throw new InputException("--restart continues from the checkpoint's atoms; --input and --frame cannot be given with it");
+            throw new InputException("--restart continues from the checkpoint's atoms; "
+                    + "--input and --frame cannot be given with it");
         }
         Path modelPath = model.model != null ? model.model : Path.of(c.model());
         if (!Files.isRegularFile(modelPath)) {
-            throw new InputException(restart + ": the run's model " + modelPath + " is gone; give --model with the same file");
+            throw new InputException(restart + ": the run's model " + modelPath
+                    + " is gone; give --model with the same file");
         }
         if (!sha256(modelPath).equals(c.modelSha256())) {
             throw new InputException(restart + ": " + modelPath + " is not the model the run started with (SHA-256 differs)");
         }
         long target = given.hasMatchedOption("--steps") ? steps : c.steps();
         if (target <= cp.step()) {
-            throw new InputException(restart + ": the run is at step " + cp.step() + " already; give --steps beyond it to go on");
+            throw new InputException(restart + ": the run is at step " + cp.step()
+                    + " already; give --steps beyond it to go on");
         }
         String logName = given.hasMatchedOption("--log") ? absolute(log) : c.log();
         String trajName = given.hasMatchedOption("--trajectory") ? absolute(trajectory) : c.trajectory();
-        String ckName = checkpoint != null ? absolute(checkpoint) : c.checkpoint() != null ? c.checkpoint() : absolute(restart);
+        String ckName = checkpoint != null ? absolute(checkpoint)
+                : c.checkpoint() != null ? c.checkpoint() : absolute(restart);
         int every = given.hasMatchedOption("--interval") ? interval : c.interval();
         long ckEvery = given.hasMatchedOption("--checkpoint-interval") ? checkpointInterval : c.checkpointInterval();
         PainnModel m = PainnModel.load(modelPath);
@@ -254,7 +261,8 @@ final class MdCommand implements Callable<Integer> {
             MdRun.Resume resume = new MdRun.Resume(Objects.equals(logName, c.log()) ? cp.logBytes() : null,
                     Objects.equals(trajName, c.trajectory()) ? cp.trajectoryBytes() : null);
             MdEngine md = openEngine(calc, s, cp.states());
-            spec.commandLine().getOut().printf(Locale.ROOT, "painn4j: md: continuing from step %d of %s up to step %d%n", cp.step(), restart, target);
+            spec.commandLine().getOut().printf(Locale.ROOT, "painn4j: md: continuing from step %d of %s up to step %d%n",
+                    cp.step(), restart, target);
             return execute(md, config, resume, calc);
         }
     }
@@ -287,7 +295,8 @@ final class MdCommand implements Callable<Integer> {
                 : Double.isNaN(worstDrift) ? "; energy drift n/a (fewer than two outputs)"
                 : String.format(Locale.ROOT, "; energy drift %+.3g meV/atom/ps%s", worstDrift,
                         config.replicas() > 1 ? " (largest over replicas)" : "");
-        out.printf(Locale.ROOT, "painn4j: md: %d steps (%.4g ps) in %.2f s: %.1f steps/s, %.3g ns/day on %s%s; mean T %.1f K%n",
+        out.printf(Locale.ROOT,
+                "painn4j: md: %d steps (%.4g ps) in %.2f s: %.1f steps/s, %.3g ns/day on %s%s; mean T %.1f K%n",
                 sum.stepsRun(), sum.stepsRun() * sum.dtFs() * 1e-3, sum.seconds(), sum.stepsPerSecond(), sum.nsPerDay(),
                 calc.describe(), drift, meanT);
         out.printf("painn4j: md: log in %s, trajectory in %s%s%n", names(run.logs()), names(run.trajectories()),
@@ -424,7 +433,10 @@ final class MdCommand implements Callable<Integer> {
                 return "?";
             }
             long s = Math.round(seconds);
-            return s < 60 ? s + " s" : s < 3600 ? s / 60 + " min " + s % 60 + " s" : s / 3600 + " h " + s % 3600 / 60 + " min";
+            if (s < 60) {
+                return s + " s";
+            }
+            return s < 3600 ? s / 60 + " min " + s % 60 + " s" : s / 3600 + " h " + s % 3600 / 60 + " min";
         }
 
         void clear() {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** A run stopped at a checkpoint and restarted ends exactly where an uninterrupted run does. */
 class RestartTest {
@@ -31,8 +31,12 @@ class RestartTest {
     }
 
     private static String[] args(Path dir, String thermostat, String... more) {
-        List<String> a = new ArrayList<>(List.of("md", "--model", model.toString(),
-                "--input", MdFixtures.example("ethanol.extxyz").toString(), "--device", "cpu",
+        return args(dir, thermostat, "ethanol.extxyz", 1, more);
+    }
+
+    private static String[] args(Path dir, String thermostat, String input, int replicas, String... more) {
+        List<String> a = new ArrayList<>(List.of("md", "--model", model.toString(), "--replicas", Integer.toString(replicas),
+                "--input", MdFixtures.example(input).toString(), "--device", "cpu",
                 "--seed", "5", "--interval", "5", "--thermostat", thermostat, "--friction", "0.02",
                 "--log", dir.resolve("md.log").toString(), "--trajectory", dir.resolve("md.extxyz").toString()));
         a.addAll(List.of(more));
@@ -43,33 +47,43 @@ class RestartTest {
         assertEquals(0, r.code(), r.err());
     }
 
+    /** NVE and Langevin on a molecule, and a periodic box (wrapped positions) with two replicas. */
     @ParameterizedTest
-    @ValueSource(strings = {"none", "langevin"})
-    void restartRepeatsTheUninterruptedRunBitForBit(String thermostat, @TempDir Path dir) throws IOException {
+    @CsvSource({"none, ethanol.extxyz, 1", "langevin, ethanol.extxyz, 1", "langevin, water-box.extxyz, 2"})
+    void restartRepeatsTheUninterruptedRunBitForBit(String thermostat, String input, int replicas, @TempDir Path dir)
+            throws IOException {
         Path a = Files.createDirectory(dir.resolve("a"));
         Path b = Files.createDirectory(dir.resolve("b"));
-        ok(MdFixtures.main(args(a, thermostat, "--steps", "40", "--checkpoint", a.resolve("ck.json").toString(),
-                "--checkpoint-interval", "20")));
+        ok(MdFixtures.main(args(a, thermostat, input, replicas, "--steps", "40",
+                "--checkpoint", a.resolve("ck.json").toString(), "--checkpoint-interval", "20")));
 
         // The interrupted run: a checkpoint at step 20, then a crash somewhere after step 30,
         // having written more log and trajectory than the checkpoint knows of.
         Path ck = b.resolve("ck.json");
-        ok(MdFixtures.main(args(b, thermostat, "--steps", "20", "--checkpoint", ck.toString())));
+        ok(MdFixtures.main(args(b, thermostat, input, replicas, "--steps", "20", "--checkpoint", ck.toString())));
         Path at20 = b.resolve("ck20.json");
         Files.copy(ck, at20);
         ok(MdFixtures.main("md", "--restart", ck.toString(), "--steps", "33", "--device", "cpu"));
-        assertNotEquals(MdFixtures.read(a.resolve("md.log")).length(), MdFixtures.read(b.resolve("md.log")).length());
+        String log0 = replicas == 1 ? "md.log" : "md.r0.log";
+        assertNotEquals(MdFixtures.read(a.resolve(log0)).length(), MdFixtures.read(b.resolve(log0)).length());
 
         ok(MdFixtures.main("md", "--restart", at20.toString(), "--steps", "40", "--device", "cpu"));
 
-        assertEquals(MdFixtures.read(a.resolve("md.log")), MdFixtures.read(b.resolve("md.log")));
-        assertEquals(MdFixtures.read(a.resolve("md.extxyz")), MdFixtures.read(b.resolve("md.extxyz")));
+        for (int r = 0; r < replicas; r++) {
+            String log = ReplicaFiles.path(Path.of("md.log"), r, replicas).toString();
+            String traj = ReplicaFiles.path(Path.of("md.extxyz"), r, replicas).toString();
+            assertEquals(MdFixtures.read(a.resolve(log)), MdFixtures.read(b.resolve(log)), log);
+            assertEquals(MdFixtures.read(a.resolve(traj)), MdFixtures.read(b.resolve(traj)), traj);
+            assertEquals(10, MdFixtures.read(a.resolve(log)).lines().count(), "header and steps 0, 5, ..., 40");
+        }
         JsonNode ja = new ObjectMapper().readTree(a.resolve("ck.json").toFile());
         JsonNode jb = new ObjectMapper().readTree(ck.toFile());
         assertEquals(40, ja.get("step").asInt());
         assertEquals(40, jb.get("step").asInt());
-        for (String key : new String[] {"positions", "momenta", "forces", "energy"}) {
-            assertEquals(ja.get("replicas").get(0).get(key), jb.get("replicas").get(0).get(key), key);
+        for (int r = 0; r < replicas; r++) {
+            for (String key : new String[] {"positions", "momenta", "forces", "energy"}) {
+                assertEquals(ja.get("replicas").get(r).get(key), jb.get("replicas").get(r).get(key), key);
+            }
         }
         assertTrue(Files.notExists(b.resolve("ck.json.tmp")));
     }
