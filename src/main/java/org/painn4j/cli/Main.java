@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "painn4j", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "PaiNN interatomic potentials: energies, forces and stress on the CPU (float64) "
                 + "or an NVIDIA GPU (float32/float64).",
-        subcommands = {EnergyCommand.class, InfoCommand.class, GradcheckCommand.class, BenchCommand.class,
-                IpiCommand.class,
+        subcommands = {MdCommand.class, EnergyCommand.class, InfoCommand.class, GradcheckCommand.class,
+                BenchCommand.class, IpiCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
