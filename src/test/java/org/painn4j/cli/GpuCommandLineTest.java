@@ -1,0 +1,59 @@
+package org.painn4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.painn4j.gpu.GpuTests;
+import org.painn4j.structure.ExtXyz;
+import org.painn4j.structure.Frame;
+
+/** The command line on the GPU: energy in both precisions, and the gradient check of both. */
+@Tag("gpu")
+class GpuCommandLineTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void gpu() {
+        GpuTests.assumeGpu();
+    }
+
+    @Test
+    void energyOnTheGpuAgreesWithTheCpu() {
+        String input = "tests-gradcheck/reference/structures/triclinic.extxyz";
+        String model = "tests-gradcheck/reference/models/model_a.safetensors";
+        Path cpu = dir.resolve("cpu.extxyz");
+        assertEquals(0, CliRun.of("energy", "--model", model, "--input", input, "--output", cpu.toString(),
+                "--device", "cpu").code());
+        Frame ref = ExtXyz.read(cpu).get(0);
+        for (String precision : new String[] {"float32", "float64"}) {
+            Path out = dir.resolve(precision + ".extxyz");
+            CliRun r = CliRun.of("energy", "--model", model, "--input", input, "--output", out.toString(),
+                    "--device", "gpu", "--precision", precision);
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.err().contains("(gpu " + precision + ")"), r.err());
+            Frame f = ExtXyz.read(out).get(0);
+            double tol = precision.equals("float64") ? 1e-8 : 1e-4;
+            for (int k = 0; k < ref.forces().length; k++) {
+                assertEquals(ref.forces()[k], f.forces()[k], tol, precision + " force component " + k);
+            }
+            for (int k = 0; k < 9; k++) {
+                assertEquals(ref.stress()[k], f.stress()[k], tol, precision + " stress component " + k);
+            }
+        }
+    }
+
+    @Test
+    void gradcheckOnTheGpuChecksBothPrecisions() {
+        CliRun r = CliRun.of("gradcheck", "--model", "tests-gradcheck/reference/models/model_a.safetensors",
+                "--input", "tests-gradcheck/reference/structures/tiny_cell.extxyz", "--device", "gpu");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("gpu float32") && r.out().contains("gpu float64"), r.out());
+        assertTrue(r.out().contains("PASS"), r.out());
+    }
+}
