@@ -8,7 +8,9 @@
 // into nb_a bins at least rc thick where the cell allows; non-periodic axes cut [min t, max t]
 // into bins at least rc wide. Atom i then looks at the bins within `reach` of its own, where a
 // bin index past the grid of a periodic axis stands for an image: each (bin, image) pair is
-// visited once. Everything runs on the device — no host round trip — with fixed capacities:
+// visited once. Every kernel takes a `rebuild` flag (null: always): in molecular dynamics the list
+// is built with a skin and kept until an atom has moved half of it, which a kernel decides on
+// the device. Everything runs on the device — no host round trip — with fixed capacities:
 // when the list outgrows its capacity the kernels say so in status[0] (the edge count) and
 // write nothing past it, and the host grows the buffers and runs again.
 //
@@ -22,6 +24,7 @@
 //   painn_neighbors_fill     one warp per atom: the row's edges, sorted in shared memory
 //   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
+//   painn_verlet_count/_fill the exact list for rc filtered out of a Verlet list (molecular dynamics)
 #include "geometry.cuh"
 
 #define MAX_BINS_PER_AXIS 1024
@@ -43,7 +46,9 @@ PAINN_DEVICE double frac(const double* __restrict__ pos, const double* __restric
 extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __restrict__ pos,
                                                 const double* __restrict__ binv, const double* __restrict__ h,
                                                 const int* __restrict__ pbc, double rc, int maxBins,
-                                                Grid* __restrict__ grid) {
+                                                Grid* __restrict__ grid,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ double lo[3][512], hi[3][512];  // launched with 512 threads
     int t = threadIdx.x;
     double l[3] = {1e300, 1e300, 1e300}, u[3] = {-1e300, -1e300, -1e300};
@@ -97,7 +102,9 @@ extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __rest
 extern "C" __global__ void painn_neighbors_bin(int nAtoms, const double* __restrict__ pos,
                                                const double* __restrict__ binv, const int* __restrict__ pbc,
                                                const Grid* __restrict__ grid, int* __restrict__ atomBin,
-                                               int* __restrict__ wrap, int* __restrict__ binCount) {
+                                               int* __restrict__ wrap, int* __restrict__ binCount,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nAtoms) return;
     Grid g = *grid;
@@ -121,7 +128,9 @@ extern "C" __global__ void painn_neighbors_bin(int nAtoms, const double* __restr
 
 // Exclusive prefix sum of n ints into out[0..n] (out[n] = total), one block of 1024 threads:
 // each thread scans a contiguous chunk, the chunk totals are scanned in shared memory.
-extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __restrict__ out) {
+extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __restrict__ out,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ int part[1024];
     int t = threadIdx.x, T = blockDim.x;
     int chunk = (n + T - 1) / T;
@@ -146,7 +155,9 @@ extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __
 
 extern "C" __global__ void painn_neighbors_place(int nAtoms, const int* __restrict__ atomBin,
                                                  const int* __restrict__ binStart, int* __restrict__ cursor,
-                                                 int* __restrict__ binAtoms) {
+                                                 int* __restrict__ binAtoms,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nAtoms) return;
     int bin = atomBin[i];
@@ -234,7 +245,9 @@ PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const d
 // the pair with the smallest (i, j) so that the message does not depend on thread timing.
 extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double minDistance,
                                                  int* __restrict__ rowCount,
-                                                 unsigned long long* __restrict__ errorPair) {
+                                                 unsigned long long* __restrict__ errorPair,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
     Grid g = *grid;
@@ -250,16 +263,23 @@ extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double 
     if ((threadIdx.x & 31) == 0) rowCount[i] = count;
 }
 
-// status[0] = the edge count, which the host reads back with the results.
-extern "C" __global__ void painn_neighbors_total(int nAtoms, const int* __restrict__ rowStart, int* __restrict__ status) {
+// status[0] = the edge count, which the host reads back with the results; status[1] the largest
+// count since the host cleared it (a Verlet list in molecular dynamics rebuilds many times
+// between two read-backs, and any one of them may have overflowed).
+extern "C" __global__ void painn_neighbors_total(int nAtoms, const int* __restrict__ rowStart, int* __restrict__ status,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     status[0] = rowStart[nAtoms];
+    status[1] = max(status[1], rowStart[nAtoms]);  // the largest count since the host last cleared it
 }
 
 // When the list does not fit, every row is emptied, so that the kernels after it run on an empty
 // list instead of reading past the edge arrays; the host sees status[0] > capacity, grows the
 // buffers and evaluates again.
 extern "C" __global__ void painn_neighbors_clamp(int nAtoms, int capacity, const int* __restrict__ status,
-                                                 int* __restrict__ rowStart) {
+                                                 int* __restrict__ rowStart,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i <= nAtoms && status[0] > capacity) rowStart[i] = 0;
 }
@@ -326,7 +346,9 @@ PAINN_DEVICE void sort_row_slowly(int begin, int count, int* __restrict__ neighb
 // One warp per atom: the row's edges (when the list fits its capacity), sorted.
 extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capacity, const int* __restrict__ status,
                                                 const int* __restrict__ rowStart, int* __restrict__ center,
-                                                int* __restrict__ neighbor, int* __restrict__ image) {
+                                                int* __restrict__ neighbor, int* __restrict__ image,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms || status[0] > capacity) return;
@@ -381,7 +403,9 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
                       double rc, double minDistance, int capacity, int* __restrict__ rowStart,
                       int* __restrict__ status, unsigned long long* __restrict__ errorPair,
                       int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image,
-                      int* __restrict__ reverse) {
+                      int* __restrict__ reverse,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ int wrapS[SMALL_ATOMS * 3];
     __shared__ int countS[SMALL_ATOMS];
     __shared__ int startS[SMALL_ATOMS + 1];
@@ -389,7 +413,6 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
     int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
     int reach[3];
     for (int a = 0; a < 3; a++) reach[a] = pbc[a] ? (int)floor(rc / h[a]) + 1 : 0;
-    if (t == 0) errorPair[0] = ~0ull;
     for (int i = t; i < nAtoms; i += blockDim.x)
         for (int a = 0; a < 3; a++) wrapS[3 * i + a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
     __syncthreads();
@@ -436,6 +459,7 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
         }
         startS[nAtoms] = run;
         status[0] = run;
+        status[1] = max(status[1], run);  // the largest count since the host last cleared it
     }
     __syncthreads();
     int total = startS[nAtoms];
@@ -490,9 +514,73 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
     }
 }
 
+// Molecular dynamics keeps a Verlet list, built for rc + skin and rebuilt only when an atom has
+// moved half the skin, and takes from it at every step the exact list for rc at the current
+// positions: the same rows in the same (j, n) order, filtered. Every kernel after it then sees
+// exactly the list a fresh search would give, so results do not depend on when the Verlet list
+// was last rebuilt (a restarted run repeats an uninterrupted one bit for bit). One warp per atom.
+extern "C" __global__ void painn_verlet_count(int nAtoms, const double* __restrict__ pos,
+                                              const double* __restrict__ cell, double rc, double minDistance,
+                                              const int* __restrict__ vRowStart, const int* __restrict__ vNeighbor,
+                                              const int* __restrict__ vImage, int* __restrict__ rowCount,
+                                              unsigned long long* __restrict__ errorPair) {
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (i >= nAtoms) return;
+    int lane = threadIdx.x & 31;
+    int count = 0;
+    for (int e0 = vRowStart[i]; e0 < vRowStart[i + 1]; e0 += 32) {
+        int e = e0 + lane;
+        bool ok = false;
+        if (e < vRowStart[i + 1]) {
+            double r[3];
+            int j = vNeighbor[e];
+            edge_vector(pos, cell, i, j, vImage[3 * e], vImage[3 * e + 1], vImage[3 * e + 2], r);
+            double d = __dsqrt_rn(norm_squared(r));
+            ok = d < rc;
+            if (ok && d < minDistance) {
+                int lo = min(i, j), hi = max(i, j);
+                atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
+            }
+        }
+        count += __popc(__ballot_sync(0xffffffffu, ok));
+    }
+    if (lane == 0) rowCount[i] = count;
+}
+
+extern "C" __global__ void painn_verlet_fill(int nAtoms, const double* __restrict__ pos,
+                                             const double* __restrict__ cell, double rc, int capacity,
+                                             const int* __restrict__ status, const int* __restrict__ vRowStart,
+                                             const int* __restrict__ vNeighbor, const int* __restrict__ vImage,
+                                             const int* __restrict__ rowStart, int* __restrict__ center,
+                                             int* __restrict__ neighbor, int* __restrict__ image) {
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (i >= nAtoms || status[0] > capacity) return;
+    int lane = threadIdx.x & 31;
+    int at = rowStart[i];
+    for (int e0 = vRowStart[i]; e0 < vRowStart[i + 1]; e0 += 32) {
+        int e = e0 + lane;
+        bool ok = false;
+        if (e < vRowStart[i + 1]) {
+            double r[3];
+            edge_vector(pos, cell, i, vNeighbor[e], vImage[3 * e], vImage[3 * e + 1], vImage[3 * e + 2], r);
+            ok = __dsqrt_rn(norm_squared(r)) < rc;
+        }
+        unsigned m = __ballot_sync(0xffffffffu, ok);
+        if (ok) {
+            int q = at + __popc(m & ((1u << lane) - 1));
+            center[q] = i;
+            neighbor[q] = vNeighbor[e];
+            for (int c = 0; c < 3; c++) image[3 * q + c] = vImage[3 * e + c];
+        }
+        at += __popc(m);
+    }
+}
+
 extern "C" __global__ void painn_neighbors_reverse(int nAtoms, int capacity, const int* __restrict__ rowStart,
                                                    const int* __restrict__ center, const int* __restrict__ neighbor,
-                                                   const int* __restrict__ image, int* __restrict__ reverse) {
+                                                   const int* __restrict__ image, int* __restrict__ reverse,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int e = blockIdx.x * blockDim.x + threadIdx.x;
     int edges = rowStart[nAtoms];
     if (e >= edges || edges > capacity) return;

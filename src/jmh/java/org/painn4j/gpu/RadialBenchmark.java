@@ -20,7 +20,7 @@ public class RadialBenchmark {
     @Benchmark
     public void forward(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
-        c.radial.forward(c.stream, c.list, w.n, w.k, 0, 5.0, c.weights.mu, c.weights.sigma, c.edges);
+        c.radial.forward(c.stream, c.list, c.list.pos, w.n, w.k, 0, 5.0, c.weights.mu, c.weights.sigma, c.edges);
         w.sync();
         r.add((double) w.e * (20 + 48 + (6 + 2 * w.k) * w.t), (double) w.e * (30 + 12.0 * w.k));
     }
@@ -29,7 +29,7 @@ public class RadialBenchmark {
     @Benchmark
     public void forces(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
-        c.radial.forces(c.stream, c.list, w.n, c.edges, c.atoms.forces, c.atoms.forcePartial, c.atoms.virial);
+        c.radial.forces(c.stream, c.list, c.list.pos, w.n, c.edges, c.atoms.forces, c.atoms.forcePartial, c.atoms.virial);
         w.sync();
         r.add((double) w.e * (32 + 2 * 8 * w.t) + 48.0 * w.n, (double) w.e * 80);
     }
@@ -37,7 +37,7 @@ public class RadialBenchmark {
     @Benchmark
     public void neighborList(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
-        c.neighbors.build(c.stream, c.list, w.n, 5.0, 1e-4, false);
+        c.neighbors.build(c.stream, c.list, c.list.pos, w.n, 5.0, 1e-4, false, null, true);
         w.sync();
         r.add(24.0 * w.n + 20.0 * w.e, 0);
     }

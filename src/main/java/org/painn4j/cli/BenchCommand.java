@@ -22,6 +22,12 @@ import org.painn4j.gpu.CudaContext;
 import org.painn4j.gpu.Gpu;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.gpu.Profiler;
+import org.painn4j.md.GpuMdEngine;
+import org.painn4j.md.Masses;
+import org.painn4j.md.MaxwellBoltzmann;
+import org.painn4j.md.MdSettings;
+import org.painn4j.md.MdState;
+import org.painn4j.md.Thermostat;
 import org.painn4j.model.PainnModel;
 import org.painn4j.structure.Structure;
 import picocli.CommandLine.Command;
@@ -66,6 +72,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write the results as JSON.")
     Path json;
 
+    @Option(names = "--md", description = {"Time molecular dynamics steps instead (device-resident velocity Verlet,",
+            "0.5 fs): steps/s and ns/day for --sizes (default here 21,256,1024,4096,16384) and for",
+            "--replicas copies of 21 atoms."})
+    boolean md;
+
+    @Option(names = "--replicas", defaultValue = "8", description = "Replicas of the 21-atom molecule with --md. Default: ${DEFAULT-VALUE}.")
+    int replicas;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random clusters.")
     long seed;
 
@@ -83,6 +97,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();
+        if (md) {
+            if (!gpu) {
+                throw new InputException("bench --md times the device-resident engine: use --device gpu");
+            }
+            return benchMd(m, out);
+        }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", gpu ? CudaContext.shared().describe() : "cpu (" + Runtime.getRuntime().availableProcessors() + " cores)");
         report.put("model", m.config.name() + " F=" + m.config.nAtomBasis() + " L=" + m.config.nInteractions()
@@ -133,6 +153,69 @@ final class BenchCommand implements Callable<Integer> {
             report.put("profiles", profiles);
         }
         if (json != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+            out.println("# written to " + json);
+        }
+        return 0;
+    }
+
+    /** Steps per second of the device-resident engine: one replica per size, then the replicas of 21 atoms. */
+    private int benchMd(PainnModel m, PrintWriter out) throws IOException {
+        boolean defaultSizes = spec.commandLine().getParseResult().matchedOption("--sizes") == null;
+        int[] mdSizes = defaultSizes ? new int[] {21, 256, 1024, 4096, 16384} : sizes;
+        double dtFs = 0.5;
+        MdSettings nve = new MdSettings(dtFs, Thermostat.NONE, 0, 0);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        out.println("# " + CudaContext.shared().describe() + "; model " + m.config.name() + "; md: velocity Verlet, dt "
+                + dtFs + " fs, device-resident");
+        out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %12s%n", "atoms", "replicas", "precision", "µs/step", "steps/s", "ns/day");
+        List<int[]> runs = new ArrayList<>();
+        for (int n : mdSizes) {
+            runs.add(new int[] {n, 1});
+        }
+        if (replicas > 1) {
+            runs.add(new int[] {21, replicas});
+        }
+        for (int[] run : runs) {
+            for (EngineOptions.PrecisionOption po : precisions) {
+                Precision p = po.precision;
+                List<MdState> start = new ArrayList<>();
+                for (int r = 0; r < run[1]; r++) {
+                    Structure s = Clusters.random(run[0], 0.08, seed + run[0]);
+                    double[] masses = Masses.of(s.numbers());
+                    start.add(new MdState(0, s, masses, MaxwellBoltzmann.momenta(masses, 300, seed + r), null, 0, seed + r));
+                }
+                try (GpuCalculator calc = new GpuCalculator(m, p);
+                     GpuMdEngine engine = new GpuMdEngine(calc, () -> new GpuCalculator(m, p), nve, start)) {
+                    engine.advance(20);
+                    int chunk = 50;
+                    long steps = 0;
+                    long t0 = System.nanoTime();
+                    while (System.nanoTime() - t0 < seconds * 1e9 || steps < 100) {
+                        engine.advance(chunk);
+                        steps += chunk;
+                    }
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    double perSecond = steps / secs;
+                    double nsPerDay = perSecond * dtFs * 1e-6 * 86400;
+                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.0f %12.3g%n", run[0], run[1], p.label(),
+                            1e6 / perSecond, perSecond, nsPerDay);
+                    out.flush();
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("atoms", run[0]);
+                    row.put("replicas", run[1]);
+                    row.put("precision", p.label());
+                    row.put("us_per_step", 1e6 / perSecond);
+                    row.put("steps_per_s", perSecond);
+                    row.put("ns_per_day", nsPerDay);
+                    rows.add(row);
+                }
+            }
+        }
+        if (json != null) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("device", CudaContext.shared().describe());
+            report.put("md", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
             out.println("# written to " + json);
         }

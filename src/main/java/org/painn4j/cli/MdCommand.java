@@ -19,6 +19,7 @@ import org.painn4j.InputException;
 import org.painn4j.calc.Calculator;
 import org.painn4j.md.Checkpoint;
 import org.painn4j.md.CpuMdEngine;
+import org.painn4j.md.GpuMdEngine;
 import org.painn4j.md.Masses;
 import org.painn4j.md.MaxwellBoltzmann;
 import org.painn4j.md.MdEngine;
@@ -29,6 +30,7 @@ import org.painn4j.md.MdState;
 import org.painn4j.md.MdUnits;
 import org.painn4j.md.Thermostat;
 import org.painn4j.md.UnstableException;
+import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.model.PainnModel;
 import org.painn4j.structure.ExtXyz;
 import org.painn4j.structure.Frame;
@@ -298,7 +300,7 @@ final class MdCommand implements Callable<Integer> {
         out.printf(Locale.ROOT,
                 "painn4j: md: %d steps (%.4g ps) in %.2f s: %.1f steps/s, %.3g ns/day on %s%s; mean T %.1f K%n",
                 sum.stepsRun(), sum.stepsRun() * sum.dtFs() * 1e-3, sum.seconds(), sum.stepsPerSecond(), sum.nsPerDay(),
-                calc.describe(), drift, meanT);
+                md.describe(), drift, meanT);
         out.printf("painn4j: md: log in %s, trajectory in %s%s%n", names(run.logs()), names(run.trajectories()),
                 config.checkpoint() == null ? "" : ", checkpoint in " + config.checkpoint());
         return 0;
@@ -316,7 +318,11 @@ final class MdCommand implements Callable<Integer> {
      * when --device selects the GPU; until then the Java integrators drive whichever calculator
      * --device chose.
      */
+    /** On the GPU the whole step stays on the device; elsewhere the Java integrators drive the calculator. */
     private MdEngine openEngine(Calculator calc, MdSettings settings, List<MdState> start) {
+        if (calc instanceof GpuCalculator g) {
+            return new GpuMdEngine(g, () -> new GpuCalculator(g.model(), g.precision()), settings, start);
+        }
         return new CpuMdEngine(calc, settings, start);
     }
 

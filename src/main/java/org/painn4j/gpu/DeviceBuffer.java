@@ -73,6 +73,10 @@ public final class DeviceBuffer implements AutoCloseable {
         cuMemcpyHtoD(ptr, Pointer.to(values), (long) values.length * 4);
     }
 
+    void upload(long[] values) {
+        cuMemcpyHtoD(ptr, Pointer.to(values), (long) values.length * 8);
+    }
+
     void upload(int[] values) {
         cuMemcpyHtoD(ptr, Pointer.to(values), (long) values.length * 4);
     }

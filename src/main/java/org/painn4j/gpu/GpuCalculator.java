@@ -141,13 +141,7 @@ public final class GpuCalculator implements Calculator {
         checkNumbers(structure);
         SearchFrame frame = SearchFrame.of(structure);
         double rc = model.config.cutoff();
-        for (int a = 0; a < 3; a++) {
-            // keeps every bin-wrap shift within the 8 bits the row sort gives it
-            if (frame.pbc()[a] == 1 && rc / frame.planes()[a] > 100) {
-                throw new InputException("the cell is thinner than cutoff/100 along lattice vector " + "abc".charAt(a)
-                        + "; the GPU neighbor search does not take such cells (use --device cpu)");
-            }
-        }
+        checkCell(frame, rc);
         smallList = NeighborKernels.small(n, frame, rc);
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
         ensureCapacity(n, edgeGuess);
@@ -213,6 +207,39 @@ public final class GpuCalculator implements Calculator {
         }
     }
 
+    /**
+     * Makes the buffers ready for n atoms and at least edgesNeeded edges, and the structure's
+     * species and cell current on the device; returns whether its list suits the single-block
+     * search. For callers that keep positions on the device (molecular dynamics).
+     */
+    boolean prepare(Structure s, int edgesNeeded, double listCutoff) {
+        cuda.makeCurrent();
+        checkNumbers(s);
+        SearchFrame frame = SearchFrame.of(s);
+        checkCell(frame, listCutoff);
+        ensureCapacity(s.size(), edgesNeeded);
+        upload(s, frame);
+        return NeighborKernels.small(s.size(), frame, model.config.cutoff());
+    }
+
+    public PainnModel model() {
+        return model;
+    }
+
+    /** Keeps every bin-wrap shift of the row sort within its 8 bits (neighbors.cu). */
+    static void checkCell(SearchFrame frame, double listCutoff) {
+        for (int a = 0; a < 3; a++) {
+            if (frame.pbc()[a] == 1 && listCutoff / frame.planes()[a] > 100) {
+                throw new InputException("the cell is thinner than cutoff/100 along lattice vector " + "abc".charAt(a)
+                        + "; the GPU neighbor search does not take such cells (use --device cpu)");
+            }
+        }
+    }
+
+    int edgeCapacity() {
+        return list == null ? 0 : list.edgeCapacity;
+    }
+
     /** Capacities grow by half again what is asked, so that a growing system reallocates rarely. */
     private void ensureCapacity(int n, int edgesNeeded) {
         boolean atomsFit = atoms != null && atoms.capacity >= n;
@@ -272,6 +299,23 @@ public final class GpuCalculator implements Calculator {
     /** The whole evaluation, enqueued on the stream; results land in hostOut. */
     private void run(int n, boolean backward) {
         hostIn.toDevice(list.pos, 24L * n, stream);
+        enqueue(n, backward, list.pos, model.config.cutoff(), smallList, null);
+        Profiler.phase("transfers");
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr, list.status.ptr, 16, stream);
+        long bytes = AtomBuffers.RESULTS_HEADER + 8L * n;
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT), atoms.results.ptr, bytes, stream);
+        if (backward && n > 0) {
+            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT + bytes),
+                    atoms.forces.ptr, 24L * n, stream);
+        }
+    }
+
+    /**
+     * One evaluation of the n atoms at pos, enqueued on the stream: the neighbor list (for
+     * listCutoff ≥ rc, with its rebuild flag; see NeighborKernels.build), the forward pass and,
+     * when backward, forces and virial into the results buffer. Nothing crosses the bus.
+     */
+    void enqueue(int n, boolean backward, DeviceBuffer pos, double listCutoff, boolean small, DeviceBuffer rebuild) {
         if (poison) {
             for (DeviceBuffer b : atoms.all()) {
                 b.fill32(Real.NAN_PATTERN, stream);
@@ -281,15 +325,20 @@ public final class GpuCalculator implements Calculator {
                 b.fill32(Real.NAN_PATTERN, stream);
             }
         }
+        Profiler.phase("neighbor list");
+        neighbors.build(stream, list, pos, n, listCutoff, NeighborList.MIN_DISTANCE, small, rebuild, true);
+        enqueueModel(n, backward, pos);
+    }
+
+    /** The model on the list already in place: radial basis, forward and backward passes. */
+    void enqueueModel(int n, boolean backward, DeviceBuffer pos) {
         int f = model.config.nAtomBasis();
         int k = model.config.nRbf();
         int layers = model.config.nInteractions();
         double rc = model.config.cutoff();
-        Profiler.phase("neighbor list");
-        neighbors.build(stream, list, n, rc, NeighborList.MIN_DISTANCE, smallList);
         Profiler.phase("edge features");
         int basis = model.config.radialBasis() == RadialBasis.GAUSSIAN ? 0 : 1;
-        radial.forward(stream, list, n, k, basis, rc, weights.mu, weights.sigma, edges);
+        radial.forward(stream, list, pos, n, k, basis, rc, weights.mu, weights.sigma, edges);
         AtomBuffers a = atoms;
         Profiler.phase("forward");
         for (int l = 0; l < layers; l++) {
@@ -312,15 +361,7 @@ public final class GpuCalculator implements Calculator {
         readoutForward(n);
         if (backward) {
             Profiler.phase("backward");
-            backward(n, f, k, layers);
-        }
-        Profiler.phase("transfers");
-        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr, list.status.ptr, 16, stream);
-        long bytes = AtomBuffers.RESULTS_HEADER + 8L * n;
-        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT), a.results.ptr, bytes, stream);
-        if (backward && n > 0) {
-            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT + bytes),
-                    a.forces.ptr, 24L * n, stream);
+            backward(n, f, k, layers, pos);
         }
     }
 
@@ -340,7 +381,7 @@ public final class GpuCalculator implements Calculator {
         readout.energies(stream, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
     }
 
-    private void backward(int n, int f, int k, int layers) {
+    private void backward(int n, int f, int k, int layers, DeviceBuffer pos) {
         AtomBuffers a = atoms;
         Dense[] out = model.outnet;
         DeviceBuffer g = a.seed;
@@ -369,7 +410,7 @@ public final class GpuCalculator implements Calculator {
                 dense.backward(stream, n, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
             }
         }
-        radial.forces(stream, list, n, edges, a.forces, a.forcePartial, a.virial);
+        radial.forces(stream, list, pos, n, edges, a.forces, a.forcePartial, a.virial);
     }
 
     private Result result(Structure s, int edgeCount, boolean backward) {

@@ -14,7 +14,7 @@ import jcuda.driver.CUstreamCaptureStatus;
 
 /**
  * One kernel entry point. Arguments are DeviceBuffers (null for an absent optional pointer),
- * Integers and Doubles, in the order of the kernel's parameter list. A failure names the
+ * Integers, Longs and Doubles, in the order of the kernel's parameter list. A failure names the
  * kernel; with checking on (tests, PAINN4J_CHECK_LAUNCHES=1) every launch is followed by a
  * synchronize so that an error is caught at the kernel that caused it.
  */
@@ -52,6 +52,8 @@ final class Kernel {
                 params[i] = Pointer.to(new int[] {v});
             } else if (a instanceof Double v) {
                 params[i] = Pointer.to(new double[] {v});
+            } else if (a instanceof Long v) {
+                params[i] = Pointer.to(new long[] {v});
             } else {
                 throw new IllegalArgumentException(name + ": unsupported argument " + a.getClass());
             }

@@ -19,6 +19,8 @@ final class NeighborKernels {
     private final Kernel fill;
     private final Kernel reverse;
     private final Kernel small;
+    private final Kernel verletCount;
+    private final Kernel verletFill;
 
     /** The single-block search takes structures of at most this many atoms... */
     static final int SMALL_ATOMS = 128;
@@ -38,6 +40,8 @@ final class NeighborKernels {
         fill = new Kernel(cuda, "neighbors", "painn_neighbors_fill");
         reverse = new Kernel(cuda, "neighbors", "painn_neighbors_reverse");
         small = new Kernel(cuda, "neighbors", "painn_neighbors_small");
+        verletCount = new Kernel(cuda, "neighbors", "painn_verlet_count");
+        verletFill = new Kernel(cuda, "neighbors", "painn_verlet_fill");
     }
 
     /** Whether the single-block search suits n atoms in this frame. */
@@ -52,33 +56,58 @@ final class NeighborKernels {
     }
 
     /**
-     * Builds the list of the n atoms in b.pos for the cutoff rc (minDistance: coincident atoms),
-     * in one block when smallPath, else by the binned search.
+     * The exact list for rc at pos, filtered out of a Verlet list built for a longer cutoff: the
+     * same rows in the same order, without the pairs now beyond rc, as a fresh build would give.
+     * Coincident atoms raise exact.errorPair (which the caller clears).
      */
-    void build(CUstream s, NeighborBuffers b, int n, double rc, double minDistance, boolean smallPath) {
+    void filter(CUstream s, NeighborBuffers verlet, NeighborBuffers exact, DeviceBuffer pos, int n, double rc,
+                double minDistance) {
+        int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
+        verletCount.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, exact.lattice, rc, minDistance, verlet.rowStart,
+                verlet.neighbor, verlet.image, exact.rowCount, exact.errorPair);
+        scan.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, null);
+        total.launch(s, 1, 1, 1, n, exact.rowStart, exact.status, null);
+        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity, exact.status,
+                exact.rowStart, null);
+        verletFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, exact.lattice, rc, exact.edgeCapacity, exact.status,
+                verlet.rowStart, verlet.neighbor, verlet.image, exact.rowStart, exact.center, exact.neighbor, exact.image);
+        reverse.launch(s, (exact.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity,
+                exact.rowStart, exact.center, exact.neighbor, exact.image, exact.reverse, null);
+    }
+
+    /**
+     * Builds the list of the n atoms at pos (float64 [N][3]) for the cutoff rc (minDistance:
+     * coincident atoms), in one block when smallPath, else by the binned search. With a rebuild
+     * flag (a device int; null: always) every kernel does nothing while the flag is 0. clearError
+     * forgets coincident atoms found before; molecular dynamics clears once per block of steps.
+     */
+    void build(CUstream s, NeighborBuffers b, DeviceBuffer pos, int n, double rc, double minDistance,
+               boolean smallPath, DeviceBuffer rebuild, boolean clearError) {
+        if (clearError) {
+            b.errorPair.fill32(-1, s);
+        }
         if (smallPath) {
-            small.launch(s, 1, 1, 1024, n, b.pos, b.lattice, b.inverse, b.planes, b.pbc, rc, minDistance,
-                    b.edgeCapacity, b.rowStart, b.status, b.errorPair, b.center, b.neighbor, b.image, b.reverse);
+            small.launch(s, 1, 1, 1024, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc, minDistance,
+                    b.edgeCapacity, b.rowStart, b.status, b.errorPair, b.center, b.neighbor, b.image, b.reverse, rebuild);
             return;
         }
         int blocks = (n + THREADS - 1) / THREADS;
         int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
         b.binCount.fill32(0, s);
         b.cursor.fill32(0, s);
-        b.errorPair.fill32(-1, s);
-        grid.launch(s, 1, 1, 512, n, b.pos, b.inverse, b.planes, b.pbc, rc, b.binCapacity, b.grid);
-        bin.launch(s, blocks, 1, THREADS, n, b.pos, b.inverse, b.pbc, b.grid, b.atomBin, b.wrap, b.binCount);
+        grid.launch(s, 1, 1, 512, n, pos, b.inverse, b.planes, b.pbc, rc, b.binCapacity, b.grid, rebuild);
+        bin.launch(s, blocks, 1, THREADS, n, pos, b.inverse, b.pbc, b.grid, b.atomBin, b.wrap, b.binCount, rebuild);
         // the grid's bin count lives on the device; scanning the whole capacity is exact and costs little
-        scan.launch(s, 1, 1, 1024, b.binCapacity, b.binCount, b.binStart);
-        place.launch(s, blocks, 1, THREADS, n, b.atomBin, b.binStart, b.cursor, b.binAtoms);
-        count.launch(s, warpBlocks, 1, WARP_THREADS, n, b.pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
-                b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair);
-        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart);
-        total.launch(s, 1, 1, 1, n, b.rowStart, b.status);
-        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart);
-        fill.launch(s, warpBlocks, 1, WARP_THREADS, n, b.pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
-                b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.center, b.neighbor, b.image);
+        scan.launch(s, 1, 1, 1024, b.binCapacity, b.binCount, b.binStart, rebuild);
+        place.launch(s, blocks, 1, THREADS, n, b.atomBin, b.binStart, b.cursor, b.binAtoms, rebuild);
+        count.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
+                b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair, rebuild);
+        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, rebuild);
+        total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
+        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, rebuild);
+        fill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
+                b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.center, b.neighbor, b.image, rebuild);
         reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
-                b.center, b.neighbor, b.image, b.reverse);
+                b.center, b.neighbor, b.image, b.reverse, rebuild);
     }
 }

@@ -19,10 +19,10 @@ final class RadialKernels {
     }
 
     /** d, u, φ, φ', fc, fc' for every edge of the list (basis: 0 gaussian, 1 bessel). */
-    void forward(CUstream s, NeighborBuffers nb, int n, int k, int basis, double rc, DeviceBuffer mu,
+    void forward(CUstream s, NeighborBuffers nb, DeviceBuffer pos, int n, int k, int basis, double rc, DeviceBuffer mu,
                  DeviceBuffer sigma, EdgeBuffers e) {
         fwd.launch(s, (nb.edgeCapacity + EDGES_PER_BLOCK - 1) / EDGES_PER_BLOCK, 1, EDGES_PER_BLOCK, n, nb.rowStart,
-                nb.center, nb.neighbor, nb.image, nb.pos, nb.lattice, k, basis, rc, mu, sigma, e.d, e.u, e.phi,
+                nb.center, nb.neighbor, nb.image, pos, nb.lattice, k, basis, rc, mu, sigma, e.d, e.u, e.phi,
                 e.dphi, e.fc, e.dfc);
     }
 
@@ -36,10 +36,10 @@ final class RadialKernels {
      * From ∂E/∂d and ∂E/∂u per edge: forces (float64, [N][3]) by a gather over each row and its
      * reverse edges, and the virial Σ_e r_e ⊗ ∂E/∂r_e (float64, [9]) in a fixed order.
      */
-    void forces(CUstream s, NeighborBuffers nb, int n, EdgeBuffers e, DeviceBuffer out, DeviceBuffer partial,
-                DeviceBuffer virial) {
+    void forces(CUstream s, NeighborBuffers nb, DeviceBuffer pos, int n, EdgeBuffers e, DeviceBuffer out,
+                DeviceBuffer partial, DeviceBuffer virial) {
         forces.launch(s, forceBlocks(n), 1, FORCE_THREADS, n, nb.rowStart, nb.center, nb.neighbor, nb.image,
-                nb.reverse, nb.pos, nb.lattice, e.d, e.u, e.gd, e.gU, out, partial);
+                nb.reverse, pos, nb.lattice, e.d, e.u, e.gd, e.gU, out, partial);
         sumColumns.launch(s, 1, 1, 32, forceBlocks(n), 9, partial, virial);
     }
 }

@@ -49,6 +49,18 @@ class GpuCommandLineTest {
     }
 
     @Test
+    void moleculardynamicsRunsOnTheDevice() throws java.io.IOException {
+        Path log = dir.resolve("md.log");
+        Path traj = dir.resolve("md.extxyz");
+        CliRun r = CliRun.of("md", "--device", "gpu", "--steps", "40", "--interval", "10", "--temperature", "300",
+                "--log", log.toString(), "--trajectory", traj.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("device-resident"), r.out());
+        assertEquals(5, ExtXyz.read(traj).size(), "frames at steps 0, 10, 20, 30, 40");
+        assertEquals(6, java.nio.file.Files.readAllLines(log).size(), "header and 5 lines");
+    }
+
+    @Test
     void gradcheckOnTheGpuChecksBothPrecisions() {
         CliRun r = CliRun.of("gradcheck", "--model", "tests-gradcheck/reference/models/model_a.safetensors",
                 "--input", "tests-gradcheck/reference/structures/tiny_cell.extxyz", "--device", "gpu");
