@@ -141,12 +141,14 @@ PAINN_DEVICE void painn_forces_impl(int nAtoms, const int* __restrict__ rowStart
 PAINN_ENTRY(painn_forces, FORCES_PARAMS,
             (nAtoms, rowStart, center, neighbor, image, reverse, pos, cell, d, u, gd, gU, forces, partial))
 
-// Stage 2 of a fixed-order reduction: out[k] = Σ_b partial[b][k], b in order; one thread per k.
+// Stage 2 of a fixed-order reduction: out[k] = Σ_b partial[b][k]. One warp per column k: lane l
+// sums rows l, l + 32, … in order, then a fixed shuffle tree. Launch with 32·cols threads.
 extern "C" __global__ void painn_sum_columns(int rows, int cols, const double* __restrict__ partial,
                                              double* __restrict__ out) {
-    int k = blockIdx.x * blockDim.x + threadIdx.x;
+    int k = threadIdx.x >> 5, lane = threadIdx.x & 31;
     if (k >= cols) return;
     double s = 0;
-    for (int b = 0; b < rows; b++) s += partial[b * cols + k];
-    out[k] = s;
+    for (int b = lane; b < rows; b += 32) s += partial[(size_t)b * cols + k];
+    s = warp_sum(s);
+    if (lane == 0) out[k] = s;
 }

@@ -40,6 +40,6 @@ final class RadialKernels {
                 DeviceBuffer partial, DeviceBuffer virial) {
         forces.launch(s, forceBlocks(n), 1, FORCE_THREADS, n, nb.rowStart, nb.center, nb.neighbor, nb.image,
                 nb.reverse, pos, nb.lattice, e.d, e.u, e.gd, e.gU, out, partial);
-        sumColumns.launch(s, 1, 1, 32, forceBlocks(n), 9, partial, virial);
+        sumColumns.launch(s, 1, 1, 32 * 9, forceBlocks(n), 9, partial, virial);
     }
 }
