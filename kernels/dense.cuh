@@ -112,10 +112,23 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
     for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) {
         int kc = min(ROWS_KC, Kd - k0);
         __syncthreads();
-        // As[k][m]: lane-indexed reads below walk k, so k is the row
-        for (int t = threadIdx.x; t < 32 * kc; t += blockDim.x) {
-            int m = t / kc, kk = t % kc;
-            As[kk][m] = m < mc ? a(m0 + m, k0 + kk) : T(0);
+        // As[k][m]: lane-indexed reads below walk k, so k is the row. Eight loads are issued
+        // before any is stored, so that their latencies overlap instead of adding up.
+        constexpr int BATCH = 8;
+        for (int base = threadIdx.x; base < 32 * kc; base += BATCH * blockDim.x) {
+            T v[BATCH];
+#pragma unroll
+            for (int q = 0; q < BATCH; q++) {
+                int t = base + q * blockDim.x;
+                int m = t / kc, kk = t - m * kc;
+                v[q] = (t < 32 * kc && m < mc) ? a(m0 + m, k0 + kk) : T(0);
+            }
+#pragma unroll
+            for (int q = 0; q < BATCH; q++) {
+                int t = base + q * blockDim.x;
+                int m = t / kc, kk = t - m * kc;
+                if (t < 32 * kc) As[kk][m] = v[q];
+            }
         }
         __syncthreads();
         if (!active) continue;

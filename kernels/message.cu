@@ -128,7 +128,7 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int F, int K, const int* __
         ch.load(e0, cnt, K, neighbor, phi, nullptr, fc, nullptr, u);
         __syncthreads();
         if (!active) continue;
-#pragma unroll 2
+#pragma unroll 4
         for (int q = 0; q < cnt; q++) {
             int j = ch.j[q];
             size_t xr = xRows ? (size_t)xRows[j] : (size_t)j;
@@ -226,6 +226,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int F, int K, const int* __
         __syncthreads();
         ch.load(e0, cnt, K, neighbor, phi, dphi, fc, dfc, u);
         __syncthreads();
+#pragma unroll 2
         for (int q = 0; q < cnt; q++) {
             T pd = 0, pu0 = 0, pu1 = 0, pu2 = 0;
             if (active) {
