@@ -88,6 +88,37 @@ class GpuMdEngineTest {
         }
     }
 
+    /**
+     * NVE with float32 forces on the device, under the bounds of the float64 CPU test
+     * (VelocityVerletTest, docs/md.md): float32 rounding of the forces, relative 1e-7, is far
+     * below the integrator's own error at 0.5 fs.
+     */
+    @Test
+    void float32EnergyIsConservedOnTheDevice() {
+        Structure s = MdFixtures.ethanol();
+        double[] m = Masses.of(s.numbers());
+        EnergyFit fit = new EnergyFit();
+        try (GpuCalculator calc = new GpuCalculator(MdFixtures.smallModel(), Precision.FLOAT32);
+             GpuMdEngine md = new GpuMdEngine(calc, () -> null, MdSettings.nve(0.5),
+                     List.of(MdState.start(s, m, MaxwellBoltzmann.momenta(m, 300, 1), 1)))) {
+            for (int i = 0; i <= 1000; i++) {
+                if (i > 0) {
+                    md.advance(1);
+                }
+                MdState st = md.state(0);
+                fit.add(st.step() * 0.5e-3, st.totalEnergy());
+            }
+        }
+        double drift = fit.slope() * 1000 / s.size();
+        double fluctuation = fit.fluctuation() * 1000 / s.size();
+        double excursion = fit.maxDeviation() * 1000 / s.size();
+        System.out.printf("NVE ethanol on the GPU, float32, small model, dt 0.5 fs, 1000 steps: drift %.4f meV/atom/ps, "
+                + "fluctuation %.4f meV/atom, largest excursion %.4f meV/atom%n", drift, fluctuation, excursion);
+        assertTrue(Math.abs(drift) < 0.1, "drift " + drift + " meV/atom/ps");
+        assertTrue(fluctuation < 0.02, "fluctuation " + fluctuation + " meV/atom");
+        assertTrue(excursion < 0.1, "excursion " + excursion + " meV/atom");
+    }
+
     @Test
     void langevinFollowsTheJavaIntegratorsToRounding() {
         PainnModel model = shipped();
