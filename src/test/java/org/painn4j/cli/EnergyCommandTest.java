@@ -55,7 +55,7 @@ class EnergyCommandTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String cmd : new String[] {"energy", "info", "gradcheck"}) {
+        for (String cmd : new String[] {"md", "energy", "info", "gradcheck", "ipi", "bench"}) {
             CliRun r = CliRun.of(cmd, "--help");
             assertEquals(0, r.code(), cmd);
             assertTrue(r.out().contains("Usage: painn4j " + cmd), r.out());
