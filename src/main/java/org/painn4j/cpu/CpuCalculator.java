@@ -1,6 +1,5 @@
 package org.painn4j.cpu;
 
-import org.painn4j.InputException;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Result;
 import org.painn4j.calc.Virial;
@@ -44,7 +43,7 @@ public final class CpuCalculator implements Calculator {
             int layers = model.config.nInteractions();
             int f = model.config.nAtomBasis();
             int n = structure.size();
-            checkNumbers(structure);
+            model.checkAtomicNumbers(structure.numbers());
             this.structure = structure;
             this.list = NeighborList.build(structure, model.config.cutoff());
             this.edges = Radial.forward(model, list.vector);
@@ -110,15 +109,5 @@ public final class CpuCalculator implements Calculator {
             }
         }
         return new Result(fw.energy, fw.readout.energies(), forces, Virial.stress(structure, virial), edgeCount);
-    }
-
-    private void checkNumbers(Structure structure) {
-        for (int i = 0; i < structure.size(); i++) {
-            int z = structure.number(i);
-            if (z < 1 || z > model.maxAtomicNumber()) {
-                throw new InputException("atom " + i + " has atomic number " + z
-                        + ", outside the model's embedding table (1.." + model.maxAtomicNumber() + ")");
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package org.painn4j.gpu;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuGraphDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
@@ -139,7 +140,7 @@ public final class DeviceDynamics implements AutoCloseable {
         counters.upload(new long[] {stepNumber, 1, Long.MAX_VALUE});
         if (!small) {
             verlet = new NeighborBuffers(cuda, n, Math.max(2048, 96 * n));
-            uploadFrame(verlet);
+            verlet.upload(template.numbers(), SearchFrame.of(template));
         }
         try {
             if (forces != null) {
@@ -162,21 +163,15 @@ public final class DeviceDynamics implements AutoCloseable {
         }
     }
 
-    private void uploadFrame(NeighborBuffers b) {
-        SearchFrame frame = SearchFrame.of(template);
-        b.numbers.upload(template.numbers());
-        b.lattice.upload(frame.lattice());
-        b.inverse.upload(frame.inverse());
-        b.planes.upload(frame.planes());
-        b.pbc.upload(frame.pbc());
-    }
-
     /** The next step builds the Verlet list whatever the displacements. */
     private void forgetList() {
         double[] far = new double[3 * n];
         java.util.Arrays.fill(far, 1e300);
         reference.upload(far);
-        counters.slice("list rebuild flag", 8, 4).upload(new int[] {1});
+        rebuild.upload(new int[] {1});
+        // synchronous copies run on the legacy stream, which the dynamics' stream does not wait
+        // for; every path that uploads (start, growth, restore) ends here before steps run
+        cuCtxSynchronize();
     }
 
     /** Forces and energy at the starting positions. */
@@ -300,7 +295,7 @@ public final class DeviceDynamics implements AutoCloseable {
         if (verletOver) {
             verlet.close();
             verlet = new NeighborBuffers(calc.context(), n, verletNeeded + verletNeeded / 2);
-            uploadFrame(verlet);
+            verlet.upload(template.numbers(), SearchFrame.of(template));
         }
         return true;
     }

@@ -138,7 +138,7 @@ public final class GpuCalculator implements Calculator {
     private Result evaluate(Structure structure, boolean backward) {
         cuda.makeCurrent();
         int n = structure.size();
-        checkNumbers(structure);
+        model.checkAtomicNumbers(structure.numbers());
         SearchFrame frame = SearchFrame.of(structure);
         double rc = model.config.cutoff();
         checkCell(frame, rc);
@@ -197,15 +197,6 @@ public final class GpuCalculator implements Calculator {
         graphKey = null;
     }
 
-    private void checkNumbers(Structure structure) {
-        for (int i = 0; i < structure.size(); i++) {
-            int z = structure.number(i);
-            if (z < 1 || z > model.maxAtomicNumber()) {
-                throw new InputException("atom " + i + " has atomic number " + z
-                        + ", outside the model's embedding table (1.." + model.maxAtomicNumber() + ")");
-            }
-        }
-    }
 
     /**
      * Makes the buffers ready for n atoms and at least edgesNeeded edges, and the structure's
@@ -214,7 +205,7 @@ public final class GpuCalculator implements Calculator {
      */
     boolean prepare(Structure s, int edgesNeeded, double listCutoff) {
         cuda.makeCurrent();
-        checkNumbers(s);
+        model.checkAtomicNumbers(s.numbers());
         SearchFrame frame = SearchFrame.of(s);
         checkCell(frame, listCutoff);
         ensureCapacity(s.size(), edgesNeeded);
@@ -282,13 +273,7 @@ public final class GpuCalculator implements Calculator {
         }
         int[] z = s.numbers();
         if (!Arrays.equals(z, uploadedNumbers) || !frame.equals(uploadedFrame)) {
-            if (n > 0) {
-                list.numbers.upload(z);
-            }
-            list.lattice.upload(frame.lattice());
-            list.inverse.upload(frame.inverse());
-            list.planes.upload(frame.planes());
-            list.pbc.upload(frame.pbc());
+            list.upload(z, frame);
             // synchronous copies run on the legacy stream, which the evaluation's stream does not wait for
             cuCtxSynchronize();
             uploadedNumbers = z;

@@ -64,6 +64,17 @@ final class NeighborBuffers implements AutoCloseable {
         reverse = add(cuda, "reverse edges", 4 * e);
     }
 
+    /** The structure's atomic numbers and its search frame (synchronous copies). */
+    void upload(int[] numbers, SearchFrame frame) {
+        if (numbers.length > 0) {
+            this.numbers.upload(numbers);
+        }
+        lattice.upload(frame.lattice());
+        inverse.upload(frame.inverse());
+        planes.upload(frame.planes());
+        pbc.upload(frame.pbc());
+    }
+
     private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
         DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
         all.add(b);

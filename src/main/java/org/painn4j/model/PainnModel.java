@@ -69,6 +69,17 @@ public final class PainnModel {
         return embeddingRows - 1;
     }
 
+    /** Refuses atomic numbers the embedding table has no row for, naming the first such atom. */
+    public void checkAtomicNumbers(int[] numbers) {
+        for (int i = 0; i < numbers.length; i++) {
+            int z = numbers[i];
+            if (z < 1 || z > maxAtomicNumber()) {
+                throw new InputException("atom " + i + " has atomic number " + z
+                        + ", outside the model's embedding table (1.." + maxAtomicNumber() + ")");
+            }
+        }
+    }
+
     /** The per-atom energy shift of element z: atomref[z] + mean_per_atom. */
     public double energyShift(int z) {
         return (atomref == null ? 0.0 : atomref[z]) + meanPerAtom;
