@@ -89,6 +89,11 @@ public final class CudaContext {
         cuCtxSetCurrent(context);
     }
 
+    /** 10 × major + minor, e.g. 90 for Hopper. */
+    public int computeCapability() {
+        return 10 * ccMajor + ccMinor;
+    }
+
     public String deviceName() {
         return name;
     }

@@ -54,6 +54,14 @@ public final class DeviceBuffer implements AutoCloseable {
         return new DeviceBuffer(sliceName, ptr.withByteOffset(offset), length);
     }
 
+    /** The device address, for tables of pointers that a kernel reads (fused.cu). */
+    long address() {
+        long[] a = {0};
+        jcuda.driver.JCudaDriver.cuPointerGetAttribute(jcuda.Pointer.to(a),
+                jcuda.driver.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_POINTER, ptr);
+        return a[0];
+    }
+
     /** Bytes allocated: 0 for a view. */
     public long bytes() {
         return view ? 0 : bytes;
@@ -87,6 +95,10 @@ public final class DeviceBuffer implements AutoCloseable {
 
     void download(float[] out) {
         cuMemcpyDtoH(Pointer.to(out), ptr, (long) out.length * 4);
+    }
+
+    void download(long[] out) {
+        cuMemcpyDtoH(Pointer.to(out), ptr, 8L * out.length);
     }
 
     void download(int[] out) {

@@ -51,6 +51,9 @@ public final class GpuCalculator implements Calculator {
     final DenseKernels dense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
+    /** The one-kernel evaluation of small structures; null where the device or model cannot use it. */
+    private final FusedKernels fused;
+    private boolean useFused;
     NeighborBuffers list;
     EdgeBuffers edges;
     AtomBuffers atoms;
@@ -84,6 +87,7 @@ public final class GpuCalculator implements Calculator {
         this.dense = new DenseKernels(cuda, precision);
         this.mixing = new MixingKernels(cuda, precision);
         this.readout = new ReadoutKernels(cuda, precision);
+        this.fused = FusedKernels.available(cuda, model) ? new FusedKernels(cuda, model, precision) : null;
         weights.buildTables(dense, stream);
         cuStreamSynchronize(stream);
     }
@@ -120,9 +124,34 @@ public final class GpuCalculator implements Calculator {
         dropGraph();
     }
 
+    /**
+     * Whether structures small enough are evaluated by the one-kernel path (fused.cu, on Hopper
+     * and newer) rather than kernel by kernel (the default). Both compute the same function;
+     * their sums run in different orders, so float32 results differ in the last bits. Off by
+     * default: it is not yet faster (docs/performance.md), and batches, whose structures get the
+     * bits they get alone, run kernel by kernel.
+     */
+    public void setFused(boolean on) {
+        this.useFused = on;
+        dropGraph();
+    }
+
+    /** Block 0's clock (cycles) at each phase boundary of the last one-kernel evaluation. */
+    long[] fusedMarks() {
+        long[] m = new long[FusedKernels.MARKS];
+        fused.marks.download(m);
+        return m;
+    }
+
+    /** Whether an evaluation of n atoms takes the one-kernel path. */
+    public boolean fusedFor(int n) {
+        return useFused && fused != null && fused.accepts(n, list == null ? 0 : list.edgeCapacity);
+    }
+
     /** Device memory held by this calculator, in bytes. */
     public long deviceBytes() {
-        return weights.bytes() + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes());
+        return weights.bytes() + (fused == null ? 0 : fused.bytes())
+                + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes());
     }
 
     @Override
@@ -170,7 +199,8 @@ public final class GpuCalculator implements Calculator {
 
     /** Launches the graph of this kind of evaluation, capturing it first if needed. */
     private void replay(int n, boolean backward) {
-        String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/" + smallList;
+        String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/" + smallList
+                + "/" + fusedFor(n);
         if (!key.equals(graphKey)) {
             dropGraph();
             CUgraph g = new CUgraph();
@@ -259,6 +289,9 @@ public final class GpuCalculator implements Calculator {
             hostIn = new PinnedBuffer("positions", 24L * atomCap);
             hostOut = new PinnedBuffer("results", 128 + 32L * atomCap);
         }
+        if (fused != null) {
+            fused.bind(cuda, weights, list, edges, atoms);
+        }
     }
 
     /**
@@ -317,6 +350,12 @@ public final class GpuCalculator implements Calculator {
 
     /** The model on the list already in place: radial basis, forward and backward passes. */
     void enqueueModel(int n, boolean backward, DeviceBuffer pos) {
+        if (fusedFor(n)) {
+            // forces come with the energy at no extra launch, so the fused path always computes them
+            Profiler.phase("fused");
+            fused.launch(stream, n, pos);
+            return;
+        }
         int f = model.config.nAtomBasis();
         int k = model.config.nRbf();
         int layers = model.config.nInteractions();
@@ -535,6 +574,9 @@ public final class GpuCalculator implements Calculator {
         }
         dropGraph();
         weights.close();
+        if (fused != null) {
+            fused.close();
+        }
         cuStreamDestroy(stream);
     }
 }

@@ -1,5 +1,6 @@
 package org.painn4j.gpu;
 
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuStreamIsCapturing;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
@@ -38,6 +39,11 @@ final class Kernel {
     }
 
     void launch(CUstream stream, int gridX, int gridY, int block, Object... args) {
+        launchShared(stream, gridX, gridY, block, 0, args);
+    }
+
+    /** A launch with sharedBytes of dynamic shared memory (set the kernel's maximum first: {@link #attribute}). */
+    void launchShared(CUstream stream, int gridX, int gridY, int block, int sharedBytes, Object... args) {
         if (gridX <= 0 || gridY <= 0) {
             return;
         }
@@ -61,7 +67,7 @@ final class Kernel {
         Profiler profiler = Profiler.active();
         try {
             jcuda.driver.CUevent[] events = profiler == null ? null : profiler.begin(stream);
-            cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, stream, Pointer.to(params), null);
+            cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, sharedBytes, stream, Pointer.to(params), null);
             if (events != null) {
                 profiler.end(name, events, stream);
             }
@@ -70,6 +76,16 @@ final class Kernel {
             }
         } catch (CudaException e) {
             throw new GpuException("kernel " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sets a function attribute (CUfunction_attribute), e.g. the dynamic shared memory allowed. */
+    void attribute(int attribute, int value) {
+        try {
+            cuFuncSetAttribute(function, attribute, value);
+        } catch (CudaException e) {
+            throw new GpuException("kernel " + name + ": attribute " + attribute + " = " + value + " refused: "
+                    + e.getMessage(), e);
         }
     }
 }

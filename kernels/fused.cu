@@ -1,0 +1,866 @@
+// The whole model — edge features, forward pass, readout, backward pass, forces and virial — of one
+// small structure in one kernel, on one cluster of C thread blocks (Hopper, sm_90).
+//
+// Why: a small molecule's evaluation is about fifty dependent kernels of a few microseconds each,
+// mostly launch and memory latency. Here the cluster splits every layer by feature: block r owns
+// the features [r·F/C, (r+1)·F/C) and every output column that belongs to them (x^a, x^b, x^c of
+// feature f, V and U of f, p, q and r of f, ...). The message, the norm, the update and their
+// backward steps touch only their own feature's columns, so they need no other block; a dense
+// layer needs the whole input row, so it waits at a cluster barrier (a hardware barrier, far
+// cheaper than a kernel boundary). About thirty barriers replace about fifty launches.
+//
+// The tensors are the ones GpuCalculator's kernel-by-kernel path writes (same buffers, same
+// layouts: AtomBuffers, EdgeBuffers), so that the same stage-by-stage test checks both. Data
+// written by another block is read with ld.global.cg (L2, never a stale L1 line); weights and the
+// neighbor list, which nothing writes here, through the read-only path.
+//
+// ∂E/∂d and ∂E/∂u of an edge are sums over all features: each block writes its features' share to
+// gdPart[r][e], gUPart[r][e][3], and block 0 adds the C shares in rank order at the end. No
+// floating-point atomics anywhere: the same input gives the same bits.
+//
+// Limits (FusedKernels.accepts): n·ceil(F/C) ≤ FUSED_THREADS (one message item per thread), at
+// most FUSED_LMAX layers, a readout of two dense layers.
+#include "geometry.cuh"
+#include "radial.cuh"
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+#define FUSED_SM90 1
+#else
+#define FUSED_SM90 0
+#endif
+
+#define FUSED_THREADS 512
+#define FUSED_LMAX 8
+#define FUSED_KSLICES 16
+
+// Every pointer the kernel touches, in the order FusedKernels.java writes them. void*: the same
+// table serves float and double.
+struct FusedLayer {
+    const void *c1w, *c1b, *c2w, *c2b, *mixW, *m1w, *m1b, *m2w, *m2b;
+    void *s, *v, *hPre, *x, *sMid, *vMid, *vu, *norm, *dot, *a3, *y;
+    void *gs, *gv, *gsMid, *gvMid;
+};
+
+struct FusedArgs {
+    const double* cell;
+    const int* z;
+    const int* rowStart;
+    const int* center;
+    const int* neighbor;
+    const int* image;
+    const int* reverse;
+    void *d, *u, *phi, *dphi, *fc, *dfc, *gd, *gU, *gdPart, *gUPart;
+    const void *embedding, *mu, *sigma, *filterW, *filterB, *xTable;
+    const double* shift;
+    const void *outW0, *outB0, *outW1, *outB1;
+    void *outPre, *yOut, *gRead;
+    void *sL, *vL, *gsL;
+    void *ctx, *gy, *gh, *gctx, *gvu, *gx;
+    double *energy, *virial, *energies, *forces;
+    // clock64() of block 0 at each phase boundary, for FusedPhaseProbe; null: not recorded
+    long long* marks;
+    FusedLayer layer[FUSED_LMAX];
+};
+
+struct FusedDims {
+    const double* pos;  // a parameter, not in the table: molecular dynamics keeps its own positions
+    int n, F, K, L, H, basis, shared, ecap, smem;
+    double rc, eps;
+};
+
+#define FUSED_PARAMS                                                                                       \
+    (const FusedArgs* __restrict__ a, const double* __restrict__ pos, int n, int F, int K, int L, int H, int basis, int shared, int ecap, int smem, \
+     double rc, double eps)
+#define FUSED_DIMS FusedDims{pos, n, F, K, L, H, basis, shared, ecap, smem, rc, eps}
+
+template <typename T> PAINN_DEVICE T ldcg(const void* p, size_t i) { return __ldcg(static_cast<const T*>(p) + i); }
+template <typename T> PAINN_DEVICE T ldw(const void* p, size_t i) { return __ldg(static_cast<const T*>(p) + i); }
+template <typename T> PAINN_DEVICE void st(void* p, size_t i, T v) { static_cast<T*>(p)[i] = v; }
+
+#if FUSED_SM90
+
+PAINN_DEVICE void cluster_barrier() { cg::this_cluster().sync(); }
+
+// Block 0's clock inside the first dense layers (FusedPhaseProbe): staging of weights, of inputs,
+// products, sums; null when not recorded.
+__shared__ long long* subMarks;
+__shared__ int subCount;
+PAINN_DEVICE void submark() {
+    if (subMarks != nullptr && threadIdx.x == 0 && subCount < 30) subMarks[subCount++] = clock64();
+}
+
+// Records block 0's clock at a phase boundary (FusedPhaseProbe prints the differences).
+PAINN_DEVICE void mark(const FusedArgs& A, int r, int& phase) {
+    if (A.marks != nullptr && r == 0 && threadIdx.x == 0) A.marks[phase] = clock64();
+    phase++;
+}
+
+// This block's features: [f0, f1) of F.
+struct Slice {
+    int f0, f1;
+    PAINN_DEVICE Slice(int F, int r, int C) : f0(r * F / C), f1((r + 1) * F / C) {}
+    PAINN_DEVICE int size() const { return f1 - f0; }
+};
+
+// t / d and t % d for a divisor fixed over a phase, without the ~20-instruction integer division:
+// exact for 0 ≤ t < 2^22 (the float quotient's error stays below the 0.5/d margin the +0.5 leaves).
+struct FastDiv {
+    int d;
+    float inv;
+    PAINN_DEVICE explicit FastDiv(int d) : d(d), inv(1.0f / (float)d) {}
+    PAINN_DEVICE int div(int t) const { return __float2int_rz(((float)t + 0.5f) * inv); }
+    PAINN_DEVICE int mod(int t) const { return t - div(t) * d; }
+};
+
+// Copies count values into shared memory, each thread issuing B loads before it stores any:
+// a loop of single loads would wait out one L2 latency per element it copies.
+template <int B, typename Load, typename Store>
+PAINN_DEVICE void staged(int count, const Load& load, const Store& store) {
+    for (int base = threadIdx.x; base < count; base += B * blockDim.x) {
+        decltype(load(0)) v[B];
+#pragma unroll
+        for (int q = 0; q < B; q++) {
+            int t = base + q * blockDim.x;
+            if (t < count) v[q] = load(t);
+        }
+#pragma unroll
+        for (int q = 0; q < B; q++) {
+            int t = base + q * blockDim.x;
+            if (t < count) store(t, v[q]);
+        }
+    }
+}
+// loads in flight per thread: 64 bytes of registers
+template <typename T> constexpr int kBatch = 64 / sizeof(T);
+
+// A(m, k) of a dense layer's input: a tensor written in this kernel, optionally through silu.
+template <typename T>
+struct Input {
+    const void* p;
+    int ld;
+    bool siluIn;
+    PAINN_DEVICE T operator()(int m, int k) const {
+        T v = ldcg<T>(p, (size_t)m * ld + k);
+        return siluIn ? silu(v) : v;
+    }
+};
+
+// out(m, o) = Σ_k A(m, k) B(k, o) for this block's columns o: nblk blocks of width bw, of which
+// the block owns [c0, c1) in each. B is a dense layer's weight: forward, B(k, o) = W[o][k]
+// (transposed read, ldW = in); backward, B(k, o) = W[k][o] (ldW = the layer's inputs). The
+// weight slice and the input rows are staged in shared memory (rows in chunks that fit), and
+// epi(m, o, sum) receives every result.
+template <typename T, bool FORWARD, typename A, typename Epi>
+PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const A& a, const void* W, int ldW, int nblk, int bw,
+                              int c0, int c1, const Epi& epi) {
+    int nc = c1 - c0, ncols = nblk * nc;
+    if (ncols <= 0) return;
+    FastDiv byKin(Kin), byCols(ncols), byNc(nc);
+    T* Ws = sm;
+    T* As = sm + (size_t)Kin * ncols;
+    int lda = Kin + 1;  // odd stride: rows read at the same k fall in different banks
+    int rows = (cap - Kin * ncols) / (lda + FUSED_KSLICES * ncols);
+    rows -= rows & 1;  // pairs of rows per task below
+    auto column = [&](int c) { int b = byNc.div(c); return b * bw + c0 + (c - b * nc); };
+    __syncthreads();
+    submark();
+    // the weight slice and the first chunk of input rows in one pass: one memory latency, not two
+    int nW = Kin * ncols;
+    auto loadW = [&](int t) {
+        int c, k;
+        if (FORWARD) {  // k fastest: consecutive threads read one weight row
+            c = byKin.div(t);
+            k = t - c * Kin;
+        } else {  // columns fastest: consecutive threads read along a weight row
+            k = byCols.div(t);
+            c = t - k * ncols;
+        }
+        int o = column(c);
+        return FORWARD ? ldw<T>(W, (size_t)o * ldW + k) : ldw<T>(W, (size_t)k * ldW + o);
+    };
+    auto storeW = [&](int t, T v) {
+        int c, k;
+        if (FORWARD) {
+            c = byKin.div(t);
+            k = t - c * Kin;
+        } else {
+            k = byCols.div(t);
+            c = t - k * ncols;
+        }
+        Ws[k * ncols + c] = v;
+    };
+    for (int m0 = 0; m0 < M; m0 += rows) {
+        int mc = min(rows, M - m0);
+        if (m0 > 0) __syncthreads();
+        int nA = mc * Kin, skip = m0 == 0 ? 0 : nW;
+        staged<kBatch<T>>(
+            nW + nA - skip,
+            [&](int t) {
+                t += skip;
+                if (t < nW) return loadW(t);
+                t -= nW;
+                int m = byKin.div(t);
+                return a(m0 + m, t - m * Kin);
+            },
+            [&](int t, T v) {
+                t += skip;
+                if (t < nW) {
+                    storeW(t, v);
+                    return;
+                }
+                t -= nW;
+                int m = byKin.div(t);
+                As[m * lda + t - m * Kin] = v;
+            });
+        __syncthreads();
+        submark();
+        // Few rows leave most threads idle and each with a long chain of multiply-adds: the k
+        // range is split into S slices, each (row pair, column, slice) a task of its own, and the
+        // S partial sums of an output are added in slice order.
+        int pairs = (mc + 1) >> 1, pu = pairs * ncols;
+        int S = max(1, min(min((int)blockDim.x / pu, Kin / 16), FUSED_KSLICES));
+        int span = (Kin + S - 1) / S;
+        FastDiv byPu(pu);
+        T* P = As + (size_t)rows * lda;
+        for (int t = threadIdx.x; t < pu * S; t += blockDim.x) {
+            int sl = byPu.div(t), u = t - sl * pu;
+            int mp = byCols.div(u), c = u - mp * ncols;
+            int m = 2 * mp;
+            bool two = m + 1 < mc;
+            const T* a0 = As + m * lda;
+            const T* a1 = two ? a0 + lda : a0;
+            const T* w = Ws + c;
+            T s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+            int k = sl * span, kEnd = min(Kin, k + span);
+#pragma unroll 4
+            for (; k + 1 < kEnd; k += 2) {
+                T w0 = w[k * ncols], w1 = w[(k + 1) * ncols];
+                s00 += a0[k] * w0;
+                s01 += a0[k + 1] * w1;
+                s10 += a1[k] * w0;
+                s11 += a1[k + 1] * w1;
+            }
+            if (k < kEnd) {
+                s00 += a0[k] * w[k * ncols];
+                s10 += a1[k] * w[k * ncols];
+            }
+            P[(sl * rows + m) * ncols + c] = s00 + s01;
+            if (two) P[(sl * rows + m + 1) * ncols + c] = s10 + s11;
+        }
+        __syncthreads();
+        submark();
+        for (int t = threadIdx.x; t < mc * ncols; t += blockDim.x) {
+            int m = byCols.div(t), c = t - m * ncols;
+            T acc = 0;
+            for (int sl = 0; sl < S; sl++) acc += P[(sl * rows + m) * ncols + c];
+            epi(m0 + m, column(c), acc);
+        }
+    }
+    __syncthreads();
+    submark();
+}
+
+// Shared-memory layout of the message phases, in units of T: the block's features of every
+// atom (x, v, and in the backward pass s̄', v̄'), its filter rows, then a chunk of edges with
+// their radial values, their filter W (and ∂W/∂d) for the block's features, and the backward
+// pass's per-feature partial sums.
+template <typename T>
+struct MessageSmem {
+    T *xo, *vo, *go, *gvo, *wf, *bf, *phi, *dphi, *W, *dW, *red, *fc, *dfc, *u;
+    int *j, *c;
+    int chunk, Fs, K;
+    PAINN_DEVICE MessageSmem(T* sm, int cap, int n, int Fs, int K) : Fs(Fs), K(K) {
+        xo = sm;
+        vo = xo + n * 3 * Fs;
+        go = vo + n * 3 * Fs;
+        gvo = go + n * Fs;
+        wf = gvo + n * 3 * Fs;
+        bf = wf + 3 * Fs * K;
+        T* e = bf + 3 * Fs;
+        int fixed = (int)(e - sm);
+        chunk = (cap - fixed) / (2 * K + 10 * Fs + 7);
+        phi = e;
+        dphi = phi + chunk * K;
+        W = dphi + chunk * K;
+        dW = W + chunk * 3 * Fs;
+        red = dW + chunk * 3 * Fs;
+        fc = red + chunk * 4 * Fs;
+        dfc = fc + chunk;
+        u = dfc + chunk;
+        j = reinterpret_cast<int*>(u + 3 * chunk);
+        c = j + chunk;
+    }
+
+    // One pass that issues every load before it stores any: with own, the block's features of
+    // every atom (x, v; in the backward pass also v̄', s̄') and its filter rows; always the
+    // chunk's edges (φ, φ', fc, fc', neighbour, centre, u). Thirteen segments of one index.
+    PAINN_DEVICE void load(const FusedArgs& A, const FusedLayer& Ly, const FusedDims& D, int l, const Slice& s,
+                           int e0, int cnt, bool backward, bool own) {
+        int n = D.n, F = D.F, row0 = D.shared ? 0 : l * 3 * F;
+        if (own && l == 0)
+            for (int t = threadIdx.x; t < n * 3 * Fs; t += blockDim.x) vo[t] = T(0);
+        int size[13] = {own ? n * 3 * Fs : 0, own && l > 0 ? n * 3 * Fs : 0, own && backward ? n * 3 * Fs : 0,
+                        own && backward ? n * Fs : 0, own ? 3 * Fs * K : 0, own ? 3 * Fs : 0, cnt * K,
+                        backward ? cnt * K : 0, cnt, backward ? cnt : 0, cnt, cnt, 3 * cnt};
+        int start[14];
+        start[0] = 0;
+#pragma unroll
+        for (int q = 0; q < 13; q++) start[q + 1] = start[q] + size[q];
+        FastDiv by3Fs(3 * Fs), byFs(Fs), byK(K);
+        size_t k0 = (size_t)e0 * K;
+        // segment of t and t's index in it, with constant register indices only
+        auto locate = [&](int t, int& g, int& i) {
+            g = 0;
+#pragma unroll
+            for (int q = 1; q < 13; q++) g += t >= start[q];
+            int base = 0;
+#pragma unroll
+            for (int q = 0; q < 13; q++)
+                if (g == q) base = start[q];
+            i = t - base;
+        };
+        auto atom = [&](int i, int& j, int& b, int& f) {
+            j = by3Fs.div(i);
+            int q = i - j * 3 * Fs;
+            b = byFs.div(q);
+            f = s.f0 + q - b * Fs;
+        };
+        staged<kBatch<T>>(
+            start[13],
+            [&](int t) -> T {
+                int g, i, j, b, f;
+                locate(t, g, i);
+                switch (g) {
+                    case 0:
+                        atom(i, j, b, f);
+                        return l == 0 ? ldw<T>(A.xTable, (size_t)__ldg(A.z + j) * 3 * F + b * F + f)
+                                      : ldcg<T>(Ly.x, (size_t)j * 3 * F + b * F + f);
+                    case 1:
+                        atom(i, j, b, f);
+                        return ldcg<T>(Ly.v, ((size_t)j * 3 + b) * F + f);
+                    case 2:
+                        atom(i, j, b, f);
+                        return ldcg<T>(Ly.gvMid, ((size_t)j * 3 + b) * F + f);
+                    case 3: {
+                        int a = byFs.div(i);
+                        return ldcg<T>(Ly.gsMid, (size_t)a * F + s.f0 + i - a * Fs);
+                    }
+                    case 4: {
+                        int q = byK.div(i), k = i - q * K;
+                        int bb = byFs.div(q), fl = q - bb * Fs;
+                        return ldw<T>(A.filterW, (size_t)(row0 + bb * F + s.f0 + fl) * K + k);
+                    }
+                    case 5: {
+                        int bb = byFs.div(i), fl = i - bb * Fs;
+                        return ldw<T>(A.filterB, (size_t)row0 + bb * F + s.f0 + fl);
+                    }
+                    case 6: return ldcg<T>(A.phi, k0 + i);
+                    case 7: return ldcg<T>(A.dphi, k0 + i);
+                    case 8: return ldcg<T>(A.fc, e0 + i);
+                    case 9: return ldcg<T>(A.dfc, e0 + i);
+                    case 10: return (T)__ldg(A.neighbor + e0 + i);
+                    case 11: return (T)__ldg(A.center + e0 + i);
+                    default: return ldcg<T>(A.u, (size_t)e0 * 3 + i);
+                }
+            },
+            [&](int t, T v) {
+                int g, i;
+                locate(t, g, i);
+                switch (g) {
+                    case 0: xo[i] = v; break;
+                    case 1: vo[i] = v; break;
+                    case 2: gvo[i] = v; break;
+                    case 3: go[i] = v; break;
+                    case 4: wf[i] = v; break;
+                    case 5: bf[i] = v; break;
+                    case 6: phi[i] = v; break;
+                    case 7: dphi[i] = v; break;
+                    case 8: fc[i] = v; break;
+                    case 9: dfc[i] = v; break;
+                    case 10: j[i] = (int)v; break;
+                    case 11: c[i] = (int)v; break;
+                    default: u[i] = v; break;
+                }
+            });
+    }
+
+    // W = (φ·W_f + b_f)·fc of every (edge, own feature, block) of the chunk, and with derivative
+    // ∂W/∂d = (φ'·W_f)·fc + (φ·W_f + b_f)·fc': one task per (edge, feature), all in parallel
+    PAINN_DEVICE void filters(int cnt, bool derivative) {
+        FastDiv byFs(Fs);
+        for (int t = threadIdx.x; t < cnt * Fs; t += blockDim.x) {
+            int q = byFs.div(t), fl = t - q * Fs;
+            const T* p = phi + q * K;
+            const T* dp = dphi + q * K;
+            T fce = fc[q], dfce = derivative ? dfc[q] : T(0);
+            const T* w0 = wf + fl * K;
+            const T* w1 = wf + (Fs + fl) * K;
+            const T* w2 = wf + (2 * Fs + fl) * K;
+            T a0 = bf[fl], a1 = bf[Fs + fl], a2 = bf[2 * Fs + fl], d0 = 0, d1 = 0, d2 = 0;
+            if (derivative) {
+                for (int k = 0; k < K; k++) {
+                    T pk = p[k], dk = dp[k];
+                    a0 += pk * w0[k];
+                    a1 += pk * w1[k];
+                    a2 += pk * w2[k];
+                    d0 += dk * w0[k];
+                    d1 += dk * w1[k];
+                    d2 += dk * w2[k];
+                }
+            } else {
+                for (int k = 0; k < K; k++) {
+                    T pk = p[k];
+                    a0 += pk * w0[k];
+                    a1 += pk * w1[k];
+                    a2 += pk * w2[k];
+                }
+            }
+            T* wq = W + q * 3 * Fs;
+            wq[fl] = a0 * fce;
+            wq[Fs + fl] = a1 * fce;
+            wq[2 * Fs + fl] = a2 * fce;
+            if (derivative) {
+                T* dq = dW + q * 3 * Fs;
+                dq[fl] = d0 * fce + a0 * dfce;
+                dq[Fs + fl] = d1 * fce + a1 * dfce;
+                dq[2 * Fs + fl] = d2 * fce + a2 * dfce;
+            }
+        }
+    }
+};
+
+// Edge geometry and radial basis (derivation.md §2): one thread per (edge, k) over the whole
+// cluster, so that no thread runs a chain of K exponentials; k = 0 also writes d, u, fc, fc'.
+template <typename T>
+PAINN_DEVICE void radial_phase(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
+    FastDiv byK(D.K);
+    int total = E * D.K;
+    for (int t = r * blockDim.x + threadIdx.x; t < total; t += C * blockDim.x) {
+        int e = byK.div(t), k = t - e * D.K;
+        double v[3];
+        edge_vector(D.pos, A.cell, __ldg(A.center + e), __ldg(A.neighbor + e), __ldg(A.image + 3 * e),
+                    __ldg(A.image + 3 * e + 1), __ldg(A.image + 3 * e + 2), v);
+        double dd = sqrt(norm_squared(v));
+        T d = (T)dd;
+        T p, dp;
+        radial_basis<T>(D.basis, k, d, static_cast<const T*>(A.mu), static_cast<const T*>(A.sigma), p, dp);
+        st<T>(A.phi, (size_t)e * D.K + k, p);
+        st<T>(A.dphi, (size_t)e * D.K + k, dp);
+        if (k == 0) {
+            st<T>(A.d, e, d);
+            for (int c = 0; c < 3; c++) st<T>(A.u, 3 * e + c, (T)(v[c] / dd));
+            T f, df;
+            cosine_cutoff<T>(dd, D.rc, f, df);
+            st<T>(A.fc, e, f);
+            st<T>(A.dfc, e, df);
+        }
+    }
+}
+
+// s' = s + Σ_e a_e,  v'_c = v_c + Σ_e (b_e u_ec + c_e v_jc)   (derivation.md §4), own features.
+template <typename T>
+PAINN_DEVICE void message_fwd(const FusedArgs& A, const FusedDims& D, int l, int E, const Slice& s, T* sm) {
+    const FusedLayer& Ly = A.layer[l];
+    int n = D.n, F = D.F, K = D.K, Fs = s.size();
+    MessageSmem<T> m(sm, D.smem, n, Fs, K);
+    __syncthreads();
+    FastDiv byFs(Fs);
+    int i = byFs.div(threadIdx.x), fl = threadIdx.x - i * Fs;
+    bool item = i < n;
+    int begin = item ? __ldg(A.rowStart + i) : 0, end = item ? __ldg(A.rowStart + i + 1) : 0;
+    T sAcc = 0, v0 = 0, v1 = 0, v2 = 0;
+    // at least one pass, so that the block's own features are staged even without edges
+    for (int e0 = 0; e0 == 0 || e0 < E; e0 += m.chunk) {
+        int cnt = max(0, min(m.chunk, E - e0));
+        __syncthreads();
+        m.load(A, Ly, D, l, s, e0, cnt, false, e0 == 0);
+        __syncthreads();
+        m.filters(cnt, false);
+        __syncthreads();
+        int lo = max(begin, e0), hi = min(end, e0 + cnt);
+        for (int e = lo; e < hi; e++) {
+            int q = e - e0;
+            int j = m.j[q];
+            const T* w = m.W + q * 3 * Fs;
+            const T* xj = m.xo + j * 3 * Fs;
+            const T* vj = m.vo + j * 3 * Fs;
+            T a = w[fl] * xj[fl], b = w[Fs + fl] * xj[Fs + fl], c = w[2 * Fs + fl] * xj[2 * Fs + fl];
+            sAcc += a;
+            v0 += b * m.u[3 * q] + c * vj[fl];
+            v1 += b * m.u[3 * q + 1] + c * vj[Fs + fl];
+            v2 += b * m.u[3 * q + 2] + c * vj[2 * Fs + fl];
+        }
+    }
+    if (item) {
+        int f = s.f0 + fl;
+        T si = l == 0 ? ldw<T>(A.embedding, (size_t)__ldg(A.z + i) * F + f) : ldcg<T>(Ly.s, (size_t)i * F + f);
+        st<T>(Ly.sMid, (size_t)i * F + f, si + sAcc);
+        T acc[3] = {v0, v1, v2};
+        for (int c = 0; c < 3; c++) {
+            T vi = l == 0 ? T(0) : ldcg<T>(Ly.v, ((size_t)i * 3 + c) * F + f);
+            st<T>(Ly.vMid, ((size_t)i * 3 + c) * F + f, vi + acc[c]);
+        }
+    }
+}
+
+// The backward pass of one layer's message over the block's features (message.cu explains the
+// terms): each edge's share of ∂E/∂d and ∂E/∂u (one task per (edge, feature), then the features
+// summed in order per edge), and for layers above 0 the gathers (4.5), (4.8) that give v̄ and x̄
+// of every atom.
+template <typename T>
+PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int E, const Slice& s, int r, T* sm) {
+    const FusedLayer& Ly = A.layer[l];
+    int n = D.n, F = D.F, K = D.K, Fs = s.size();
+    bool first = l == D.L - 1;
+    MessageSmem<T> m(sm, D.smem, n, Fs, K);
+    __syncthreads();
+    FastDiv byFs(Fs);
+    int i = byFs.div(threadIdx.x), fl = threadIdx.x - i * Fs;
+    bool item = l > 0 && i < n;
+    int begin = item ? __ldg(A.rowStart + i) : 0, end = item ? __ldg(A.rowStart + i + 1) : 0;
+    T acc0 = 0, acc1 = 0, acc2 = 0, gxa = 0, gxb = 0, gxc = 0;
+    T* gdPart = static_cast<T*>(A.gdPart) + (size_t)r * D.ecap;
+    T* gUPart = static_cast<T*>(A.gUPart) + (size_t)r * D.ecap * 3;
+    // at least one pass, so that the block's own features are staged even without edges
+    for (int e0 = 0; e0 == 0 || e0 < E; e0 += m.chunk) {
+        int cnt = max(0, min(m.chunk, E - e0));
+        __syncthreads();
+        m.load(A, Ly, D, l, s, e0, cnt, true, e0 == 0);
+        __syncthreads();
+        m.filters(cnt, true);
+        __syncthreads();
+        // as the centre a of e = (a, j): feature g's share of ∂E/∂d_e and ∂E/∂u_e
+        for (int t = threadIdx.x; t < cnt * Fs; t += blockDim.x) {
+            int q = byFs.div(t), g = t - q * Fs;
+            int a = m.c[q], j = m.j[q];
+            const T* w = m.W + q * 3 * Fs;
+            const T* dw = m.dW + q * 3 * Fs;
+            const T* xj = m.xo + j * 3 * Fs;
+            const T* vj = m.vo + j * 3 * Fs;
+            const T* ga = m.gvo + a * 3 * Fs;
+            T gs = m.go[a * Fs + g], g0 = ga[g], g1 = ga[Fs + g], g2 = ga[2 * Fs + g];
+            T gb = g0 * m.u[3 * q] + g1 * m.u[3 * q + 1] + g2 * m.u[3 * q + 2];
+            T gc = g0 * vj[g] + g1 * vj[Fs + g] + g2 * vj[2 * Fs + g];
+            T* rq = m.red + q * 4 * Fs;
+            rq[g] = gs * xj[g] * dw[g] + gb * xj[Fs + g] * dw[Fs + g] + gc * xj[2 * Fs + g] * dw[2 * Fs + g];
+            T tb = w[Fs + g] * xj[Fs + g];
+            rq[Fs + g] = g0 * tb;
+            rq[2 * Fs + g] = g1 * tb;
+            rq[3 * Fs + g] = g2 * tb;
+        }
+        __syncthreads();
+        for (int t = threadIdx.x; t < cnt * 4; t += blockDim.x) {
+            int q = t >> 2, k = t & 3;
+            const T* rq = m.red + (q * 4 + k) * Fs;
+            T sum = 0;
+            for (int g = 0; g < Fs; g++) sum += rq[g];
+            int e = e0 + q;
+            if (k == 0) gdPart[e] = first ? sum : gdPart[e] + sum;
+            else gUPart[3 * e + k - 1] = first ? sum : gUPart[3 * e + k - 1] + sum;
+        }
+        // as the neighbour of the reverse edge (j, a), gathered over a's own row
+        int lo = max(begin, e0), hi = min(end, e0 + cnt);
+        for (int e = lo; e < hi; e++) {
+            int q = e - e0;
+            int j = m.j[q];
+            const T* w = m.W + q * 3 * Fs;
+            const T* xa = m.xo + i * 3 * Fs;
+            const T* va = m.vo + i * 3 * Fs;
+            const T* hj = m.gvo + j * 3 * Fs;
+            T h0 = hj[fl], h1 = hj[Fs + fl], h2 = hj[2 * Fs + fl];
+            T wcx = w[2 * Fs + fl] * xa[2 * Fs + fl];
+            acc0 += h0 * wcx;
+            acc1 += h1 * wcx;
+            acc2 += h2 * wcx;
+            gxa += m.go[j * Fs + fl] * w[fl];
+            gxb -= (h0 * m.u[3 * q] + h1 * m.u[3 * q + 1] + h2 * m.u[3 * q + 2]) * w[Fs + fl];
+            gxc += (h0 * va[fl] + h1 * va[Fs + fl] + h2 * va[2 * Fs + fl]) * w[2 * Fs + fl];
+        }
+    }
+    if (item) {
+        int f = s.f0 + fl;
+        const T* ga = m.gvo + i * 3 * Fs;
+        st<T>(Ly.gv, ((size_t)i * 3 + 0) * F + f, ga[fl] + acc0);
+        st<T>(Ly.gv, ((size_t)i * 3 + 1) * F + f, ga[Fs + fl] + acc1);
+        st<T>(Ly.gv, ((size_t)i * 3 + 2) * F + f, ga[2 * Fs + fl] + acc2);
+        st<T>(A.gx, (size_t)i * 3 * F + f, gxa);
+        st<T>(A.gx, (size_t)i * 3 * F + F + f, gxb);
+        st<T>(A.gx, (size_t)i * 3 * F + 2 * F + f, gxc);
+    }
+}
+
+// Block-wide sum of one double per thread in a fixed order (warp trees, then warps in order).
+PAINN_DEVICE double block_sum(double v) {
+    __shared__ double part[FUSED_THREADS / 32];
+    v = warp_sum(v);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    double s = 0;
+    for (int w = 0; w < (int)(blockDim.x >> 5); w++) s += part[w];
+    return s;
+}
+
+// Block 0, at the end, first over edges: ∂E/∂d and ∂E/∂u from the blocks' shares, summed in rank
+// order (kept for inspection), ∂E/∂r_e (2.5) into shared memory and the virial (7.2); then over
+// atoms: F_i = Σ_e ∂E/∂r_e − Σ_e ∂E/∂r_rev(e) over each row (7.1). float64 throughout.
+template <typename T, int C>
+PAINN_DEVICE void forces_phase(const FusedArgs& A, const FusedDims& D, int E, double* g) {
+    const T* gdPart = static_cast<const T*>(A.gdPart);
+    const T* gUPart = static_cast<const T*>(A.gUPart);
+    int* rev = reinterpret_cast<int*>(g + 3 * E);
+    double w[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int e = threadIdx.x; e < E; e += blockDim.x) {
+        T gd = 0, gu[3] = {0, 0, 0};
+#pragma unroll
+        for (int r = 0; r < C; r++) {
+            gd += __ldcg(gdPart + (size_t)r * D.ecap + e);
+#pragma unroll
+            for (int c = 0; c < 3; c++) gu[c] += __ldcg(gUPart + ((size_t)r * D.ecap + e) * 3 + c);
+        }
+        st<T>(A.gd, e, gd);
+        for (int c = 0; c < 3; c++) st<T>(A.gU, 3 * e + c, gu[c]);
+        double ux = ldcg<T>(A.u, 3 * e), uy = ldcg<T>(A.u, 3 * e + 1), uz = ldcg<T>(A.u, 3 * e + 2);
+        double dot = (double)gu[0] * ux + (double)gu[1] * uy + (double)gu[2] * uz;
+        double inv = 1.0 / (double)ldcg<T>(A.d, e);
+        double ge[3] = {(double)gd * ux + ((double)gu[0] - dot * ux) * inv,
+                        (double)gd * uy + ((double)gu[1] - dot * uy) * inv,
+                        (double)gd * uz + ((double)gu[2] - dot * uz) * inv};
+        double v[3];
+        edge_vector(D.pos, A.cell, __ldg(A.center + e), __ldg(A.neighbor + e), __ldg(A.image + 3 * e),
+                    __ldg(A.image + 3 * e + 1), __ldg(A.image + 3 * e + 2), v);
+        for (int a = 0; a < 3; a++) {
+            g[3 * e + a] = ge[a];
+            for (int b = 0; b < 3; b++) w[3 * a + b] += v[a] * ge[b];
+        }
+        rev[e] = __ldg(A.reverse + e);
+    }
+    for (int q = 0; q < 9; q++) {
+        double s = block_sum(w[q]);  // its barriers also publish g and rev
+        if (threadIdx.x == 0) A.virial[q] = s;
+    }
+    for (int i = threadIdx.x; i < D.n; i += blockDim.x) {
+        double f[3] = {0, 0, 0};
+        for (int e = __ldg(A.rowStart + i); e < __ldg(A.rowStart + i + 1); e++) {
+            int re = rev[e];
+            for (int c = 0; c < 3; c++) f[c] += g[3 * e + c] - g[3 * re + c];
+        }
+        for (int c = 0; c < 3; c++) A.forces[3 * i + c] = f[c];
+    }
+}
+
+template <typename T, int C>
+PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
+    extern __shared__ __align__(16) unsigned char smemRaw[];
+    T* sm = reinterpret_cast<T*>(smemRaw);
+    int r = (int)cg::this_cluster().block_rank();
+    int n = D.n, F = D.F, L = D.L, H = D.H, cap = D.smem;
+    int E = __ldg(A.rowStart + n);
+    Slice s(F, r, C);
+    Slice hs(H, r, C);
+    int f0 = s.f0, f1 = s.f1, Fs = s.size();
+    int items = n * Fs;
+    FastDiv byFs(Fs);
+
+    if (threadIdx.x == 0) {
+        subMarks = A.marks != nullptr && r == 0 ? A.marks + 34 : nullptr;
+        subCount = 0;
+    }
+    __syncthreads();
+    int phase = 0;
+    mark(A, r, phase);
+    radial_phase<T>(A, D, E, r, C);
+    cluster_barrier();
+    mark(A, r, phase);
+
+    // ---- forward ----
+    for (int l = 0; l < L; l++) {
+        const FusedLayer& Ly = A.layer[l];
+        if (l > 0) {
+            dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.s, F, false}, Ly.c1w, F, 1, F, f0, f1,
+                                 [&](int m, int o, T acc) { st<T>(Ly.hPre, (size_t)m * F + o, acc + ldw<T>(Ly.c1b, o)); });
+            cluster_barrier();
+            mark(A, r, phase);
+            // x of the block's own features: the message below reads nothing else
+            dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.hPre, F, true}, Ly.c2w, F, 3, F, f0, f1,
+                                 [&](int m, int o, T acc) { st<T>(Ly.x, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.c2b, o)); });
+        }
+        message_fwd<T>(A, D, l, E, s, sm);
+        cluster_barrier();
+        mark(A, r, phase);
+        // (V, U) = Dense_mix(v'), then n, S and the context [s', n] of the own features
+        dense_phase<T, true>(sm, cap, 3 * n, F, Input<T>{Ly.vMid, F, false}, Ly.mixW, F, 2, F, f0, f1,
+                             [&](int m, int o, T acc) { st<T>(Ly.vu, (size_t)m * 2 * F + o, acc); });
+        for (int t = threadIdx.x; t < items; t += blockDim.x) {
+            int i = byFs.div(t), f = f0 + t - i * Fs;
+            T sq = (T)D.eps, dot = 0;
+            for (int c = 0; c < 3; c++) {
+                T V = ldcg<T>(Ly.vu, ((size_t)i * 3 + c) * 2 * F + f);
+                T U = ldcg<T>(Ly.vu, ((size_t)i * 3 + c) * 2 * F + F + f);
+                sq += V * V;
+                dot += V * U;
+            }
+            T nv = sqrt(sq);
+            st<T>(Ly.norm, (size_t)i * F + f, nv);
+            st<T>(Ly.dot, (size_t)i * F + f, dot);
+            st<T>(A.ctx, (size_t)i * 2 * F + f, ldcg<T>(Ly.sMid, (size_t)i * F + f));
+            st<T>(A.ctx, (size_t)i * 2 * F + F + f, nv);
+        }
+        cluster_barrier();
+        mark(A, r, phase);
+        dense_phase<T, true>(sm, cap, n, 2 * F, Input<T>{A.ctx, 2 * F, false}, Ly.m1w, 2 * F, 1, F, f0, f1,
+                             [&](int m, int o, T acc) { st<T>(Ly.a3, (size_t)m * F + o, acc + ldw<T>(Ly.m1b, o)); });
+        cluster_barrier();
+        mark(A, r, phase);
+        dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.a3, F, true}, Ly.m2w, F, 3, F, f0, f1,
+                             [&](int m, int o, T acc) { st<T>(Ly.y, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.m2b, o)); });
+        void* sOut = l + 1 < L ? A.layer[l + 1].s : A.sL;
+        void* vOut = l + 1 < L ? A.layer[l + 1].v : A.vL;
+        for (int t = threadIdx.x; t < items; t += blockDim.x) {
+            int i = byFs.div(t), f = f0 + t - i * Fs;
+            size_t at = (size_t)i * F + f;
+            T p = ldcg<T>(Ly.y, (size_t)i * 3 * F + f), q = ldcg<T>(Ly.y, (size_t)i * 3 * F + F + f),
+              rr = ldcg<T>(Ly.y, (size_t)i * 3 * F + 2 * F + f);
+            st<T>(sOut, at, ldcg<T>(Ly.sMid, at) + p + rr * ldcg<T>(Ly.dot, at));
+            for (int c = 0; c < 3; c++) {
+                size_t vc = ((size_t)i * 3 + c) * F + f;
+                st<T>(vOut, vc, ldcg<T>(Ly.vMid, vc) + q * ldcg<T>(Ly.vu, ((size_t)i * 3 + c) * 2 * F + F + f));
+            }
+        }
+        cluster_barrier();
+        mark(A, r, phase);
+    }
+
+    // ---- readout: hidden layer split by column, then block 0 finishes y and E ----
+    const void* w1 = A.outW1;
+    dense_phase<T, true>(sm, cap, n, F, Input<T>{A.sL, F, false}, A.outW0, F, 1, H, hs.f0, hs.f1,
+                         [&](int m, int o, T acc) {
+                             T pre = acc + ldw<T>(A.outB0, o);
+                             st<T>(A.outPre, (size_t)m * H + o, pre);
+                             st<T>(A.gRead, (size_t)m * H + o, ldw<T>(w1, o) * silu_prime(pre));
+                         });
+    cluster_barrier();
+    mark(A, r, phase);
+    if (r == 0) {
+        // silu(h)·w₁ staged for all atoms at once, then each atom's sum in order
+        T* hs1 = sm;
+        staged<kBatch<T>>(
+            n * H, [&](int t) { return ldcg<T>(A.outPre, t); },
+            [&](int t, T v) { hs1[t] = silu(v) * ldw<T>(w1, t % H); });
+        __syncthreads();
+        double e = 0;
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            T y = ldw<T>(A.outB1, 0);
+            for (int o = 0; o < H; o++) y += hs1[i * H + o];
+            st<T>(A.yOut, i, y);
+            double ei = (double)y + A.shift[__ldg(A.z + i)];
+            A.energies[i] = ei;
+            e += ei;
+        }
+        double total = block_sum(e);
+        if (threadIdx.x == 0) A.energy[0] = total;
+    }
+    // s̄^L = ḡ·W_out0 for the own features
+    dense_phase<T, false>(sm, cap, n, H, Input<T>{A.gRead, H, false}, A.outW0, F, 1, F, f0, f1,
+                          [&](int m, int o, T acc) { st<T>(A.gsL, (size_t)m * F + o, acc); });
+
+    // ---- backward, last layer first; s̄ of the layer's output is this block's own work ----
+    for (int l = L - 1; l >= 0; l--) {
+        const FusedLayer& Ly = A.layer[l];
+        const void* gsOut = l + 1 < L ? A.layer[l + 1].gs : A.gsL;
+        const void* gvOut = l + 1 < L ? A.layer[l + 1].gv : nullptr;
+        // (5.1)–(5.6)
+        for (int t = threadIdx.x; t < items; t += blockDim.x) {
+            int i = byFs.div(t), f = f0 + t - i * Fs;
+            size_t at = (size_t)i * F + f;
+            T g = ldcg<T>(gsOut, at);
+            T q = ldcg<T>(Ly.y, (size_t)i * 3 * F + F + f), rr = ldcg<T>(Ly.y, (size_t)i * 3 * F + 2 * F + f);
+            T gS = g * rr, gq = 0;
+            for (int c = 0; c < 3; c++) {
+                size_t vc = ((size_t)i * 3 + c) * 2 * F + f;
+                T V = ldcg<T>(Ly.vu, vc), U = ldcg<T>(Ly.vu, vc + F);
+                T gvo = gvOut ? ldcg<T>(gvOut, ((size_t)i * 3 + c) * F + f) : T(0);
+                gq += gvo * U;
+                st<T>(A.gvu, vc, gS * U);
+                st<T>(A.gvu, vc + F, gvo * q + gS * V);
+            }
+            st<T>(A.gy, (size_t)i * 3 * F + f, g);
+            st<T>(A.gy, (size_t)i * 3 * F + F + f, gq);
+            st<T>(A.gy, (size_t)i * 3 * F + 2 * F + f, g * ldcg<T>(Ly.dot, at));
+        }
+        cluster_barrier();
+        mark(A, r, phase);
+        // (5.7)
+        dense_phase<T, false>(sm, cap, n, 3 * F, Input<T>{A.gy, 3 * F, false}, Ly.m2w, F, 1, F, f0, f1,
+                              [&](int m, int o, T acc) {
+                                  st<T>(A.gh, (size_t)m * F + o, acc * silu_prime(ldcg<T>(Ly.a3, (size_t)m * F + o)));
+                              });
+        cluster_barrier();
+        mark(A, r, phase);
+        // (5.8)–(5.10)
+        dense_phase<T, false>(sm, cap, n, F, Input<T>{A.gh, F, false}, Ly.m1w, 2 * F, 2, F, f0, f1,
+                              [&](int m, int o, T acc) { st<T>(A.gctx, (size_t)m * 2 * F + o, acc); });
+        for (int t = threadIdx.x; t < items; t += blockDim.x) {
+            int i = byFs.div(t), f = f0 + t - i * Fs;
+            size_t at = (size_t)i * F + f;
+            st<T>(Ly.gsMid, at, ldcg<T>(gsOut, at) + ldcg<T>(A.gctx, (size_t)i * 2 * F + f));
+            T gn = ldcg<T>(A.gctx, (size_t)i * 2 * F + F + f) / ldcg<T>(Ly.norm, at);
+            for (int c = 0; c < 3; c++) {
+                size_t vc = ((size_t)i * 3 + c) * 2 * F + f;
+                st<T>(A.gvu, vc, ldcg<T>(A.gvu, vc) + gn * ldcg<T>(Ly.vu, vc));
+            }
+        }
+        cluster_barrier();
+        mark(A, r, phase);
+        // (5.11), then the message's backward pass on the own features
+        dense_phase<T, false>(sm, cap, 3 * n, 2 * F, Input<T>{A.gvu, 2 * F, false}, Ly.mixW, F, 1, F, f0, f1,
+                              [&](int m, int o, T acc) {
+                                  size_t vc = (size_t)m * F + o;
+                                  st<T>(Ly.gvMid, vc, acc + (gvOut ? ldcg<T>(gvOut, vc) : T(0)));
+                              });
+        message_bwd<T>(A, D, l, E, s, r, sm);
+        cluster_barrier();
+        mark(A, r, phase);
+        if (l > 0) {
+            // (4.9)
+            dense_phase<T, false>(sm, cap, n, 3 * F, Input<T>{A.gx, 3 * F, false}, Ly.c2w, F, 1, F, f0, f1,
+                                  [&](int m, int o, T acc) {
+                                      st<T>(A.gh, (size_t)m * F + o,
+                                            acc * silu_prime(ldcg<T>(Ly.hPre, (size_t)m * F + o)));
+                                  });
+            cluster_barrier();
+            mark(A, r, phase);
+            dense_phase<T, false>(sm, cap, n, F, Input<T>{A.gh, F, false}, Ly.c1w, F, 1, F, f0, f1,
+                                  [&](int m, int o, T acc) {
+                                      size_t at = (size_t)m * F + o;
+                                      st<T>(Ly.gs, at, acc + ldcg<T>(Ly.gsMid, at));
+                                  });
+        }
+    }
+    // ∂E/∂r of every edge in shared memory: 3 doubles per edge (accepts() keeps E within it)
+    if (r == 0) forces_phase<T, C>(A, D, E, reinterpret_cast<double*>(smemRaw));
+    mark(A, r, phase);
+}
+
+#define FUSED_ENTRY(C)                                                                                     \
+    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(FUSED_THREADS)                   \
+        painn_fused_f32_c##C FUSED_PARAMS {                                                                 \
+        painn_fused_impl<float, C>(*a, FUSED_DIMS);                                                         \
+    }                                                                                                       \
+    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(FUSED_THREADS)                   \
+        painn_fused_f64_c##C FUSED_PARAMS {                                                                 \
+        painn_fused_impl<double, C>(*a, FUSED_DIMS);                                                        \
+    }
+#else
+// Before Hopper there are no clusters: the entry points exist (one module for every
+// architecture) but FusedKernels never launches them there.
+#define FUSED_ENTRY(C)                                                                                     \
+    extern "C" __global__ void painn_fused_f32_c##C FUSED_PARAMS {}                                         \
+    extern "C" __global__ void painn_fused_f64_c##C FUSED_PARAMS {}
+#endif
+
+FUSED_ENTRY(8)
+FUSED_ENTRY(16)
