@@ -30,7 +30,8 @@ import org.painn4j.testing.RandomStructures;
  * Every GPU kernel pair against its CPU twin, tensor by tensor: each CPU stage runs on the
  * inputs the GPU stage got (downloaded), so a mismatch points at one stage and does not
  * cascade. Inputs are random structures and random weights; outputs poisoned before each run.
- * float64 must agree to 1e-10 relative, float32 to 1e-5.
+ * float64 must agree to 1e-10 relative, float32 to 1e-5. Both paths are checked: kernel by
+ * kernel, and the one-kernel evaluation of small structures (fused.cu, where the device has it).
  */
 @Tag("gpu")
 class KernelPairsTest {
@@ -43,12 +44,14 @@ class KernelPairsTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> list = new ArrayList<>();
-        for (Precision p : Precision.values()) {
-            list.add(Arguments.of(p, "gaussian F=128 K=20", "cluster-64", RandomStructures.cluster(64, 0.08, 1)));
-            list.add(Arguments.of(p, "gaussian F=128 K=20", "triclinic", RandomStructures.periodic(24,
-                    new double[] {6.1, 0, 0, 1.3, 5.9, 0, -0.8, 0.9, 6.4}, new boolean[] {true, true, true}, 2)));
-            list.add(Arguments.of(p, "bessel-shared F=24 K=12", "slab", RandomStructures.periodic(20,
-                    new double[] {5.5, 0, 0, 0.7, 5.8, 0, 0, 0, 14}, new boolean[] {true, true, false}, 3)));
+        for (String path : new String[] {"kernels", "fused"}) {
+            for (Precision p : Precision.values()) {
+                list.add(Arguments.of(path, p, "gaussian F=128 K=20", "cluster-64", RandomStructures.cluster(64, 0.08, 1)));
+                list.add(Arguments.of(path, p, "gaussian F=128 K=20", "triclinic", RandomStructures.periodic(24,
+                        new double[] {6.1, 0, 0, 1.3, 5.9, 0, -0.8, 0.9, 6.4}, new boolean[] {true, true, true}, 2)));
+                list.add(Arguments.of(path, p, "bessel-shared F=24 K=12", "slab", RandomStructures.periodic(20,
+                        new double[] {5.5, 0, 0, 0.7, 5.8, 0, 0, 0, 14}, new boolean[] {true, true, false}, 3)));
+            }
         }
         return list.stream();
     }
@@ -62,17 +65,20 @@ class KernelPairsTest {
         return PainnModel.fromContents("bessel", new SafeTensors.Contents(md, RandomModels.tensors(md, 12, "F64")));
     }
 
-    private static void check(Precision p, String tensor, double[] gpu, double[] cpu) {
+    private String path = "";
+
+    private void check(Precision p, String tensor, double[] gpu, double[] cpu) {
         double err = GpuTests.relativeError(gpu, cpu);
         synchronized (WORST) {
-            WORST.merge(p.label() + " " + tensor.replaceAll("[0-9]+$", ""), err, Math::max);
+            WORST.merge(path + " " + p.label() + " " + tensor.replaceAll("[0-9]+$", ""), err, Math::max);
         }
         assertClose(tensor, gpu, cpu, GpuTests.tolerance(p));
     }
 
-    @ParameterizedTest(name = "{0} {1} {2}")
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
     @MethodSource("cases")
-    void everyStageMatchesItsCpuTwin(Precision p, String modelName, String structureName, Structure s) {
+    void everyStageMatchesItsCpuTwin(String path, Precision p, String modelName, String structureName, Structure s) {
+        this.path = path;
         PainnModel model = model(modelName);
         int n = s.size();
         int f = model.config.nAtomBasis();
@@ -80,6 +86,9 @@ class KernelPairsTest {
         Map<String, double[]> t;
         org.painn4j.calc.Result result;
         try (GpuCalculator gpu = new GpuCalculator(model, p)) {
+            gpu.setFused(path.equals("fused"));
+            org.junit.jupiter.api.Assumptions.assumeTrue(gpu.fusedFor(n) == path.equals("fused"),
+                    "this device has no one-kernel path");
             gpu.setPoison(true);
             result = gpu.compute(s);
             t = gpu.tensors();
