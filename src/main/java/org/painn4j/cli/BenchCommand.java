@@ -66,6 +66,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-graph", description = "Launch kernel by kernel instead of replaying a CUDA graph.")
     boolean noGraph;
 
+    @Option(names = "--fused", description = "Evaluate structures of at most 64 atoms by the one-kernel path (Hopper).")
+    boolean fused;
+
     @Option(names = "--profile", description = "Also time every kernel with CUDA events.")
     boolean profile;
 
@@ -119,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
             for (EngineOptions.PrecisionOption po : gpu ? precisions : new EngineOptions.PrecisionOption[] {EngineOptions.PrecisionOption.float64}) {
                 Precision p = po.precision;
                 long usedBefore = gpu ? used() : 0;
-                try (Calculator calc = gpu ? new GpuCalculator(m, p) : new CpuCalculator(m)) {
+                try (Calculator calc = gpu ? gpuCalculator(m, p) : new CpuCalculator(m)) {
                     if (calc instanceof GpuCalculator g) {
                         g.setGraphs(!noGraph);
                     }
@@ -185,8 +188,8 @@ final class BenchCommand implements Callable<Integer> {
                     double[] masses = Masses.of(s.numbers());
                     start.add(new MdState(0, s, masses, MaxwellBoltzmann.momenta(masses, 300, seed + r), null, 0, seed + r));
                 }
-                try (GpuCalculator calc = new GpuCalculator(m, p);
-                     GpuMdEngine engine = new GpuMdEngine(calc, () -> new GpuCalculator(m, p), nve, start)) {
+                try (GpuCalculator calc = gpuCalculator(m, p);
+                     GpuMdEngine engine = new GpuMdEngine(calc, () -> gpuCalculator(m, p), nve, start)) {
                     engine.advance(20);
                     int chunk = 50;
                     long steps = 0;
@@ -263,5 +266,11 @@ final class BenchCommand implements Callable<Integer> {
         entry.put("phases_us", phases);
         entry.put("kernels", kernels);
         return entry;
+    }
+
+    private GpuCalculator gpuCalculator(PainnModel m, Precision p) {
+        GpuCalculator c = new GpuCalculator(m, p);
+        c.setFused(fused);
+        return c;
     }
 }
