@@ -180,7 +180,7 @@ public final class DeviceDynamics implements AutoCloseable {
             forgetList();
             clearStatus();
             enqueueList();
-            calc.enqueueModel(n, true, x);
+            calc.enqueueModel(n, true, x, null);
             cuStreamSynchronize(calc.stream);
             if (!grow()) {
                 checkCoincident(step());
@@ -206,7 +206,7 @@ public final class DeviceDynamics implements AutoCloseable {
         first.launch(calc.stream, blocks(n), 1, THREADS, n, s.langevin() ? 1 : 0, s.dt(), s.c1(), s.c2(), s.seed(),
                 step, x, p, calc.atoms.forces, m, wrapCell, wrapInverse, calc.list.pbc);
         enqueueList();
-        calc.enqueueModel(n, true, x);
+        calc.enqueueModel(n, true, x, null);
         last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, calc.atoms.energy, step,
                 badStep);
         tick.launch(calc.stream, 1, 1, 1, step, rebuild);
