@@ -57,6 +57,7 @@ public final class GpuCalculator implements Calculator {
     final RadialKernels radial;
     final MessageKernels message;
     final DenseKernels dense;
+    private final ColumnDense columnDense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
     NeighborBuffers list;
@@ -95,6 +96,7 @@ public final class GpuCalculator implements Calculator {
         this.neighbors = new NeighborKernels(cuda);
         this.radial = new RadialKernels(cuda, precision);
         this.dense = new DenseKernels(cuda, precision);
+        this.columnDense = new ColumnDense(cuda, precision);
         this.mixing = new MixingKernels(cuda, precision);
         this.readout = new ReadoutKernels(cuda, precision);
         weights.buildTables(dense, stream);
@@ -659,43 +661,31 @@ public final class GpuCalculator implements Calculator {
      * Dense layers over n atoms of `per` rows each (3 for vector features). A structure alone
      * gets the per-column kernels when it has at most DenseKernels.SMALL_ROWS rows, else the
      * tiled ones, and either computes each row apart from the others: so a batch whose largest
-     * structure has `shape` atoms gives every structure its own bits when it runs the kernel
-     * each structure runs alone — the tiled one on all rows at once, the per-column one on at
-     * most SMALL_ROWS rows at a time. (Batches hold structures of one size class, batchClass.)
+     * structure has `shape` atoms gives every structure its own bits when it runs, on all its
+     * rows, the kernel each structure runs alone. (A batch holds structures of one size class,
+     * batchClass, so that this kernel is the same for all of them.)
      */
     private void denseForward(int n, int per, int shape, int out, int in, DeviceBuffer x, boolean silu,
                               DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y) {
-        int rows = per * n;
-        int chunk = chunkRows(rows, per * shape);
-        for (int r0 = 0; r0 < rows; r0 += chunk) {
-            int m = Math.min(chunk, rows - r0);
-            dense.forward(stream, m, out, in, rowsOf(x, r0, m, in), silu, w, bias, rowsOf(residual, r0, m, out),
-                    rowsOf(y, r0, m, out));
+        if (perColumn(n, per, shape)) {
+            columnDense.forward(stream, per * n, out, in, x, silu, w, bias, residual, y);
+        } else {
+            dense.forward(stream, per * n, out, in, x, silu, w, bias, residual, y);
         }
     }
 
     private void denseBackward(int n, int per, int shape, int in, int out, DeviceBuffer gy, DeviceBuffer w,
                                DeviceBuffer pre, DeviceBuffer residual, DeviceBuffer gx) {
-        int rows = per * n;
-        int chunk = chunkRows(rows, per * shape);
-        for (int r0 = 0; r0 < rows; r0 += chunk) {
-            int m = Math.min(chunk, rows - r0);
-            dense.backward(stream, m, in, out, rowsOf(gy, r0, m, out), w, rowsOf(pre, r0, m, in),
-                    rowsOf(residual, r0, m, in), rowsOf(gx, r0, m, in));
+        if (perColumn(n, per, shape)) {
+            columnDense.backward(stream, per * n, in, out, gy, w, pre, residual, gx);
+        } else {
+            dense.backward(stream, per * n, in, out, gy, w, pre, residual, gx);
         }
     }
 
-    private static int chunkRows(int rows, int shapeRows) {
-        return shapeRows <= DenseKernels.SMALL_ROWS ? Math.max(1, Math.min(rows, DenseKernels.SMALL_ROWS)) : Math.max(1, rows);
-    }
-
-    /** Rows [r0, r0 + m) of a row-major [rows][cols] tensor. */
-    private DeviceBuffer rowsOf(DeviceBuffer b, int r0, int m, int cols) {
-        if (b == null || r0 == 0) {
-            return b;
-        }
-        long row = (long) cols * Real.bytes(precision);
-        return b.slice(b.name, r0 * row, m * row);
+    /** Whether a batch needs the per-column kernels on more rows than DenseKernels gives them. */
+    private static boolean perColumn(int n, int per, int shape) {
+        return per * shape <= DenseKernels.SMALL_ROWS && per * n > DenseKernels.SMALL_ROWS;
     }
 
     /** hostOut: [0, 16) neighbor status, then energy, virial, energies [N], forces [N][3]. */
