@@ -78,7 +78,7 @@ public final class GpuCalculator implements Calculator {
     private PinnedBuffer batchOut;
 
     /** Atoms of one batch at most: their buffers then take a few hundred MB at F = 128. */
-    static final int BATCH_ATOMS = 8192;
+    public static final int BATCH_ATOMS = 8192;
 
     public GpuCalculator(PainnModel model, Precision precision) {
         this.cuda = CudaContext.shared();
