@@ -31,7 +31,7 @@ public final class GpuMdEngine implements MdEngine {
     private final long[] seeds;
     private final double[][] masses;
     private final Structure[] templates;
-    private final MdSettings settings;
+    private final String description;
     private long step;
 
     /**
@@ -42,7 +42,6 @@ public final class GpuMdEngine implements MdEngine {
         if (start.isEmpty()) {
             throw new IllegalArgumentException("at least one replica is needed");
         }
-        this.settings = settings;
         int r = start.size();
         seeds = new long[r];
         masses = new double[r][];
@@ -91,6 +90,9 @@ public final class GpuMdEngine implements MdEngine {
                 throw e;
             }
         }
+        // kept: the summary names the engine after the run has closed it
+        description = (settings.thermostat() == Thermostat.NONE ? "velocity Verlet" : "Langevin BAOAB") + " on "
+                + groups[0].describe() + (groups.length > 1 ? " (" + groups.length + " batches of replicas)" : "");
     }
 
     /**
@@ -161,8 +163,7 @@ public final class GpuMdEngine implements MdEngine {
 
     @Override
     public String describe() {
-        return (settings.thermostat() == Thermostat.NONE ? "velocity Verlet" : "Langevin BAOAB") + " on "
-                + groups[0].describe();
+        return description;
     }
 
     @Override
