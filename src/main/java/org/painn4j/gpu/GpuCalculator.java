@@ -214,10 +214,15 @@ public final class GpuCalculator implements Calculator {
 
     /** The batch class of a structure for this model; -1 (alone) also for one the GPU refuses. */
     public int batchClass(Structure s) {
+        return batchClass(s, model.config.cutoff());
+    }
+
+    /** The batch class of a structure for a model of cutoff rc. */
+    public static int batchClass(Structure s, double rc) {
         try {
             SearchFrame frame = SearchFrame.of(s);
-            checkCell(frame, model.config.cutoff());
-            return batchClass(s.size(), frame, model.config.cutoff());
+            checkCell(frame, rc);
+            return batchClass(s.size(), frame, rc);
         } catch (InputException e) {
             return -1;
         }

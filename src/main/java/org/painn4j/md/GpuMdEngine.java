@@ -65,7 +65,7 @@ public final class GpuMdEngine implements MdEngine {
             masses[i] = s.masses();
             replicas.add(new DeviceDynamics.Replica(st, s.masses(), s.momenta(), s.forces(), s.energy(), s.seed()));
         }
-        members = groups(first, templates);
+        members = groups(templates, first.model().config.cutoff());
         groupOf = new int[r];
         indexInGroup = new int[r];
         calculators = new GpuCalculator[members.size()];
@@ -100,12 +100,12 @@ public final class GpuMdEngine implements MdEngine {
      * GpuCalculator.BATCH_ATOMS atoms; a replica that suits no batch advances alone. Groups are
      * ordered by their first replica.
      */
-    static List<List<Integer>> groups(GpuCalculator calc, Structure[] structures) {
+    static List<List<Integer>> groups(Structure[] structures, double cutoff) {
         List<List<Integer>> groups = new ArrayList<>();
         Map<Integer, List<Integer>> open = new LinkedHashMap<>();
         Map<Integer, Integer> openAtoms = new LinkedHashMap<>();
         for (int i = 0; i < structures.length; i++) {
-            int c = calc.batchClass(structures[i]);
+            int c = GpuCalculator.batchClass(structures[i], cutoff);
             int n = structures[i].size();
             if (c < 0) {
                 groups.add(List.of(i));

@@ -133,6 +133,36 @@ class GpuReplicasTest {
         }
     }
 
+    /** A periodic box of 200 atoms keeps a Verlet list and advances alone, beside the batch of molecules. */
+    @Test
+    void aReplicaThatSuitsNoBatchAdvancesAloneBesideTheBatch() {
+        PainnModel model = GpuMdEngineTest.shipped();
+        MdSettings bath = new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.02);
+        Structure ethanol = example("ethanol.extxyz");
+        Structure box = GpuMdEngineTest.structure("periodic");
+        List<MdState> starts = List.of(GpuMdEngineTest.start(ethanol, 600, 3), GpuMdEngineTest.start(box, 600, 4),
+                GpuMdEngineTest.start(ethanol, 600, 5));
+        List<GpuCalculator> made = new ArrayList<>();
+        try (GpuCalculator calc = new GpuCalculator(model, Precision.FLOAT32);
+             GpuMdEngine together = new GpuMdEngine(calc, () -> {
+                 GpuCalculator c = new GpuCalculator(model, Precision.FLOAT32);
+                 made.add(c);
+                 return c;
+             }, bath, starts)) {
+            assertEquals(1, made.size(), "the molecules' batch, and the box alone");
+            assertTrue(together.describe().contains("2 replicas in one batched force call")
+                    && together.describe().contains("(2 batches of replicas)"), together.describe());
+            together.advance(40);
+            for (int r = 0; r < 3; r++) {
+                try (GpuCalculator c = new GpuCalculator(model, Precision.FLOAT32);
+                     GpuMdEngine alone = new GpuMdEngine(c, () -> null, bath, List.of(starts.get(r)))) {
+                    alone.advance(40);
+                    assertSameState(alone.state(0), together.state(r), "replica " + r);
+                }
+            }
+        }
+    }
+
     @Test
     void aRestartFromTheStatesRepeatsTheUninterruptedRun() {
         PainnModel model = GpuMdEngineTest.shipped();
