@@ -3,12 +3,17 @@
 // cell as org.painn4j.md.Wrap does, and the checks that keep a long run honest. Positions,
 // momenta, forces and masses are float64 whatever the force precision. One thread per atom.
 //
+// Replicas advance together, their atoms one after another in the same arrays: atom a belongs
+// to replica r = atomReplica[a], whose atoms start at replicaStart[r], and it draws its noise
+// as atom a − replicaStart[r] of replica r's own Philox key, so that every replica gets the
+// numbers it gets when it runs alone. Each replica has its own cell, energy and status word.
+//
 //   painn_md_first         p += ½dt F; x += dt p/m (velocity Verlet), or B A O A (BAOAB, with
 //                          Philox4x32-10 normals keyed as org.painn4j.md.Philox); then wrap
 //   painn_md_displacement  raises the rebuild flag when an atom has moved more than half the skin
 //                          since the Verlet list was built
 //   painn_md_reference     remembers the positions the Verlet list was built at
-//   painn_md_last          p += ½dt F; records the first step with a non-finite value
+//   painn_md_last          p += ½dt F; records the first step with a non-finite value, per replica
 //   painn_md_tick          the step counter, on the device so that one graph serves every step
 #include "common.cuh"
 
@@ -45,19 +50,26 @@ PAINN_DEVICE void gaussian3(unsigned long long seed, int stream, long long step,
     out[2] = r1 * c1;
 }
 
+// seeds, cells [9], inverses [9], pbcs [3]: one per replica.
 extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, double c1, double c2,
-                                          unsigned long long seed, const long long* __restrict__ step,
+                                          const unsigned long long* __restrict__ seeds,
+                                          const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
+                                          const long long* __restrict__ step,
                                           double* __restrict__ x, double* __restrict__ p,
                                           const double* __restrict__ f, const double* __restrict__ m,
-                                          const double* __restrict__ cell, const double* __restrict__ inverse,
-                                          const int* __restrict__ pbc) {
+                                          const double* __restrict__ cells, const double* __restrict__ inverses,
+                                          const int* __restrict__ pbcs) {
     int a = blockIdx.x * blockDim.x + threadIdx.x;
     if (a >= nAtoms) return;
+    int r = atomReplica[a];
+    const double* cell = cells + 9 * r;
+    const double* inverse = inverses + 9 * r;
+    const int* pbc = pbcs + 3 * r;
     double half = 0.5 * dt;
     double mass = m[a];
     if (langevin) {
         double xi[3];
-        gaussian3(seed, 0, *step + 1, a, xi);
+        gaussian3(seeds[r], 0, *step + 1, a - replicaStart[r], xi);
         double noise = c2 * sqrt(mass);
         for (int k = 0; k < 3; k++) {
             int i = 3 * a + k;
@@ -106,20 +118,23 @@ extern "C" __global__ void painn_md_reference(int nAtoms, const int* __restrict_
     if (i < 3 * nAtoms && *rebuild) reference[i] = x[i];
 }
 
+// energies and badSteps: one per replica.
 extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restrict__ p, const double* __restrict__ f,
-                                         const double* __restrict__ x, const double* __restrict__ energy,
-                                         const long long* __restrict__ step, long long* __restrict__ badStep) {
+                                         const double* __restrict__ x, const double* __restrict__ energies,
+                                         const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
+                                         const long long* __restrict__ step, long long* __restrict__ badSteps) {
     int a = blockIdx.x * blockDim.x + threadIdx.x;
     if (a >= nAtoms) return;
+    int r = atomReplica[a];
     double half = 0.5 * dt;
-    bool finite = a > 0 || isfinite(*energy);
+    bool finite = a > replicaStart[r] || isfinite(energies[r]);
     for (int k = 0; k < 3; k++) {
         int i = 3 * a + k;
         double pi = __dadd_rn(p[i], __dmul_rn(half, f[i]));
         p[i] = pi;
         finite = finite && isfinite(pi) && isfinite(f[i]) && isfinite(x[i]);
     }
-    if (!finite) atomicMin((unsigned long long*)badStep, (unsigned long long)(*step + 1));
+    if (!finite) atomicMin((unsigned long long*)(badSteps + r), (unsigned long long)(*step + 1));
 }
 
 // The step counter moves on, and the rebuild flag drops until the next displacement check.

@@ -24,6 +24,7 @@
 //   painn_neighbors_fill     one warp per atom: the row's edges, sorted in shared memory
 //   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
+//   painn_neighbors_batch_count/_fill   the same for a batch of small structures, a block each
 //   painn_verlet_count/_fill the exact list for rc filtered out of a Verlet list (molecular dynamics)
 #include "geometry.cuh"
 
@@ -306,15 +307,17 @@ PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded) {
     }
 }
 
-// Writes one row from its sorted keys: neighbor, image n = s + wrap_i − wrap_j, center.
-PAINN_DEVICE void write_row(int i, int begin, int count, const unsigned long long* keys, const int* __restrict__ wrap,
-                            int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+// Writes one row from its sorted keys: neighbor, image n = s + wrap_i − wrap_j, center. i, j and
+// wrap are local to a structure whose atom 0 is atom `first` of the list (0 but in a batch).
+PAINN_DEVICE void write_row(int i, int first, int begin, int count, const unsigned long long* keys,
+                            const int* __restrict__ wrap, int* __restrict__ center, int* __restrict__ neighbor,
+                            int* __restrict__ image) {
     for (int t = threadIdx.x & 31; t < count; t += 32) {
         unsigned long long k = keys[t];
         int j = key_neighbor(k);
         int e = begin + t;
-        center[e] = i;
-        neighbor[e] = j;
+        center[e] = first + i;
+        neighbor[e] = first + j;
         for (int c = 0; c < 3; c++) image[3 * e + c] = key_shift(k, c) + wrap[3 * i + c] - wrap[3 * j + c];
     }
 }
@@ -383,7 +386,7 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
         for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
         __syncwarp();
         warp_sort(keys, padded);
-        write_row(i, begin, count, keys, wrap, center, neighbor, image);
+        write_row(i, 0, begin, count, keys, wrap, center, neighbor, image);
     } else if (lane == 0) {
         sort_row_slowly(begin, count, neighbor, image);
     }
@@ -394,84 +397,107 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
 // counted, scanned, filled, sorted and their reverse edges found, separated by block barriers.
 // The same pairs in the same order as the binned kernels; used when N ≤ SMALL_ATOMS and the
 // candidates are few, where one launch costs less than the ten of the binned search.
+//
+// A batch of small structures (GpuCalculator.compute(List), replicas in molecular dynamics) runs
+// the same steps with one block per structure, in two kernels since a structure's edges start
+// after those of all structures before it: painn_neighbors_batch_count counts every row, and
+// painn_neighbors_batch_fill places each structure's rows behind the earlier structures' edges,
+// fills, sorts and pairs them. Atoms are numbered through the whole batch and an edge never
+// joins two structures, so the list is the concatenation of the structures' own lists (each
+// shifted by the atoms and edges before it), row for row.
 #define SMALL_ATOMS 128
 #define SMALL_THREADS 1024
 
-extern "C" __global__ void __launch_bounds__(SMALL_THREADS)
-painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* __restrict__ cell,
-                      const double* __restrict__ binv, const double* __restrict__ h, const int* __restrict__ pbc,
-                      double rc, double minDistance, int capacity, int* __restrict__ rowStart,
-                      int* __restrict__ status, unsigned long long* __restrict__ errorPair,
-                      int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image,
-                      int* __restrict__ reverse,
-        const int* __restrict__ rebuild) {
-    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
-    __shared__ int wrapS[SMALL_ATOMS * 3];
-    __shared__ int countS[SMALL_ATOMS];
-    __shared__ int startS[SMALL_ATOMS + 1];
-    __shared__ unsigned long long buffer[SMALL_THREADS / 32][SMALL_ATOMS];
-    int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
-    int reach[3];
-    for (int a = 0; a < 3; a++) reach[a] = pbc[a] ? (int)floor(rc / h[a]) + 1 : 0;
-    for (int i = t; i < nAtoms; i += blockDim.x)
-        for (int a = 0; a < 3; a++) wrapS[3 * i + a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
-    __syncthreads();
-    // visits every candidate of atom i, 32 at a time: fn(ok, j, s0, s1, s2, d)
-    auto visit = [&](int i, auto fn) {
-        for (int s0 = -reach[0]; s0 <= reach[0]; s0++)
-            for (int s1 = -reach[1]; s1 <= reach[1]; s1++)
-                for (int s2 = -reach[2]; s2 <= reach[2]; s2++)
-                    for (int j0 = 0; j0 < nAtoms; j0 += 32) {
-                        int j = j0 + lane;
-                        bool ok = false;
-                        double d = 0;
-                        if (j < nAtoms) {
-                            int n0 = s0 + wrapS[3 * i] - wrapS[3 * j];
-                            int n1 = s1 + wrapS[3 * i + 1] - wrapS[3 * j + 1];
-                            int n2 = s2 + wrapS[3 * i + 2] - wrapS[3 * j + 2];
-                            if (!(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
-                                double r[3];
-                                edge_vector(pos, cell, i, j, n0, n1, n2, r);
-                                d = __dsqrt_rn(norm_squared(r));
-                                ok = d < rc;
-                            }
+// One structure as the single-block search sees it: its n atoms start at atom `first` of the
+// batch; pos points at that atom, so that the helpers below work in local indices, and they
+// write global ones.
+struct SmallFrame {
+    int n;
+    int first;
+    const double* __restrict__ pos;
+    const double* __restrict__ cell;
+    const double* __restrict__ binv;
+    const double* __restrict__ h;
+    const int* __restrict__ pbc;
+};
+
+struct SmallShared {
+    int wrap[SMALL_ATOMS * 3];
+    int count[SMALL_ATOMS];
+    int start[SMALL_ATOMS + 1];  // edge offsets of the rows, global
+    unsigned long long keys[SMALL_THREADS / 32][SMALL_ATOMS];
+};
+
+// structure b of a batch: atoms [atomStart[b], atomStart[b + 1]), lattice and search frame b
+PAINN_DEVICE SmallFrame batch_frame(int b, const int* __restrict__ atomStart, const double* __restrict__ pos,
+                                    const double* __restrict__ cells, const double* __restrict__ binvs,
+                                    const double* __restrict__ hs, const int* __restrict__ pbcs) {
+    int first = atomStart[b];
+    return SmallFrame{atomStart[b + 1] - first, first, pos + 3 * first, cells + 9 * b, binvs + 9 * b, hs + 3 * b,
+                      pbcs + 3 * b};
+}
+
+// Every thread: the images in reach; the block: each atom's wrap count into shared memory.
+PAINN_DEVICE void small_setup(const SmallFrame& f, double rc, int reach[3], SmallShared& sh) {
+    for (int a = 0; a < 3; a++) reach[a] = f.pbc[a] ? (int)floor(rc / f.h[a]) + 1 : 0;
+    for (int i = threadIdx.x; i < f.n; i += blockDim.x)
+        for (int a = 0; a < 3; a++) sh.wrap[3 * i + a] = f.pbc[a] ? (int)floor(frac(f.pos, f.binv, i, a)) : 0;
+}
+
+// Visits every candidate of atom i (local), 32 at a time across the warp: fn(ok, j, s0, s1, s2, d).
+template <typename Fn>
+PAINN_DEVICE void small_visit(const SmallFrame& f, const int reach[3], const int* wrapS, int i, double rc, Fn fn) {
+    int lane = threadIdx.x & 31;
+    for (int s0 = -reach[0]; s0 <= reach[0]; s0++)
+        for (int s1 = -reach[1]; s1 <= reach[1]; s1++)
+            for (int s2 = -reach[2]; s2 <= reach[2]; s2++)
+                for (int j0 = 0; j0 < f.n; j0 += 32) {
+                    int j = j0 + lane;
+                    bool ok = false;
+                    double d = 0;
+                    if (j < f.n) {
+                        int n0 = s0 + wrapS[3 * i] - wrapS[3 * j];
+                        int n1 = s1 + wrapS[3 * i + 1] - wrapS[3 * j + 1];
+                        int n2 = s2 + wrapS[3 * i + 2] - wrapS[3 * j + 2];
+                        if (!(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
+                            double r[3];
+                            edge_vector(f.pos, f.cell, i, j, n0, n1, n2, r);
+                            d = __dsqrt_rn(norm_squared(r));
+                            ok = d < rc;
                         }
-                        fn(ok, j, s0, s1, s2, d);
                     }
-    };
-    for (int i = warp; i < nAtoms; i += warps) {
+                    fn(ok, j, s0, s1, s2, d);
+                }
+}
+
+// Each row's length into sh.count; coincident atoms raise *errorPair (local indices, the
+// smallest pair, so that the message does not depend on thread timing).
+PAINN_DEVICE void small_count(const SmallFrame& f, const int reach[3], SmallShared& sh, double rc, double minDistance,
+                              unsigned long long* __restrict__ errorPair) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    for (int i = warp; i < f.n; i += warps) {
         int count = 0;
-        visit(i, [&](bool ok, int j, int, int, int, double d) {
+        small_visit(f, reach, sh.wrap, i, rc, [&](bool ok, int j, int, int, int, double d) {
             count += __popc(__ballot_sync(0xffffffffu, ok));
             if (ok && d < minDistance) {
                 int lo = min(i, j), hi = max(i, j);
                 atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
             }
         });
-        if (lane == 0) countS[i] = count;
+        if (lane == 0) sh.count[i] = count;
     }
-    __syncthreads();
-    if (t == 0) {
-        int run = 0;
-        for (int i = 0; i < nAtoms; i++) {
-            startS[i] = run;
-            run += countS[i];
-        }
-        startS[nAtoms] = run;
-        status[0] = run;
-        status[1] = max(status[1], run);  // the largest count since the host last cleared it
-    }
-    __syncthreads();
-    int total = startS[nAtoms];
-    bool fits = total <= capacity;
-    for (int i = t; i <= nAtoms; i += blockDim.x) rowStart[i] = fits ? startS[i] : 0;
-    if (!fits) return;
-    unsigned long long* keys = buffer[warp];
-    for (int i = warp; i < nAtoms; i += warps) {
-        int begin = startS[i], count = countS[i];
+}
+
+// The rows, at the offsets in sh.start, sorted; global atom indices.
+PAINN_DEVICE void small_fill(const SmallFrame& f, const int reach[3], SmallShared& sh, double rc,
+                             int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    unsigned long long* keys = sh.keys[warp];
+    for (int i = warp; i < f.n; i += warps) {
+        int begin = sh.start[i], count = sh.count[i];
         bool inShared = count <= SMALL_ATOMS;
         int at = 0;
-        visit(i, [&](bool ok, int j, int s0, int s1, int s2, double) {
+        small_visit(f, reach, sh.wrap, i, rc, [&](bool ok, int j, int s0, int s1, int s2, double) {
             unsigned m = __ballot_sync(0xffffffffu, ok);
             if (ok) {
                 int slot = at + __popc(m & ((1u << lane) - 1));
@@ -479,11 +505,11 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
                     keys[slot] = row_key(j, s0, s1, s2);
                 } else {
                     int e = begin + slot;
-                    center[e] = i;
-                    neighbor[e] = j;
-                    image[3 * e] = s0 + wrapS[3 * i] - wrapS[3 * j];
-                    image[3 * e + 1] = s1 + wrapS[3 * i + 1] - wrapS[3 * j + 1];
-                    image[3 * e + 2] = s2 + wrapS[3 * i + 2] - wrapS[3 * j + 2];
+                    center[e] = f.first + i;
+                    neighbor[e] = f.first + j;
+                    image[3 * e] = s0 + sh.wrap[3 * i] - sh.wrap[3 * j];
+                    image[3 * e + 1] = s1 + sh.wrap[3 * i + 1] - sh.wrap[3 * j + 1];
+                    image[3 * e + 2] = s2 + sh.wrap[3 * i + 2] - sh.wrap[3 * j + 2];
                 }
             }
             at += __popc(m);
@@ -494,17 +520,22 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
             for (int q = count + lane; q < padded; q += 32) keys[q] = ~0ull;
             __syncwarp();
             warp_sort(keys, padded);
-            write_row(i, begin, count, keys, wrapS, center, neighbor, image);
+            write_row(i, f.first, begin, count, keys, sh.wrap, center, neighbor, image);
         } else if (lane == 0) {
             sort_row_slowly(begin, count, neighbor, image);
         }
         __syncwarp();
     }
-    __syncthreads();
-    for (int e = t; e < total; e += blockDim.x) {
+}
+
+// The reverse of every edge of the structure, by binary search in the row of its neighbor.
+PAINN_DEVICE void small_reverse(const SmallFrame& f, const SmallShared& sh, const int* __restrict__ center,
+                                const int* __restrict__ neighbor, const int* __restrict__ image,
+                                int* __restrict__ reverse) {
+    for (int e = sh.start[0] + threadIdx.x; e < sh.start[f.n]; e += blockDim.x) {
         int i = center[e], j = neighbor[e];
         int m[3] = {-image[3 * e], -image[3 * e + 1], -image[3 * e + 2]};
-        int lo = startS[j], hi = startS[j + 1];
+        int lo = sh.start[j - f.first], hi = sh.start[j - f.first + 1];
         while (lo < hi) {
             int mid = (lo + hi) >> 1;
             if (key_less(neighbor[mid], image + 3 * mid, i, m)) lo = mid + 1;
@@ -512,6 +543,129 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
         }
         reverse[e] = lo;
     }
+}
+
+// sh.start from sh.count, beginning at edge `offset`; thread 0 alone (at most SMALL_ATOMS rows).
+PAINN_DEVICE int small_scan(const SmallFrame& f, SmallShared& sh, int offset) {
+    int run = offset;
+    for (int i = 0; i < f.n; i++) {
+        sh.start[i] = run;
+        run += sh.count[i];
+    }
+    sh.start[f.n] = run;
+    return run;
+}
+
+extern "C" __global__ void __launch_bounds__(SMALL_THREADS)
+painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* __restrict__ cell,
+                      const double* __restrict__ binv, const double* __restrict__ h, const int* __restrict__ pbc,
+                      double rc, double minDistance, int capacity, int* __restrict__ rowStart,
+                      int* __restrict__ status, unsigned long long* __restrict__ errorPair,
+                      int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image,
+                      int* __restrict__ reverse,
+        const int* __restrict__ rebuild) {
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    __shared__ SmallShared sh;
+    SmallFrame f{nAtoms, 0, pos, cell, binv, h, pbc};
+    int t = threadIdx.x;
+    int reach[3];
+    small_setup(f, rc, reach, sh);
+    __syncthreads();
+    small_count(f, reach, sh, rc, minDistance, errorPair);
+    __syncthreads();
+    if (t == 0) {
+        int run = small_scan(f, sh, 0);
+        status[0] = run;
+        status[1] = max(status[1], run);  // the largest count since the host last cleared it
+    }
+    __syncthreads();
+    int total = sh.start[nAtoms];
+    bool fits = total <= capacity;
+    for (int i = t; i <= nAtoms; i += blockDim.x) rowStart[i] = fits ? sh.start[i] : 0;
+    if (!fits) return;
+    small_fill(f, reach, sh, rc, center, neighbor, image);
+    __syncthreads();
+    small_reverse(f, sh, center, neighbor, image, reverse);
+}
+
+// One block per structure: every row's length into rowCount (global atom index), the structure's
+// edge count into edgeCount[b], and its coincident atoms (local indices) into errorPairs[b].
+extern "C" __global__ void __launch_bounds__(SMALL_THREADS)
+painn_neighbors_batch_count(const int* __restrict__ atomStart, const double* __restrict__ pos,
+                            const double* __restrict__ cells, const double* __restrict__ binvs,
+                            const double* __restrict__ hs, const int* __restrict__ pbcs, double rc,
+                            double minDistance, int* __restrict__ rowCount, int* __restrict__ edgeCount,
+                            unsigned long long* __restrict__ errorPairs) {
+    __shared__ SmallShared sh;
+    int b = blockIdx.x;
+    SmallFrame f = batch_frame(b, atomStart, pos, cells, binvs, hs, pbcs);
+    int reach[3];
+    small_setup(f, rc, reach, sh);
+    __syncthreads();
+    small_count(f, reach, sh, rc, minDistance, errorPairs + b);
+    __syncthreads();
+    for (int i = threadIdx.x; i < f.n; i += blockDim.x) rowCount[f.first + i] = sh.count[i];
+    if (threadIdx.x == 0) {
+        int total = 0;
+        for (int i = 0; i < f.n; i++) total += sh.count[i];
+        edgeCount[b] = total;
+    }
+}
+
+// One block per structure: its rows start after the edges of structures 0..b−1 (an integer sum,
+// exact in any order); the total goes to status as for a single structure, and when it exceeds
+// the capacity every row is left empty.
+extern "C" __global__ void __launch_bounds__(SMALL_THREADS)
+painn_neighbors_batch_fill(int nStructures, const int* __restrict__ atomStart, const double* __restrict__ pos,
+                           const double* __restrict__ cells, const double* __restrict__ binvs,
+                           const double* __restrict__ hs, const int* __restrict__ pbcs, double rc, int capacity,
+                           const int* __restrict__ rowCount, const int* __restrict__ edgeCount,
+                           int* __restrict__ rowStart, int* __restrict__ status, int* __restrict__ center,
+                           int* __restrict__ neighbor, int* __restrict__ image, int* __restrict__ reverse) {
+    __shared__ SmallShared sh;
+    __shared__ int partBefore[SMALL_THREADS / 32], partAll[SMALL_THREADS / 32];
+    __shared__ int totalS;
+    int b = blockIdx.x, t = threadIdx.x, lane = t & 31, warp = t >> 5;
+    int before = 0, all = 0;
+    for (int q = t; q < nStructures; q += blockDim.x) {
+        int c = edgeCount[q];
+        all += c;
+        if (q < b) before += c;
+    }
+    before = warp_sum(before);
+    all = warp_sum(all);
+    if (lane == 0) {
+        partBefore[warp] = before;
+        partAll[warp] = all;
+    }
+    SmallFrame f = batch_frame(b, atomStart, pos, cells, binvs, hs, pbcs);
+    for (int i = t; i < f.n; i += blockDim.x) sh.count[i] = rowCount[f.first + i];
+    __syncthreads();
+    if (t == 0) {
+        int o = 0, a = 0;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++) {
+            o += partBefore[w];
+            a += partAll[w];
+        }
+        totalS = a;
+        small_scan(f, sh, o);
+        if (b == 0) {
+            status[0] = a;
+            status[1] = max(status[1], a);  // the largest count since the host last cleared it
+        }
+    }
+    __syncthreads();
+    int total = totalS;
+    bool fits = total <= capacity;
+    for (int i = t; i < f.n; i += blockDim.x) rowStart[f.first + i] = fits ? sh.start[i] : 0;
+    if (b == nStructures - 1 && t == 0) rowStart[atomStart[nStructures]] = fits ? total : 0;
+    if (!fits) return;
+    int reach[3];
+    small_setup(f, rc, reach, sh);
+    __syncthreads();
+    small_fill(f, reach, sh, rc, center, neighbor, image);
+    __syncthreads();
+    small_reverse(f, sh, center, neighbor, image, reverse);
 }
 
 // Molecular dynamics keeps a Verlet list, built for rc + skin and rebuilt only when an atom has

@@ -4,14 +4,18 @@
 #include "common.cuh"
 
 // E_i = y_i + atomref[Z_i] + mean_per_atom (shift[Z] holds the last two), and E = Σ_i E_i:
-// one block of 1024 threads, each summing a strided subset in order, then a fixed tree.
+// one block of 1024 threads, each summing a strided subset in order, then a fixed tree. For a
+// batch (atomStart not null) one block per structure b sums its atoms [atomStart[b],
+// atomStart[b + 1]) into total[b], in the order of the structure alone.
 template <typename T>
-PAINN_DEVICE void painn_readout_fwd_impl(int nAtoms, const int* __restrict__ z, const T* __restrict__ y,
-                                         const double* __restrict__ shift, double* __restrict__ energies,
-                                         double* __restrict__ total) {
+PAINN_DEVICE void painn_readout_fwd_impl(int nAtoms, const int* __restrict__ atomStart, const int* __restrict__ z,
+                                         const T* __restrict__ y, const double* __restrict__ shift,
+                                         double* __restrict__ energies, double* __restrict__ total) {
     __shared__ double acc[1024];
+    int b = blockIdx.x;
+    int first = atomStart ? atomStart[b] : 0, end = atomStart ? atomStart[b + 1] : nAtoms;
     double s = 0;
-    for (int i = threadIdx.x; i < nAtoms; i += blockDim.x) {
+    for (int i = first + threadIdx.x; i < end; i += blockDim.x) {
         double e = (double)y[i] + shift[z[i]];
         energies[i] = e;
         s += e;
@@ -22,8 +26,9 @@ PAINN_DEVICE void painn_readout_fwd_impl(int nAtoms, const int* __restrict__ z, 
         if (threadIdx.x < stride) acc[threadIdx.x] += acc[threadIdx.x + stride];
         __syncthreads();
     }
-    if (threadIdx.x == 0) total[0] = acc[0];
+    if (threadIdx.x == 0) total[b] = acc[0];
 }
 
-#define READOUT_FWD_PARAMS(T) (int nAtoms, const int* z, const T* y, const double* shift, double* energies, double* total)
-PAINN_ENTRY(painn_readout_fwd, READOUT_FWD_PARAMS, (nAtoms, z, y, shift, energies, total))
+#define READOUT_FWD_PARAMS(T) \
+    (int nAtoms, const int* atomStart, const int* z, const T* y, const double* shift, double* energies, double* total)
+PAINN_ENTRY(painn_readout_fwd, READOUT_FWD_PARAMS, (nAtoms, atomStart, z, y, shift, energies, total))

@@ -20,7 +20,7 @@ public class RadialBenchmark {
     @Benchmark
     public void forward(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
-        c.radial.forward(c.stream, c.list, c.list.pos, w.n, w.k, 0, 5.0, c.weights.mu, c.weights.sigma, c.edges);
+        c.radial.forward(c.stream, c.list, null, c.list.pos, w.n, w.k, 0, 5.0, c.weights.mu, c.weights.sigma, c.edges);
         w.sync();
         r.add((double) w.e * (20 + 48 + (6 + 2 * w.k) * w.t), (double) w.e * (30 + 12.0 * w.k));
     }

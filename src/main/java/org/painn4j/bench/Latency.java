@@ -22,16 +22,22 @@ public final class Latency {
      */
     public static Stats measure(Calculator calc, Structure s, double warmupSeconds, int minCalls,
                                 double minSeconds, double maxSeconds) {
+        return measure(() -> calc.compute(s), warmupSeconds, minCalls, minSeconds, maxSeconds);
+    }
+
+    /** The same for any call, e.g. one batched call of several structures. */
+    public static Stats measure(Runnable call, double warmupSeconds, int minCalls, double minSeconds,
+                                double maxSeconds) {
         long t0 = System.nanoTime();
         for (int i = 0; i < 10 || System.nanoTime() - t0 < warmupSeconds * 1e9; i++) {
-            calc.compute(s);
+            call.run();
         }
         long[] times = new long[Math.max(minCalls, 16)];
         int count = 0;
         long start = System.nanoTime();
         while (true) {
             long a = System.nanoTime();
-            calc.compute(s);
+            call.run();
             long b = System.nanoTime();
             if (count == times.length) {
                 times = Arrays.copyOf(times, 2 * count);

@@ -83,6 +83,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--replicas", defaultValue = "8", description = "Replicas of the 21-atom molecule with --md. Default: ${DEFAULT-VALUE}.")
     int replicas;
 
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
+            description = {"Time one batched call of N different clusters of each size (Calculator.compute(List)),",
+                    "and report the time per structure too. Default: ${DEFAULT-VALUE}."})
+    int batch;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random clusters.")
     long seed;
 
@@ -100,6 +105,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();
+        if (batch < 1) {
+            throw new InputException("--batch must be at least 1, got " + batch);
+        }
         if (md) {
             if (!gpu) {
                 throw new InputException("bench --md times the device-resident engine: use --device gpu");
@@ -114,11 +122,16 @@ final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
         out.println("# " + report.get("device") + "; model " + report.get("model") + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") : ""));
-        out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %11s %8s %11s %11s%n",
-                "atoms", "edges", "precision", "median µs", "p10 µs", "p90 µs", "calls", "device MB", "driver MB");
+        out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %11s %8s %11s %11s%s%n",
+                "atoms", "edges", "precision", "median µs", "p10 µs", "p90 µs", "calls", "device MB", "driver MB",
+                batch > 1 ? String.format(Locale.ROOT, " %9s %13s", "batch", "µs/structure") : "");
         out.flush();
         for (int n : sizes) {
             Structure s = Clusters.random(n, 0.08, seed + n);
+            List<Structure> structures = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                structures.add(b == 0 ? s : Clusters.random(n, 0.08, seed + n + 7919L * b));
+            }
             for (EngineOptions.PrecisionOption po : gpu ? precisions : new EngineOptions.PrecisionOption[] {EngineOptions.PrecisionOption.float64}) {
                 Precision p = po.precision;
                 long usedBefore = gpu ? used() : 0;
@@ -127,11 +140,13 @@ final class BenchCommand implements Callable<Integer> {
                         g.setGraphs(!noGraph);
                     }
                     Result r = calc.compute(s);
-                    Latency.Stats st = Latency.measure(calc, s, 0.3, calls, seconds, 10 * seconds);
+                    Latency.Stats st = batch == 1 ? Latency.measure(calc, s, 0.3, calls, seconds, 10 * seconds)
+                            : Latency.measure(() -> calc.compute(structures), 0.3, calls, seconds, 10 * seconds);
                     long devBytes = calc instanceof GpuCalculator g ? g.deviceBytes() : 0;
                     long driverBytes = gpu ? used() - usedBefore : 0;
-                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.1f %11.1f %8d %11.1f %11.1f%n", n, r.edges(), p.label(),
-                            st.median(), st.p10(), st.p90(), st.calls(), devBytes / 1e6, driverBytes / 1e6);
+                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.1f %11.1f %8d %11.1f %11.1f%s%n", n, r.edges(), p.label(),
+                            st.median(), st.p10(), st.p90(), st.calls(), devBytes / 1e6, driverBytes / 1e6,
+                            batch > 1 ? String.format(Locale.ROOT, " %9d %13.1f", batch, st.median() / batch) : "");
                     out.flush();
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("atoms", n);
@@ -144,6 +159,10 @@ final class BenchCommand implements Callable<Integer> {
                     row.put("calls", st.calls());
                     row.put("device_bytes", devBytes);
                     row.put("driver_bytes", driverBytes);
+                    if (batch > 1) {
+                        row.put("batch", batch);
+                        row.put("median_us_per_structure", st.median() / batch);
+                    }
                     rows.add(row);
                     if (profile && calc instanceof GpuCalculator g) {
                         profiles.add(profile(g, s, n, p, out));

@@ -187,6 +187,8 @@ final class MdCommand implements Callable<Integer> {
             double[] masses;
             try {
                 masses = Masses.of(s.numbers());
+                // here, so that a replica's frame is named whichever engine and batch refuses it
+                m.checkAtomicNumbers(s.numbers());
             } catch (InputException e) {
                 throw new InputException(where(in, f, used[r]) + ": " + e.getMessage(), e);
             }

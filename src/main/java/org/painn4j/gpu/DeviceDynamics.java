@@ -12,6 +12,8 @@ import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
 import jcuda.CudaException;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -28,12 +30,19 @@ import org.painn4j.structure.Structure;
  * step after step with no host round trip. The host reads back only when asked for the state,
  * and once per block of steps a few status words.
  *
+ * <p>Several replicas advance together: their atoms one after another in the same buffers,
+ * one neighbor list in which no edge joins two replicas, one batched force evaluation
+ * ({@link GpuCalculator#compute(java.util.List)}'s kernels), the integrator over all atoms, each
+ * replica with its own cell, Philox key and status word. Each replica gets the numbers it gets
+ * when it runs alone, bit for bit. Replicas share a dynamics only when each suits the
+ * single-block neighbor search and all are of one batch class ({@link GpuCalculator#batchClass}).
+ *
  * <p>The list: a small structure gets a fresh list every step from the single-block search;
- * a larger one keeps a Verlet list built for rc + skin, rebuilt on the device when an atom has
- * moved more than half the skin, and takes from it every step the exact list for rc (the same
- * rows, filtered). Either way the force kernels see exactly the list a fresh search gives, so
- * the trajectory does not depend on when the Verlet list was rebuilt, and a run restarted from
- * its state repeats an uninterrupted one bit for bit.
+ * a larger one (alone) keeps a Verlet list built for rc + skin, rebuilt on the device when an
+ * atom has moved more than half the skin, and takes from it every step the exact list for rc
+ * (the same rows, filtered). Either way the force kernels see exactly the list a fresh search
+ * gives, so the trajectory does not depend on when the Verlet list was rebuilt, and a run
+ * restarted from its state repeats an uninterrupted one bit for bit.
  *
  * <p>A list that outgrows its capacity during a block is found at the block's end: the state
  * saved at its start is restored, the buffers grow, and the block runs again.
@@ -44,50 +53,75 @@ public final class DeviceDynamics implements AutoCloseable {
 
     /**
      * What to integrate: velocity Verlet (langevin false) or BAOAB with c1 = exp(−γ dt) and
-     * c2 = √((1 − c1²) kB T); dt in ASE time units; the replica's Philox key.
+     * c2 = √((1 − c1²) kB T); dt in ASE time units.
      */
-    public record Settings(boolean langevin, double dt, double c1, double c2, long seed) {
+    public record Settings(boolean langevin, double dt, double c1, double c2) {
     }
 
-    /** The state copied back from the device. */
+    /**
+     * One replica at the start: structure (positions, cell, species), masses (amu), momenta (ASE
+     * units), and its Philox key. With forces and energy (a checkpoint) they are taken as they
+     * are; without (forces null) one evaluation computes them.
+     */
+    public record Replica(Structure structure, double[] masses, double[] momenta, double[] forces, double energy,
+                          long seed) {
+    }
+
+    /** The state of one replica, copied back from the device. */
     public record State(long step, double[] positions, double[] momenta, double[] forces, double energy) {
     }
 
-    /** A step at which a position, momentum, force or the energy came out non-finite. */
+    /** A step at which a replica's position, momentum, force or energy came out non-finite. */
     public static final class Unstable extends InputException {
         private final long step;
+        private final int replica;
 
-        Unstable(long step, String message) {
+        Unstable(long step, int replica, String message) {
             super(message);
             this.step = step;
+            this.replica = replica;
         }
 
         public long step() {
             return step;
+        }
+
+        /** The replica, numbered within this dynamics. */
+        public int replica() {
+            return replica;
         }
     }
 
     private static final int THREADS = 128;
 
     private final GpuCalculator calc;
-    private final Structure template;
+    private final List<Structure> templates;
     private final Settings settings;
+    private final int replicas;
     private final int n;
+    private final int[] starts;
     private final double rc;
+    /** Several replicas: one batched list and force call. */
+    private final boolean batched;
+    /** A fresh single-block list every step (always when batched), else a Verlet list. */
     private final boolean small;
     private NeighborBuffers verlet;
     private final DeviceBuffer x;
     private final DeviceBuffer p;
     private final DeviceBuffer m;
     private final DeviceBuffer reference;
-    private final DeviceBuffer wrapCell;
-    private final DeviceBuffer wrapInverse;
-    /** step (int64), rebuild flag (int32), pad, first unstable step (int64). */
+    private final DeviceBuffer wrapCells;
+    private final DeviceBuffer wrapInverses;
+    private final DeviceBuffer wrapPbcs;
+    private final DeviceBuffer seeds;
+    private final DeviceBuffer atomReplica;
+    private final DeviceBuffer replicaStart;
+    /** step (int64), rebuild flag (int32), pad, then the first unstable step of each replica (int64). */
     private final DeviceBuffer counters;
     private final DeviceBuffer step;
     private final DeviceBuffer rebuild;
-    private final DeviceBuffer badStep;
-    /** x, p, f, energy and the counters at the start of the running block. */
+    private final DeviceBuffer badSteps;
+    /** x, p, f, energies and the counters at the start of the running block. */
     private final DeviceBuffer backup;
     private final PinnedBuffer host;
     private final Kernel first;
@@ -96,56 +130,64 @@ public final class DeviceDynamics implements AutoCloseable {
     private final Kernel last;
     private final Kernel tick;
     private CUgraphExec graph;
+    /** Every replica's state, read back at the first request after a block. */
+    private State[] states;
 
-    /**
-     * Starts from a structure (positions, cell, species), masses (amu) and momenta (ASE units) at
-     * the given step. With forces and energy (a checkpoint) they are taken as they are; without
-     * (forces null) one evaluation computes them.
-     */
-    public DeviceDynamics(GpuCalculator calc, Structure start, double[] masses, double[] momenta, double[] forces,
-                          double energy, long stepNumber, Settings settings) {
+    /** Starts the replicas at the given step; they must suit one batch when there are several. */
+    public DeviceDynamics(GpuCalculator calc, List<Replica> start, long stepNumber, Settings settings) {
+        if (start.isEmpty()) {
+            throw new IllegalArgumentException("at least one replica is needed");
+        }
         this.calc = calc;
-        this.template = start;
         this.settings = settings;
-        this.n = start.size();
+        this.replicas = start.size();
+        this.templates = start.stream().map(Replica::structure).toList();
+        this.starts = new int[replicas + 1];
+        for (int r = 0; r < replicas; r++) {
+            starts[r + 1] = starts[r] + templates.get(r).size();
+        }
+        this.n = starts[replicas];
         this.rc = calc.model().config.cutoff();
+        this.batched = replicas > 1;
         CudaContext cuda = calc.context();
         cuda.makeCurrent();
-        this.small = calc.prepare(start, Math.max(1024, 48 * n), rc + SKIN);
+        if (batched) {
+            calc.prepareBatch(templates, Math.max(1024, 48 * n));
+            this.small = true;
+        } else {
+            this.small = calc.prepare(templates.get(0), Math.max(1024, 48 * n), rc + SKIN);
+        }
         long b = 24L * n;
         x = new DeviceBuffer(cuda, "md positions", b);
         p = new DeviceBuffer(cuda, "md momenta", b);
         m = new DeviceBuffer(cuda, "md masses", 8L * n);
         reference = new DeviceBuffer(cuda, "positions at the last list build", b);
-        wrapCell = new DeviceBuffer(cuda, "md cell", 72);
-        wrapInverse = new DeviceBuffer(cuda, "md inverse cell", 72);
-        counters = new DeviceBuffer(cuda, "md counters", 24);
+        wrapCells = new DeviceBuffer(cuda, "md cells", 72L * replicas);
+        wrapInverses = new DeviceBuffer(cuda, "md inverse cells", 72L * replicas);
+        wrapPbcs = new DeviceBuffer(cuda, "md pbc", 12L * replicas);
+        seeds = new DeviceBuffer(cuda, "md seeds", 8L * replicas);
+        atomReplica = new DeviceBuffer(cuda, "md atom replicas", 4L * n);
+        replicaStart = new DeviceBuffer(cuda, "md replica starts", 4L * (replicas + 1));
+        counters = new DeviceBuffer(cuda, "md counters", 16 + 8L * replicas);
         step = counters.slice("md step", 0, 8);
         rebuild = counters.slice("list rebuild flag", 8, 4);
-        badStep = counters.slice("first unstable step", 16, 8);
-        backup = new DeviceBuffer(cuda, "md block start", 3 * b + 8 + 24);
-        host = new PinnedBuffer("md state", 3 * b + 64);
+        badSteps = counters.slice("first unstable steps", 16, 8L * replicas);
+        backup = new DeviceBuffer(cuda, "md block start", 3 * b + 8L * replicas + 16 + 8L * replicas);
+        host = new PinnedBuffer("md state", 3 * b + 16L * replicas + 64);
         first = new Kernel(cuda, "integrate", "painn_md_first");
         displacement = new Kernel(cuda, "integrate", "painn_md_displacement");
         remember = new Kernel(cuda, "integrate", "painn_md_reference");
         last = new Kernel(cuda, "integrate", "painn_md_last");
         tick = new Kernel(cuda, "integrate", "painn_md_tick");
-        boolean wraps = start.anyPeriodic();
-        double[] cell = start.hasCell() ? start.cell() : Mat3.identity();
-        wrapCell.upload(cell);
-        wrapInverse.upload(wraps ? inverse(cell) : Mat3.identity());
-        x.upload(start.positions());
-        p.upload(momenta);
-        m.upload(masses);
-        counters.upload(new long[] {stepNumber, 1, Long.MAX_VALUE});
+        upload(start, stepNumber);
         if (!small) {
             verlet = new NeighborBuffers(cuda, n, Math.max(2048, 96 * n));
-            verlet.upload(template.numbers(), SearchFrame.of(template));
+            verlet.upload(templates.get(0).numbers(), SearchFrame.of(templates.get(0)));
         }
         try {
-            if (forces != null) {
-                calc.atoms.forces.upload(forces);
-                calc.atoms.energy.upload(new double[] {energy});
+            if (start.stream().allMatch(r -> r.forces() != null)) {
+                calc.atoms.forces.upload(concat(start.stream().map(Replica::forces).toList()));
+                energies().upload(start.stream().mapToDouble(Replica::energy).toArray());
                 forgetList();
             } else {
                 initialForces();
@@ -155,12 +197,61 @@ public final class DeviceDynamics implements AutoCloseable {
         }
     }
 
+    /** Positions, momenta, masses, and each replica's cell, wrapping frame and key. */
+    private void upload(List<Replica> start, long stepNumber) {
+        double[] cells = new double[9 * replicas];
+        double[] inverses = new double[9 * replicas];
+        int[] pbcs = new int[3 * replicas];
+        long[] keys = new long[replicas];
+        int[] owner = new int[n];
+        for (int r = 0; r < replicas; r++) {
+            Structure s = templates.get(r);
+            double[] cell = s.hasCell() ? s.cell() : Mat3.identity();
+            System.arraycopy(cell, 0, cells, 9 * r, 9);
+            System.arraycopy(s.anyPeriodic() ? inverse(cell) : Mat3.identity(), 0, inverses, 9 * r, 9);
+            for (int a = 0; a < 3; a++) {
+                pbcs[3 * r + a] = s.pbc()[a] ? 1 : 0;
+            }
+            keys[r] = start.get(r).seed();
+            Arrays.fill(owner, starts[r], starts[r + 1], r);
+        }
+        wrapCells.upload(cells);
+        wrapInverses.upload(inverses);
+        wrapPbcs.upload(pbcs);
+        seeds.upload(keys);
+        atomReplica.upload(owner);
+        replicaStart.upload(starts);
+        x.upload(concat(templates.stream().map(Structure::positions).toList()));
+        p.upload(concat(start.stream().map(Replica::momenta).toList()));
+        m.upload(concat(start.stream().map(Replica::masses).toList()));
+        long[] c = new long[2 + replicas];
+        c[0] = stepNumber;
+        c[1] = 1;
+        Arrays.fill(c, 2, c.length, Long.MAX_VALUE);
+        counters.upload(c);
+    }
+
+    private static double[] concat(List<double[]> parts) {
+        double[] all = new double[parts.stream().mapToInt(a -> a.length).sum()];
+        int at = 0;
+        for (double[] a : parts) {
+            System.arraycopy(a, 0, all, at, a.length);
+            at += a.length;
+        }
+        return all;
+    }
+
     private static double[] inverse(double[] cell) {
         try {
             return Mat3.inverse(cell);
         } catch (IllegalArgumentException e) {
             throw new InputException("the cell is singular; positions cannot be wrapped into it");
         }
+    }
+
+    /** Where the force evaluation leaves the replicas' energies: one per replica. */
+    private DeviceBuffer energies() {
+        return batched ? calc.batch.energies : calc.atoms.energy;
     }
 
     /** The next step builds the Verlet list whatever the displacements. */
@@ -174,13 +265,13 @@ public final class DeviceDynamics implements AutoCloseable {
         cuCtxSynchronize();
     }
 
-    /** Forces and energy at the starting positions. */
+    /** Forces and energies at the starting positions. */
     private void initialForces() {
-        for (int attempt = 0; ; attempt++) {
+        while (true) {
             forgetList();
             clearStatus();
             enqueueList();
-            calc.enqueueModel(n, true, x);
+            calc.enqueueModel(n, true, x, batched ? calc.batch : null);
             cuStreamSynchronize(calc.stream);
             if (!grow()) {
                 checkCoincident(step());
@@ -191,7 +282,9 @@ public final class DeviceDynamics implements AutoCloseable {
 
     /** The neighbor list of this step at x: fresh, or filtered out of the Verlet list. */
     private void enqueueList() {
-        if (small) {
+        if (batched) {
+            calc.enqueueBatchList(x);
+        } else if (small) {
             calc.neighbors.build(calc.stream, calc.list, x, n, rc, NeighborList.MIN_DISTANCE, true, null, false);
         } else {
             displacement.launch(calc.stream, blocks(n), 1, THREADS, n, x, reference, 0.5 * SKIN, rebuild);
@@ -203,12 +296,12 @@ public final class DeviceDynamics implements AutoCloseable {
 
     private void enqueueStep() {
         Settings s = settings;
-        first.launch(calc.stream, blocks(n), 1, THREADS, n, s.langevin() ? 1 : 0, s.dt(), s.c1(), s.c2(), s.seed(),
-                step, x, p, calc.atoms.forces, m, wrapCell, wrapInverse, calc.list.pbc);
+        first.launch(calc.stream, blocks(n), 1, THREADS, n, s.langevin() ? 1 : 0, s.dt(), s.c1(), s.c2(), seeds,
+                atomReplica, replicaStart, step, x, p, calc.atoms.forces, m, wrapCells, wrapInverses, wrapPbcs);
         enqueueList();
-        calc.enqueueModel(n, true, x);
-        last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, calc.atoms.energy, step,
-                badStep);
+        calc.enqueueModel(n, true, x, batched ? calc.batch : null);
+        last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, energies(), atomReplica,
+                replicaStart, step, badSteps);
         tick.launch(calc.stream, 1, 1, 1, step, rebuild);
     }
 
@@ -216,12 +309,16 @@ public final class DeviceDynamics implements AutoCloseable {
         return (count + THREADS - 1) / THREADS;
     }
 
-    /** Advances every atom by steps time steps; throws {@link Unstable} at a non-finite step. */
+    /**
+     * Advances every replica by steps time steps; throws {@link Unstable} for the replica that
+     * first came out non-finite (the lowest-numbered of those at the earliest step).
+     */
     public void advance(int steps) {
         if (steps <= 0) {
             return;
         }
         calc.context().makeCurrent();
+        states = null;
         try {
             while (true) {
                 save();
@@ -241,9 +338,15 @@ public final class DeviceDynamics implements AutoCloseable {
         } catch (CudaException e) {
             throw new GpuException("GPU molecular dynamics failed: " + e.getMessage(), e);
         }
-        long bad = readLong(badStep);
-        if (bad != Long.MAX_VALUE) {
-            throw new Unstable(bad, "a position, momentum, force or the energy is not finite");
+        long[] bad = readLongs(badSteps, replicas);
+        int worst = 0;
+        for (int r = 1; r < replicas; r++) {
+            if (bad[r] < bad[worst]) {
+                worst = r;
+            }
+        }
+        if (bad[worst] != Long.MAX_VALUE) {
+            throw new Unstable(bad[worst], worst, "a position, momentum, force or the energy is not finite");
         }
         checkCoincident(step());
     }
@@ -268,11 +371,13 @@ public final class DeviceDynamics implements AutoCloseable {
         }
     }
 
-    /** Clears the largest-edge-count words and the coincident pair of both lists. */
+    /** Clears the largest-edge-count words and the coincident pairs of the lists. */
     private void clearStatus() {
-        for (NeighborBuffers b : small ? new NeighborBuffers[] {calc.list} : new NeighborBuffers[] {calc.list, verlet}) {
-            b.status.slice("largest edge count", 4, 4).fill32(0, calc.stream);
-            b.errorPair.fill32(-1, calc.stream);
+        calc.list.status.slice("largest edge count", 4, 4).fill32(0, calc.stream);
+        (batched ? calc.batch.errorPairs : calc.list.errorPair).fill32(-1, calc.stream);
+        if (!small) {
+            verlet.status.slice("largest edge count", 4, 4).fill32(0, calc.stream);
+            verlet.errorPair.fill32(-1, calc.stream);
         }
     }
 
@@ -289,76 +394,110 @@ public final class DeviceDynamics implements AutoCloseable {
             return false;
         }
         dropGraph();
-        if (exactOver) {
-            calc.prepare(template, exactNeeded + exactNeeded / 4, rc + SKIN);
+        if (exactOver && batched) {
+            calc.prepareBatch(templates, exactNeeded + exactNeeded / 4);
+        } else if (exactOver) {
+            calc.prepare(templates.get(0), exactNeeded + exactNeeded / 4, rc + SKIN);
         }
         if (verletOver) {
             verlet.close();
             verlet = new NeighborBuffers(calc.context(), n, verletNeeded + verletNeeded / 2);
-            verlet.upload(template.numbers(), SearchFrame.of(template));
+            verlet.upload(templates.get(0).numbers(), SearchFrame.of(templates.get(0)));
         }
         return true;
     }
 
     private void save() {
         long b = 24L * n;
+        long e = 8L * replicas;
         cuMemcpyDtoDAsync(backup.ptr, x.ptr, b, calc.stream);
         cuMemcpyDtoDAsync(backup.ptr.withByteOffset(b), p.ptr, b, calc.stream);
         cuMemcpyDtoDAsync(backup.ptr.withByteOffset(2 * b), calc.atoms.forces.ptr, b, calc.stream);
-        cuMemcpyDtoDAsync(backup.ptr.withByteOffset(3 * b), calc.atoms.energy.ptr, 8, calc.stream);
-        cuMemcpyDtoDAsync(backup.ptr.withByteOffset(3 * b + 8), counters.ptr, 24, calc.stream);
+        cuMemcpyDtoDAsync(backup.ptr.withByteOffset(3 * b), energies().ptr, e, calc.stream);
+        cuMemcpyDtoDAsync(backup.ptr.withByteOffset(3 * b + e), counters.ptr, counters.bytes, calc.stream);
     }
 
     private void restore() {
         long b = 24L * n;
+        long e = 8L * replicas;
         cuMemcpyDtoDAsync(x.ptr, backup.ptr, b, calc.stream);
         cuMemcpyDtoDAsync(p.ptr, backup.ptr.withByteOffset(b), b, calc.stream);
         cuMemcpyDtoDAsync(calc.atoms.forces.ptr, backup.ptr.withByteOffset(2 * b), b, calc.stream);
-        cuMemcpyDtoDAsync(calc.atoms.energy.ptr, backup.ptr.withByteOffset(3 * b), 8, calc.stream);
-        cuMemcpyDtoDAsync(counters.ptr, backup.ptr.withByteOffset(3 * b + 8), 24, calc.stream);
+        cuMemcpyDtoDAsync(energies().ptr, backup.ptr.withByteOffset(3 * b), e, calc.stream);
+        cuMemcpyDtoDAsync(counters.ptr, backup.ptr.withByteOffset(3 * b + e), counters.bytes, calc.stream);
         cuStreamSynchronize(calc.stream);
         forgetList();
     }
 
     private void checkCoincident(long at) {
-        long pair = readLong(calc.list.errorPair);
-        if (pair != -1L) {
-            int i = (int) (pair >>> 32);
-            int j = (int) pair;
-            throw new Unstable(at, i == j ? "atom " + i + " came onto one of its periodic images"
-                    : "atoms " + i + " and " + j + " came to the same position");
+        long[] pairs = batched ? readLongs(calc.batch.errorPairs, replicas) : readLongs(calc.list.errorPair, 1);
+        for (int r = 0; r < pairs.length; r++) {
+            if (pairs[r] != -1L) {
+                int i = (int) (pairs[r] >>> 32);
+                int j = (int) pairs[r];
+                throw new Unstable(at, r, i == j ? "atom " + i + " came onto one of its periodic images"
+                        : "atoms " + i + " and " + j + " came to the same position");
+            }
         }
     }
 
     /** The step the device is at. */
     public long step() {
-        return readLong(step);
+        return readLongs(step, 1)[0];
     }
 
-    /** Positions, momenta, forces and energy, copied back. */
-    public State state() {
+    /** The number of replicas advanced together. */
+    public int replicas() {
+        return replicas;
+    }
+
+    /**
+     * Positions, momenta, forces and energy of one replica. The first request after a block
+     * copies every replica back at once; later ones take from that copy.
+     */
+    public State state(int replica) {
+        if (states == null) {
+            states = download();
+        }
+        State s = states[replica];
+        return new State(s.step(), s.positions().clone(), s.momenta().clone(), s.forces().clone(), s.energy());
+    }
+
+    private State[] download() {
         calc.context().makeCurrent();
         long b = 24L * n;
+        long e = 8L * replicas;
         cuMemcpyDtoHAsync(host.ptr, x.ptr, b, calc.stream);
         cuMemcpyDtoHAsync(host.ptr.withByteOffset(b), p.ptr, b, calc.stream);
         cuMemcpyDtoHAsync(host.ptr.withByteOffset(2 * b), calc.atoms.forces.ptr, b, calc.stream);
-        cuMemcpyDtoHAsync(host.ptr.withByteOffset(3 * b), calc.atoms.energy.ptr, 8, calc.stream);
-        cuMemcpyDtoHAsync(host.ptr.withByteOffset(3 * b + 8), step.ptr, 8, calc.stream);
+        cuMemcpyDtoHAsync(host.ptr.withByteOffset(3 * b), energies().ptr, e, calc.stream);
+        cuMemcpyDtoHAsync(host.ptr.withByteOffset(3 * b + e), step.ptr, 8, calc.stream);
         cuStreamSynchronize(calc.stream);
         ByteBuffer h = host.data;
-        double[][] arrays = new double[3][3 * n];
-        for (int a = 0; a < 3; a++) {
-            for (int i = 0; i < 3 * n; i++) {
-                arrays[a][i] = h.getDouble((int) (a * b) + 8 * i);
+        long at = h.getLong((int) (3 * b + e));
+        State[] out = new State[replicas];
+        for (int r = 0; r < replicas; r++) {
+            int from = 3 * starts[r];
+            int count = 3 * (starts[r + 1] - starts[r]);
+            double[][] arrays = new double[3][count];
+            for (int a = 0; a < 3; a++) {
+                for (int i = 0; i < count; i++) {
+                    arrays[a][i] = h.getDouble((int) (a * b) + 8 * (from + i));
+                }
             }
+            out[r] = new State(at, arrays[0], arrays[1], arrays[2], h.getDouble((int) (3 * b) + 8 * r));
         }
-        return new State(h.getLong((int) (3 * b + 8)), arrays[0], arrays[1], arrays[2], h.getDouble((int) (3 * b)));
+        return out;
     }
 
-    private long readLong(DeviceBuffer src) {
-        cuMemcpyDtoHAsync(host.ptr, src.ptr, 8, calc.stream);
+    private long[] readLongs(DeviceBuffer src, int count) {
+        cuMemcpyDtoHAsync(host.ptr, src.ptr, 8L * count, calc.stream);
         cuStreamSynchronize(calc.stream);
-        return host.data.getLong(0);
+        long[] v = new long[count];
+        for (int i = 0; i < count; i++) {
+            v[i] = host.data.getLong(8 * i);
+        }
+        return v;
     }
 
     private int readInt(DeviceBuffer src, long offset) {
@@ -368,8 +507,9 @@ public final class DeviceDynamics implements AutoCloseable {
     }
 
     public String describe() {
-        return calc.describe() + ", device-resident " + (small ? "with a fresh list every step"
-                : "with a Verlet list (skin " + SKIN + " Å)");
+        return calc.describe() + ", device-resident " + (batched
+                ? "with " + replicas + " replicas in one batched force call and a fresh list every step"
+                : small ? "with a fresh list every step" : "with a Verlet list (skin " + SKIN + " Å)");
     }
 
     @Override
@@ -379,7 +519,8 @@ public final class DeviceDynamics implements AutoCloseable {
         if (verlet != null) {
             verlet.close();
         }
-        for (DeviceBuffer b : new DeviceBuffer[] {x, p, m, reference, wrapCell, wrapInverse, counters, backup}) {
+        for (DeviceBuffer b : new DeviceBuffer[] {x, p, m, reference, wrapCells, wrapInverses, wrapPbcs, seeds,
+            atomReplica, replicaStart, counters, backup}) {
             b.close();
         }
         host.close();

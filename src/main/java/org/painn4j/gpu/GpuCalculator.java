@@ -12,8 +12,10 @@ import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import jcuda.CudaException;
 import jcuda.driver.CUgraph;
@@ -38,6 +40,12 @@ import org.painn4j.structure.Structure;
  * stream with no host decision between kernels. Buffers are sized for capacities that grow
  * geometrically and are reused from one call to the next; the only values read back are the
  * results and the list's edge count, once at the end. Not thread-safe: one calculator per thread.
+ *
+ * <p>{@link #compute(List)} evaluates small structures (those of the single-block neighbor
+ * search) in batches: their atoms one after another, one list for all of them in which no edge
+ * joins two structures, the model's kernels once over all atoms, and each structure's energy
+ * and virial reduced over its own atoms in the order it has alone, so that every structure gets
+ * the bits it gets alone (docs/kernels.md, "Batches").
  */
 public final class GpuCalculator implements Calculator {
     private final CudaContext cuda;
@@ -49,6 +57,7 @@ public final class GpuCalculator implements Calculator {
     final RadialKernels radial;
     final MessageKernels message;
     final DenseKernels dense;
+    private final ColumnDense columnDense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
     /** The one-kernel evaluation of small structures; null where the device or model cannot use it. */
@@ -68,6 +77,11 @@ public final class GpuCalculator implements Calculator {
     private SearchFrame uploadedFrame;
     private int lastAtoms;
     int lastEdges;
+    BatchBuffers batch;
+    private PinnedBuffer batchOut;
+
+    /** Atoms of one batch at most: their buffers then take a few hundred MB at F = 128. */
+    public static final int BATCH_ATOMS = 8192;
 
     public GpuCalculator(PainnModel model, Precision precision) {
         this.cuda = CudaContext.shared();
@@ -85,6 +99,7 @@ public final class GpuCalculator implements Calculator {
         this.neighbors = new NeighborKernels(cuda);
         this.radial = new RadialKernels(cuda, precision);
         this.dense = new DenseKernels(cuda, precision);
+        this.columnDense = new ColumnDense(cuda, precision);
         this.mixing = new MixingKernels(cuda, precision);
         this.readout = new ReadoutKernels(cuda, precision);
         this.fused = FusedKernels.available(cuda, model) ? new FusedKernels(cuda, model, precision) : null;
@@ -151,7 +166,8 @@ public final class GpuCalculator implements Calculator {
     /** Device memory held by this calculator, in bytes. */
     public long deviceBytes() {
         return weights.bytes() + (fused == null ? 0 : fused.bytes())
-                + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes());
+                + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes())
+                + (batch == null ? 0 : batch.bytes());
     }
 
     @Override
@@ -162,6 +178,282 @@ public final class GpuCalculator implements Calculator {
     @Override
     public double energy(Structure structure) {
         return evaluate(structure, false).energy();
+    }
+
+    /**
+     * Several structures. Those that suit the single-block neighbor search are evaluated in
+     * batches of one size class (batchClass) and at most BATCH_ATOMS atoms: one graph replay and
+     * one read-back per batch, every structure with the bits it gets from {@link #compute}
+     * alone. Others are evaluated one at a time. A refusal names the structure's index.
+     */
+    @Override
+    public List<Result> compute(List<Structure> structures) {
+        cuda.makeCurrent();
+        int count = structures.size();
+        SearchFrame[] frames = new SearchFrame[count];
+        int[] classes = new int[count];
+        for (int i = 0; i < count; i++) {
+            Structure s = structures.get(i);
+            try {
+                model.checkAtomicNumbers(s.numbers());
+                frames[i] = SearchFrame.of(s);
+                checkCell(frames[i], model.config.cutoff());
+            } catch (InputException e) {
+                throw new InputException("structure " + i + ": " + e.getMessage(), e);
+            }
+            classes[i] = batchClass(s.size(), frames[i], model.config.cutoff());
+        }
+        Result[] results = new Result[count];
+        Map<Integer, List<Integer>> open = new LinkedHashMap<>();
+        Map<Integer, Integer> openAtoms = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            int c = classes[i];
+            int n = structures.get(i).size();
+            if (c < 0) {
+                results[i] = alone(structures, i);
+                continue;
+            }
+            List<Integer> group = open.computeIfAbsent(c, key -> new ArrayList<>());
+            if (!group.isEmpty() && openAtoms.get(c) + n > BATCH_ATOMS) {
+                evaluateGroup(structures, frames, group, results);
+                group.clear();
+                openAtoms.put(c, 0);
+            }
+            group.add(i);
+            openAtoms.merge(c, n, Integer::sum);
+        }
+        for (List<Integer> group : open.values()) {
+            evaluateGroup(structures, frames, group, results);
+        }
+        return Arrays.asList(results);
+    }
+
+    /**
+     * Which structures may share a batch: those of the same class, -1 for none. A batch takes
+     * structures of the single-block search (at most 128 atoms, few candidates), and only of one
+     * size class — at most SMALL_ROWS / 3 atoms, at most SMALL_ROWS, more — so that each of its
+     * dense layers runs the kernel that each of its structures runs alone (denseForward).
+     */
+    static int batchClass(int n, SearchFrame frame, double rc) {
+        if (n == 0 || !NeighborKernels.small(n, frame, rc)) {
+            return -1;
+        }
+        return n <= DenseKernels.SMALL_ROWS / 3 ? 0 : n <= DenseKernels.SMALL_ROWS ? 1 : 2;
+    }
+
+    /** The batch class of a structure for this model; -1 (alone) also for one the GPU refuses. */
+    public int batchClass(Structure s) {
+        return batchClass(s, model.config.cutoff());
+    }
+
+    /** The batch class of a structure for a model of cutoff rc. */
+    public static int batchClass(Structure s, double rc) {
+        try {
+            SearchFrame frame = SearchFrame.of(s);
+            checkCell(frame, rc);
+            return batchClass(s.size(), frame, rc);
+        } catch (InputException e) {
+            return -1;
+        }
+    }
+
+    private Result alone(List<Structure> structures, int i) {
+        try {
+            return evaluate(structures.get(i), true);
+        } catch (InputException e) {
+            throw new InputException("structure " + i + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void evaluateGroup(List<Structure> structures, SearchFrame[] frames, List<Integer> group,
+                               Result[] results) {
+        if (group.size() == 1) {
+            results[group.get(0)] = alone(structures, group.get(0));
+            return;
+        }
+        List<Structure> members = new ArrayList<>(group.size());
+        SearchFrame[] memberFrames = new SearchFrame[group.size()];
+        for (int k = 0; k < group.size(); k++) {
+            members.add(structures.get(group.get(k)));
+            memberFrames[k] = frames[group.get(k)];
+        }
+        List<Result> out = evaluateBatch(members, memberFrames, group);
+        for (int k = 0; k < group.size(); k++) {
+            results[group.get(k)] = out.get(k);
+        }
+    }
+
+    /** One batch: one graph replay (recaptured when its shape or a capacity changes), one read-back. */
+    private List<Result> evaluateBatch(List<Structure> group, SearchFrame[] frames, List<Integer> index) {
+        int n = 0;
+        for (Structure s : group) {
+            n += s.size();
+        }
+        int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
+        try {
+            ensureCapacity(n, edgeGuess);
+            ensureBatch(group.size(), n);
+            uploadBatch(group, frames);
+            while (true) {
+                if (graphs && Profiler.active() == null) {
+                    replay("batch/" + batch.structures() + "/" + n + "/" + batch.largest() + "/" + list.edgeCapacity
+                            + "/" + atoms.capacity + "/" + batch.structureCapacity + "/" + batch.atomCapacity + "/"
+                            + poison, this::runBatch);
+                } else {
+                    runBatch();
+                }
+                cuStreamSynchronize(stream);
+                int edgeCount = batchOut.data.getInt(0);
+                if (edgeCount <= list.edgeCapacity) {
+                    lastAtoms = n;
+                    lastEdges = edgeCount;
+                    return batchResults(group, index);
+                }
+                ensureCapacity(n, edgeCount + edgeCount / 4);
+                ensureBatch(group.size(), n);
+                uploadBatch(group, frames);
+            }
+        } catch (CudaException e) {
+            throw new GpuException("GPU evaluation failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Batch buffers for s structures of n atoms in all; capacities grow by half again. */
+    private void ensureBatch(int s, int n) {
+        if (batch != null && batch.structureCapacity >= s && batch.atomCapacity >= n) {
+            return;
+        }
+        dropGraph();
+        int structureCap = batch != null && batch.structureCapacity >= s ? batch.structureCapacity
+                : Math.max(s + s / 2, 8);
+        int atomCap = Math.max(atoms.capacity, n);
+        if (batch != null) {
+            batch.close();
+            batchOut.close();
+        }
+        batch = new BatchBuffers(cuda, structureCap, atomCap);
+        batchOut = new PinnedBuffer("batch results", 16 + BatchBuffers.resultBytes(structureCap) + 32L * atomCap);
+    }
+
+    /**
+     * The batch's positions into pinned memory (copied inside the evaluation), its species and
+     * frames onto the device when they differ from the last batch's.
+     */
+    private void uploadBatch(List<Structure> group, SearchFrame[] frames) {
+        ByteBuffer in = hostIn.data;
+        int at = 0;
+        for (Structure s : group) {
+            for (int i = 0; i < 3 * s.size(); i++) {
+                in.putDouble(8 * at++, s.position(i / 3, i % 3));
+            }
+        }
+        if (batch.upload(group, frames, list.numbers)) {
+            // synchronous copies run on the legacy stream, which the evaluation's stream does not wait for
+            cuCtxSynchronize();
+            uploadedNumbers = null;
+            uploadedFrame = null;
+        }
+    }
+
+    /** The whole batched evaluation, enqueued on the stream; results land in batchOut. */
+    private void runBatch() {
+        int n = batch.atoms();
+        hostIn.toDevice(list.pos, 24L * n, stream);
+        enqueueBatch(n, list.pos);
+        Profiler.phase("transfers");
+        long results = BatchBuffers.resultBytes(batch.structureCapacity);
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(batchOut.ptr, list.status.ptr, 16, stream);
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(batchOut.ptr.withByteOffset(16), batch.results.ptr, results, stream);
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(batchOut.ptr.withByteOffset(16 + results), atoms.energies.ptr,
+                8L * n, stream);
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(batchOut.ptr.withByteOffset(16 + results + 8L * n),
+                atoms.forces.ptr, 24L * n, stream);
+    }
+
+    /** The batch's list, forward and backward passes at pos. */
+    private void enqueueBatch(int n, DeviceBuffer pos) {
+        if (poison) {
+            poison();
+            list.rowCount.fill32(Real.NAN_PATTERN, stream);
+            for (DeviceBuffer b : batch.outputs()) {
+                b.fill32(Real.NAN_PATTERN, stream);
+            }
+        }
+        Profiler.phase("neighbor list");
+        neighbors.buildBatch(stream, list, batch, pos, model.config.cutoff(), NeighborList.MIN_DISTANCE, true);
+        enqueueModel(n, true, pos, batch);
+    }
+
+    private List<Result> batchResults(List<Structure> group, List<Integer> index) {
+        ByteBuffer out = batchOut.data;
+        int cap = batch.structureCapacity;
+        int s = group.size();
+        int at = 16;
+        for (int b = 0; b < s; b++) {
+            long pair = out.getLong(at + 8 * b);
+            if (pair != -1L) {
+                throw new InputException("structure " + index.get(b) + ": " + coincident(pair));
+            }
+        }
+        int n = batch.atoms();
+        int perAtom = at + (int) BatchBuffers.resultBytes(cap);
+        int forcesAt = perAtom + 8 * n;
+        List<Result> results = new ArrayList<>(s);
+        int first = 0;
+        for (int b = 0; b < s; b++) {
+            Structure st = group.get(b);
+            int m = st.size();
+            double[] energies = new double[m];
+            for (int i = 0; i < m; i++) {
+                energies[i] = out.getDouble(perAtom + 8 * (first + i));
+            }
+            double[] forces = new double[3 * m];
+            for (int i = 0; i < 3 * m; i++) {
+                forces[i] = out.getDouble(forcesAt + 8 * (3 * first + i));
+            }
+            double[] virial = new double[9];
+            for (int k = 0; k < 9; k++) {
+                virial[k] = out.getDouble(at + 16 * cap + 8 * (9 * b + k));
+            }
+            double energy = out.getDouble(at + 8 * cap + 8 * b);
+            int edgeCount = out.getInt(at + 88 * cap + 4 * b);
+            results.add(new Result(energy, energies, forces, Virial.stress(st, virial), edgeCount));
+            first += m;
+        }
+        return results;
+    }
+
+    /**
+     * For molecular dynamics of several replicas: makes the buffers ready for these structures
+     * (each of the single-block search) as one batch, with room for at least edgesNeeded edges,
+     * and their species and frames current on the device. Their positions are the caller's.
+     */
+    void prepareBatch(List<Structure> group, int edgesNeeded) {
+        cuda.makeCurrent();
+        SearchFrame[] frames = new SearchFrame[group.size()];
+        int n = 0;
+        for (int b = 0; b < group.size(); b++) {
+            Structure s = group.get(b);
+            model.checkAtomicNumbers(s.numbers());
+            frames[b] = SearchFrame.of(s);
+            checkCell(frames[b], model.config.cutoff());
+            if (batchClass(s.size(), frames[b], model.config.cutoff()) < 0) {
+                throw new IllegalArgumentException("structure " + b + " does not suit a batch");
+            }
+            n += s.size();
+        }
+        ensureCapacity(n, edgesNeeded);
+        ensureBatch(group.size(), n);
+        if (batch.upload(group, frames, list.numbers)) {
+            cuCtxSynchronize();
+            uploadedNumbers = null;
+            uploadedFrame = null;
+        }
+    }
+
+    /** The list of the prepared batch at pos, coincident atoms added to those found before. */
+    void enqueueBatchList(DeviceBuffer pos) {
+        neighbors.buildBatch(stream, list, batch, pos, model.config.cutoff(), NeighborList.MIN_DISTANCE, false);
     }
 
     private Result evaluate(Structure structure, boolean backward) {
@@ -201,12 +493,17 @@ public final class GpuCalculator implements Calculator {
     private void replay(int n, boolean backward) {
         String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/" + smallList
                 + "/" + fusedFor(n);
+        replay(key, () -> run(n, backward));
+    }
+
+    /** Launches the graph of key, capturing `enqueue` into it first when the key is new. */
+    private void replay(String key, Runnable enqueue) {
         if (!key.equals(graphKey)) {
             dropGraph();
             CUgraph g = new CUgraph();
             cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
             try {
-                run(n, backward);
+                enqueue.run();
             } finally {
                 cuStreamEndCapture(stream, g);
             }
@@ -271,6 +568,9 @@ public final class GpuCalculator implements Calculator {
         dropGraph();
         uploadedNumbers = null;
         uploadedFrame = null;
+        if (batch != null) {
+            batch.forget();
+        }
         int atomCap = atomsFit ? atoms.capacity : Math.max(n + n / 2, 16);
         int edgeCap = edgesFit ? list.edgeCapacity : Math.max(edgesNeeded + edgesNeeded / 2, 1024);
         if (list != null) {
@@ -307,6 +607,9 @@ public final class GpuCalculator implements Calculator {
         int[] z = s.numbers();
         if (!Arrays.equals(z, uploadedNumbers) || !frame.equals(uploadedFrame)) {
             list.upload(z, frame);
+            if (batch != null) {
+                batch.forget();
+            }
             // synchronous copies run on the legacy stream, which the evaluation's stream does not wait for
             cuCtxSynchronize();
             uploadedNumbers = z;
@@ -335,34 +638,43 @@ public final class GpuCalculator implements Calculator {
      */
     void enqueue(int n, boolean backward, DeviceBuffer pos, double listCutoff, boolean small, DeviceBuffer rebuild) {
         if (poison) {
-            for (DeviceBuffer b : atoms.all()) {
-                b.fill32(Real.NAN_PATTERN, stream);
-            }
-            for (DeviceBuffer b : new DeviceBuffer[] {edges.d, edges.u, edges.phi, edges.dphi, edges.fc, edges.dfc,
-                edges.gd, edges.gU, list.center, list.neighbor, list.image, list.reverse, list.rowStart, list.status}) {
-                b.fill32(Real.NAN_PATTERN, stream);
-            }
+            poison();
         }
         Profiler.phase("neighbor list");
         neighbors.build(stream, list, pos, n, listCutoff, NeighborList.MIN_DISTANCE, small, rebuild, true);
-        enqueueModel(n, backward, pos);
+        enqueueModel(n, backward, pos, null);
     }
 
-    /** The model on the list already in place: radial basis, forward and backward passes. */
-    void enqueueModel(int n, boolean backward, DeviceBuffer pos) {
-        if (fusedFor(n)) {
+    private void poison() {
+        for (DeviceBuffer b : atoms.all()) {
+            b.fill32(Real.NAN_PATTERN, stream);
+        }
+        for (DeviceBuffer b : new DeviceBuffer[] {edges.d, edges.u, edges.phi, edges.dphi, edges.fc, edges.dfc,
+            edges.gd, edges.gU, list.center, list.neighbor, list.image, list.reverse, list.rowStart, list.status}) {
+            b.fill32(Real.NAN_PATTERN, stream);
+        }
+    }
+
+    /**
+     * The model on the list already in place: radial basis, forward and backward passes. With a
+     * batch (null: one structure), energies and virials go to it per structure, and the kernels
+     * whose choice depends on the atom count are chosen for its largest structure.
+     */
+    void enqueueModel(int n, boolean backward, DeviceBuffer pos, BatchBuffers batch) {
+        if (batch == null && fusedFor(n)) {
             // forces come with the energy at no extra launch, so the fused path always computes them
             Profiler.phase("fused");
             fused.launch(stream, n, pos);
             return;
         }
+        int shape = batch == null ? n : batch.largest();
         int f = model.config.nAtomBasis();
         int k = model.config.nRbf();
         int layers = model.config.nInteractions();
         double rc = model.config.cutoff();
         Profiler.phase("edge features");
         int basis = model.config.radialBasis() == RadialBasis.GAUSSIAN ? 0 : 1;
-        radial.forward(stream, list, pos, n, k, basis, rc, weights.mu, weights.sigma, edges);
+        radial.forward(stream, list, batch, pos, n, k, basis, rc, weights.mu, weights.sigma, edges);
         AtomBuffers a = atoms;
         Profiler.phase("forward");
         for (int l = 0; l < layers; l++) {
@@ -371,57 +683,92 @@ public final class GpuCalculator implements Calculator {
                 message.forward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers,
                         weights.embedding, list.numbers, null, a.sMid[0], a.vMid[0]);
             } else {
-                dense.forward(stream, n, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l]);
-                dense.forward(stream, n, 3 * f, f, a.hPre[l], true, weights.c2w[l], weights.c2b[l], null, a.x[l]);
+                denseForward(n, 1, shape, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l]);
+                denseForward(n, 1, shape, 3 * f, f, a.hPre[l], true, weights.c2w[l], weights.c2b[l], null, a.x[l]);
                 message.forward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.s[l], null, a.v[l],
                         a.sMid[l], a.vMid[l]);
             }
-            dense.forward(stream, 3 * n, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l]);
+            denseForward(n, 3, shape, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l]);
             mixing.normForward(stream, n, f, model.config.epsilon(), a.sMid[l], a.vu[l], a.ctx, a.norm[l], a.dot[l]);
-            dense.forward(stream, n, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l]);
-            mixing.updateForward(stream, n, f, a.a3[l], weights.m2w[l], weights.m2b[l], a.dot[l], a.vu[l],
+            denseForward(n, 1, shape, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l]);
+            mixing.updateForward(stream, n, shape, f, a.a3[l], weights.m2w[l], weights.m2b[l], a.dot[l], a.vu[l],
                     a.sMid[l], a.vMid[l], a.y[l], a.s[l + 1], a.v[l + 1]);
         }
-        readoutForward(n);
+        readoutForward(n, shape, batch);
         if (backward) {
             Profiler.phase("backward");
-            backward(n, f, k, layers, pos);
+            backward(n, shape, f, k, layers, pos, batch);
         }
+    }
+
+    /**
+     * Dense layers over n atoms of `per` rows each (3 for vector features). A structure alone
+     * gets the per-column kernels when it has at most DenseKernels.SMALL_ROWS rows, else the
+     * tiled ones, and either computes each row apart from the others: so a batch whose largest
+     * structure has `shape` atoms gives every structure its own bits when it runs, on all its
+     * rows, the kernel each structure runs alone. (A batch holds structures of one size class,
+     * batchClass, so that this kernel is the same for all of them.)
+     */
+    private void denseForward(int n, int per, int shape, int out, int in, DeviceBuffer x, boolean silu,
+                              DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y) {
+        if (perColumn(n, per, shape)) {
+            columnDense.forward(stream, per * n, out, in, x, silu, w, bias, residual, y);
+        } else {
+            dense.forward(stream, per * n, out, in, x, silu, w, bias, residual, y);
+        }
+    }
+
+    private void denseBackward(int n, int per, int shape, int in, int out, DeviceBuffer gy, DeviceBuffer w,
+                               DeviceBuffer pre, DeviceBuffer residual, DeviceBuffer gx) {
+        if (perColumn(n, per, shape)) {
+            columnDense.backward(stream, per * n, in, out, gy, w, pre, residual, gx);
+        } else {
+            dense.backward(stream, per * n, in, out, gy, w, pre, residual, gx);
+        }
+    }
+
+    /** Whether a batch needs the per-column kernels on more rows than DenseKernels gives them. */
+    private static boolean perColumn(int n, int per, int shape) {
+        return per * shape <= DenseKernels.SMALL_ROWS && per * n > DenseKernels.SMALL_ROWS;
     }
 
     /** hostOut: [0, 16) neighbor status, then energy, virial, energies [N], forces [N][3]. */
     private static final long RESULTS_AT = 16;
 
-    private void readoutForward(int n) {
+    private void readoutForward(int n, int shape, BatchBuffers batch) {
         Dense[] out = model.outnet;
         AtomBuffers a = atoms;
         DeviceBuffer h = a.s[model.config.nInteractions()];
         for (int i = 0; i < out.length - 1; i++) {
-            dense.forward(stream, n, out[i].out(), out[i].in(), h, i > 0, weights.outW[i], weights.outB[i], null, a.outPre[i]);
+            denseForward(n, 1, shape, out[i].out(), out[i].in(), h, i > 0, weights.outW[i], weights.outB[i], null, a.outPre[i]);
             h = a.outPre[i];
         }
         int last = out.length - 1;
-        dense.forward(stream, n, 1, out[last].in(), h, last > 0, weights.outW[last], weights.outB[last], null, a.yOut);
-        readout.energies(stream, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
+        denseForward(n, 1, shape, 1, out[last].in(), h, last > 0, weights.outW[last], weights.outB[last], null, a.yOut);
+        if (batch == null) {
+            readout.energies(stream, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
+        } else {
+            readout.energies(stream, n, batch, list.numbers, a.yOut, weights.shift, a.energies);
+        }
     }
 
-    private void backward(int n, int f, int k, int layers, DeviceBuffer pos) {
+    private void backward(int n, int shape, int f, int k, int layers, DeviceBuffer pos, BatchBuffers batch) {
         AtomBuffers a = atoms;
         Dense[] out = model.outnet;
         DeviceBuffer g = a.seed;
         for (int i = out.length - 1; i >= 1; i--) {
-            dense.backward(stream, n, out[i].in(), out[i].out(), g, weights.outW[i], a.outPre[i - 1], null, a.gRead[i - 1]);
+            denseBackward(n, 1, shape, out[i].in(), out[i].out(), g, weights.outW[i], a.outPre[i - 1], null, a.gRead[i - 1]);
             g = a.gRead[i - 1];
         }
-        dense.backward(stream, n, f, out[0].out(), g, weights.outW[0], null, null, a.gs[layers]);
+        denseBackward(n, 1, shape, f, out[0].out(), g, weights.outW[0], null, null, a.gs[layers]);
         for (int l = layers - 1; l >= 0; l--) {
             // v̄ of the last layer's output is 0: passed as null, read as zeros
             DeviceBuffer gvOut = l == layers - 1 ? null : a.gv[l + 1];
             mixing.prepBackward(stream, n, f, a.gs[l + 1], gvOut, a.y[l], a.vu[l], a.dot[l], a.gy, a.gvu);
-            dense.backward(stream, n, f, 3 * f, a.gy, weights.m2w[l], a.a3[l], null, a.gh);
-            dense.backward(stream, n, 2 * f, f, a.gh, weights.m1w[l], null, null, a.gctx);
+            denseBackward(n, 1, shape, f, 3 * f, a.gy, weights.m2w[l], a.a3[l], null, a.gh);
+            denseBackward(n, 1, shape, 2 * f, f, a.gh, weights.m1w[l], null, null, a.gctx);
             mixing.normBackward(stream, n, f, a.gs[l + 1], a.gctx, a.vu[l], a.norm[l], a.gsMid[l], a.gvu);
-            dense.backward(stream, 3 * n, f, 2 * f, a.gvu, weights.mixW[l], null, gvOut, a.gvMid[l]);
+            denseBackward(n, 3, shape, f, 2 * f, a.gvu, weights.mixW[l], null, gvOut, a.gvMid[l]);
             boolean first = l == layers - 1;
             if (l == 0) {
                 // the embedding does not depend on the positions: no ∂E/∂s⁰, ∂E/∂v⁰, ∂E/∂x⁰ needed
@@ -430,11 +777,24 @@ public final class GpuCalculator implements Calculator {
             } else {
                 message.backward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.v[l], a.gsMid[l],
                         a.gvMid[l], first, true, a.gv[l], a.gx);
-                dense.backward(stream, n, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
-                dense.backward(stream, n, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
+                denseBackward(n, 1, shape, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
+                denseBackward(n, 1, shape, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
             }
         }
-        radial.forces(stream, list, pos, n, edges, a.forces, a.forcePartial, a.virial);
+        if (batch == null) {
+            radial.forces(stream, list, pos, n, edges, a.forces, a.forcePartial, a.virial);
+        } else {
+            radial.forces(stream, list, batch, pos, n, edges, a.forces);
+        }
+    }
+
+    /** The message for a pair of coincident atoms found by the neighbor search (indices i << 32 | j). */
+    static String coincident(long pair) {
+        int i = (int) (pair >>> 32);
+        int j = (int) pair;
+        return i == j ? "atom " + i + " is at the same position as one of its periodic images"
+                : "atoms " + i + " and " + j + " are at the same position (closer than "
+                + NeighborList.MIN_DISTANCE + " Å)";
     }
 
     private Result result(Structure s, int edgeCount, boolean backward) {
@@ -442,12 +802,7 @@ public final class GpuCalculator implements Calculator {
         ByteBuffer out = hostOut.data;
         long pair = out.getLong(8);
         if (pair != -1L) {
-            int i = (int) (pair >>> 32);
-            int j = (int) pair;
-            throw new InputException(i == j
-                    ? "atom " + i + " is at the same position as one of its periodic images"
-                    : "atoms " + i + " and " + j + " are at the same position (closer than "
-                    + NeighborList.MIN_DISTANCE + " Å)");
+            throw new InputException(coincident(pair));
         }
         int at = (int) RESULTS_AT;
         double energy = out.getDouble(at);
@@ -565,6 +920,10 @@ public final class GpuCalculator implements Calculator {
     @Override
     public void close() {
         cuda.makeCurrent();
+        if (batch != null) {
+            batch.close();
+            batchOut.close();
+        }
         if (list != null) {
             list.close();
             edges.close();

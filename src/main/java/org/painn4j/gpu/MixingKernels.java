@@ -27,11 +27,16 @@ final class MixingKernels {
         normFwd.launch(s, blocks(n * f), 1, THREADS, n, f, eps, sMid, vu, ctx, norm, dot);
     }
 
-    /** y = Dense₄(silu(hPre)), s'' = s' + p + r S, v'' = v' + q U in one GEMM. */
-    void updateForward(CUstream s, int n, int f, DeviceBuffer hPre, DeviceBuffer w4, DeviceBuffer b4, DeviceBuffer dot,
-                       DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid, DeviceBuffer y, DeviceBuffer sOut,
-                       DeviceBuffer vOut) {
-        if (n <= DenseKernels.SMALL_ROWS) {
+    /**
+     * y = Dense₄(silu(hPre)), s'' = s' + p + r S, v'' = v' + q U in one GEMM. The kernel is chosen
+     * for `shape` atoms, the largest structure of a batch (n for one structure): both kernels
+     * compute every row apart from the others, so a batch of structures gets the bits each gets
+     * alone when its kernel is the one each gets alone.
+     */
+    void updateForward(CUstream s, int n, int shape, int f, DeviceBuffer hPre, DeviceBuffer w4, DeviceBuffer b4,
+                       DeviceBuffer dot, DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid, DeviceBuffer y,
+                       DeviceBuffer sOut, DeviceBuffer vOut) {
+        if (shape <= DenseKernels.SMALL_ROWS) {
             updateFwdRows.launch(s, DenseKernels.columnBlocks(f), DenseKernels.rowBlocks(n), 256, n, f, hPre, w4, b4,
                     dot, vu, sMid, vMid, y, sOut, vOut);
         } else {

@@ -21,6 +21,8 @@ final class NeighborKernels {
     private final Kernel small;
     private final Kernel verletCount;
     private final Kernel verletFill;
+    private final Kernel batchCount;
+    private final Kernel batchFill;
 
     /** The single-block search takes structures of at most this many atoms... */
     static final int SMALL_ATOMS = 128;
@@ -42,6 +44,8 @@ final class NeighborKernels {
         small = new Kernel(cuda, "neighbors", "painn_neighbors_small");
         verletCount = new Kernel(cuda, "neighbors", "painn_verlet_count");
         verletFill = new Kernel(cuda, "neighbors", "painn_verlet_fill");
+        batchCount = new Kernel(cuda, "neighbors", "painn_neighbors_batch_count");
+        batchFill = new Kernel(cuda, "neighbors", "painn_neighbors_batch_fill");
     }
 
     /** Whether the single-block search suits n atoms in this frame. */
@@ -73,6 +77,24 @@ final class NeighborKernels {
                 verlet.rowStart, verlet.neighbor, verlet.image, exact.rowStart, exact.center, exact.neighbor, exact.image);
         reverse.launch(s, (exact.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity,
                 exact.rowStart, exact.center, exact.neighbor, exact.image, exact.reverse, null);
+    }
+
+    /**
+     * One list for a batch of small structures (each one {@link #small}), laid out in g: one
+     * block per structure counts its rows, then one per structure places them after the edges of
+     * the structures before it. Every structure's coincident atoms go to its own g.errorPairs
+     * entry (local atom indices), cleared first when clearError.
+     */
+    void buildBatch(CUstream s, NeighborBuffers b, BatchBuffers g, DeviceBuffer pos, double rc, double minDistance,
+                    boolean clearError) {
+        if (clearError) {
+            g.errorPairs.fill32(-1, s);
+        }
+        batchCount.launch(s, g.structures(), 1, 1024, g.atomStart, pos, g.lattices, g.inverses, g.planes, g.pbcs, rc,
+                minDistance, b.rowCount, g.edgeCounts, g.errorPairs);
+        batchFill.launch(s, g.structures(), 1, 1024, g.structures(), g.atomStart, pos, g.lattices, g.inverses,
+                g.planes, g.pbcs, rc, b.edgeCapacity, b.rowCount, g.edgeCounts, b.rowStart, b.status, b.center,
+                b.neighbor, b.image, b.reverse);
     }
 
     /**

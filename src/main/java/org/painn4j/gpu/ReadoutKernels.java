@@ -14,6 +14,12 @@ final class ReadoutKernels {
     /** energies_i = y_i + shift[Z_i] (float64), and E = Σ energies_i in a fixed order. */
     void energies(CUstream s, int n, DeviceBuffer numbers, DeviceBuffer y, DeviceBuffer shift, DeviceBuffer energies,
                   DeviceBuffer total) {
-        fwd.launch(s, 1, 1, 1024, n, numbers, y, shift, energies, total);
+        fwd.launch(s, 1, 1, 1024, n, null, numbers, y, shift, energies, total);
+    }
+
+    /** The same for a batch: E of structure b, over its own atoms in its own order, into batch.energies[b]. */
+    void energies(CUstream s, int n, BatchBuffers batch, DeviceBuffer numbers, DeviceBuffer y, DeviceBuffer shift,
+                  DeviceBuffer energies) {
+        fwd.launch(s, batch.structures(), 1, 1024, n, batch.atomStart, numbers, y, shift, energies, batch.energies);
     }
 }

@@ -133,6 +133,74 @@ class EnergyCommandTest {
         assertTrue(r.errLine().contains("frame 1 (line 5): atoms 0 and 1 are at the same position"), r.errLine());
     }
 
+    /** Every reference structure, molecules and periodic cells of every kind, in one file. */
+    private Path allReferenceFrames() throws IOException {
+        StringBuilder all = new StringBuilder();
+        try (var files = Files.list(Path.of("tests-gradcheck/reference/structures"))) {
+            for (Path p : files.filter(p -> p.toString().endsWith(".extxyz")).sorted().toList()) {
+                all.append(Files.readString(p));
+            }
+        }
+        return write("all.extxyz", all.toString());
+    }
+
+    /** What energy writes for each frame of a file on its own, one after another. */
+    private String frameByFrame(Path in, String... engine) throws IOException {
+        StringBuilder expected = new StringBuilder();
+        List<Frame> frames = ExtXyz.read(in);
+        for (int k = 0; k < frames.size(); k++) {
+            Path one = dir.resolve("frame" + k + ".extxyz");
+            ExtXyz.write(one, List.of(frames.get(k)));
+            Path out = dir.resolve("frame" + k + ".out.extxyz");
+            List<String> args = new java.util.ArrayList<>(List.of("energy", "--model", MODEL, "--input", one.toString(),
+                    "--output", out.toString()));
+            args.addAll(List.of(engine));
+            CliRun r = CliRun.of(args.toArray(new String[0]));
+            assertEquals(0, r.code(), r.err());
+            expected.append(Files.readString(out));
+        }
+        return expected.toString();
+    }
+
+    @Test
+    void aMultiFrameFileGivesWhatEachFrameGivesAlone() throws IOException {
+        Path in = allReferenceFrames();
+        assertEquals(11, ExtXyz.read(in).size());
+        String expected = frameByFrame(in, "--device", "cpu");
+        for (int atoms : new int[] {EnergyCommand.BATCH_ATOMS, 20, 1}) {
+            EnergyCommand.batchAtoms = atoms;
+            try {
+                Path out = dir.resolve("all." + atoms + ".out.extxyz");
+                CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
+                        "--device", "cpu");
+                assertEquals(0, r.code(), r.err());
+                assertTrue(r.err().contains("11 frames evaluated (cpu float64)"), r.err());
+                assertEquals(expected, Files.readString(out), "batches of " + atoms + " atoms");
+            } finally {
+                EnergyCommand.batchAtoms = EnergyCommand.BATCH_ATOMS;
+            }
+        }
+    }
+
+    /** A bad frame inside a batch: the frames before it are written, the error names it as before. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "coincident  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0  | frame 2 (line 9): atoms 0 and 1 are at the same position",
+        "no neighbor | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 9 0 0  | frame 2 (line 9): no atom has a neighbor within the cutoff",
+        "unreadable  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 abc 0 | line 12",
+    })
+    void aBadFrameInABatchKeepsTheFramesBeforeIt(String what, String bad, String expected) throws IOException {
+        String good = "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\n";
+        Path in = write("four.extxyz", good + good + bad.replace("\\n", "\n") + "\n" + good);
+        Path out = dir.resolve("out.extxyz");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code(), what);
+        assertTrue(r.errLine().startsWith("painn4j: " + in) && r.errLine().contains(expected), r.errLine());
+        assertFalse(r.errLine().contains("\n"), r.errLine());
+        assertEquals(2, ExtXyz.read(out).size(), what + ": the two frames before it are written");
+    }
+
     @Test
     void missingModelIsOneLine() {
         CliRun r = CliRun.of("energy", "--model", dir.resolve("none.safetensors").toString(), "--input",

@@ -77,4 +77,16 @@ class ReplicasTest {
             assertArrayEquals(frames.get(k).structure().positions(), first.structure().positions(), 0);
         }
     }
+
+    @Test
+    void aReplicaWhoseFrameTheModelRefusesIsNamed(@TempDir Path dir) throws IOException {
+        Path model = MdFixtures.writeSmallModel(dir);
+        Path in = dir.resolve("two.extxyz");
+        Files.writeString(in, "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\n"
+                + "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nFm 1.2 0 0\n");
+        MdFixtures.Run r = md(model, dir, "--replicas", "2", "--input", in.toString(), "--steps", "5");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("painn4j: " + in + ": frame 1 (line 5): atom 1 has atomic number 100, outside the model's "
+                + "embedding table (1..99)", r.err().strip());
+    }
 }

@@ -1,0 +1,153 @@
+package org.painn4j.gpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.painn4j.structure.Structure;
+
+/**
+ * Device memory of a batch of small structures evaluated as one: where each structure's atoms
+ * start, each structure's lattice and search frame, and what comes out per structure (edge
+ * count, coincident atoms, energy, virial). The atoms themselves, their list and their features
+ * live in the calculator's ordinary buffers, one after another.
+ */
+final class BatchBuffers implements AutoCloseable {
+    final int structureCapacity;
+    final int atomCapacity;
+    /** [S + 1]: structure b holds atoms [atomStart[b], atomStart[b + 1]). */
+    final DeviceBuffer atomStart;
+    /** [N]: the structure of each atom. */
+    final DeviceBuffer atomStructure;
+    final DeviceBuffer lattices;
+    final DeviceBuffer inverses;
+    final DeviceBuffer planes;
+    final DeviceBuffer pbcs;
+    /** Virial partial sums: [S][ROWS][9], a structure's force blocks apart from the others'. */
+    final DeviceBuffer forcePartial;
+    /** Read back in one copy: coincident pairs (u64), energies, virials [9], edge counts (int, padded). */
+    final DeviceBuffer results;
+    final DeviceBuffer errorPairs;
+    final DeviceBuffer energies;
+    final DeviceBuffer virials;
+    final DeviceBuffer edgeCounts;
+    /** Rows of virial partial sums per structure: the force blocks of the largest small structure. */
+    static final int ROWS = RadialKernels.forceBlocks(NeighborKernels.SMALL_ATOMS);
+    private final List<DeviceBuffer> all = new ArrayList<>();
+    // the batch now on the device
+    private int structures;
+    private int atoms;
+    private int largest;
+    private int[][] uploadedNumbers;
+    private SearchFrame[] uploadedFrames;
+
+    BatchBuffers(CudaContext cuda, int structureCapacity, int atomCapacity) {
+        this.structureCapacity = structureCapacity;
+        this.atomCapacity = atomCapacity;
+        long s = structureCapacity;
+        atomStart = add(cuda, "batch atom starts", 4 * (s + 1));
+        atomStructure = add(cuda, "batch atom structures", 4L * atomCapacity);
+        lattices = add(cuda, "batch lattices", 72 * s);
+        inverses = add(cuda, "batch search frames", 72 * s);
+        planes = add(cuda, "batch plane spacings", 24 * s);
+        pbcs = add(cuda, "batch pbc", 12 * s);
+        forcePartial = add(cuda, "batch virial partial sums", 72L * ROWS * s);
+        results = add(cuda, "batch results", resultBytes(structureCapacity));
+        errorPairs = results.slice("batch coincident atoms", 0, 8 * s);
+        energies = results.slice("batch energies", 8 * s, 8 * s);
+        virials = results.slice("batch virials", 16 * s, 72 * s);
+        edgeCounts = results.slice("batch edge counts", 88 * s, 4 * s);
+    }
+
+    /** Bytes of the results block for s structures. */
+    static long resultBytes(int s) {
+        return 96L * s;
+    }
+
+    int structures() {
+        return structures;
+    }
+
+    int atoms() {
+        return atoms;
+    }
+
+    /** Atoms of the largest structure: it picks the size-dependent kernels (GpuCalculator). */
+    int largest() {
+        return largest;
+    }
+
+    /**
+     * Makes these structures the batch on the device: their atomic numbers, one after another,
+     * into numbers, and their layout and frames here (synchronous copies, skipped when the batch
+     * has the same species and cells as the one before). Returns whether it copied.
+     */
+    boolean upload(List<Structure> batch, SearchFrame[] frames, DeviceBuffer numbers) {
+        int s = batch.size();
+        int[][] z = new int[s][];
+        int[] start = new int[s + 1];
+        int big = 0;
+        for (int b = 0; b < s; b++) {
+            z[b] = batch.get(b).numbers();
+            start[b + 1] = start[b] + z[b].length;
+            big = Math.max(big, z[b].length);
+        }
+        structures = s;
+        atoms = start[s];
+        largest = big;
+        if (Arrays.deepEquals(z, uploadedNumbers) && Arrays.equals(frames, uploadedFrames)) {
+            return false;
+        }
+        int[] all = new int[atoms];
+        int[] owner = new int[atoms];
+        double[] lat = new double[9 * s];
+        double[] inv = new double[9 * s];
+        double[] pl = new double[3 * s];
+        int[] pb = new int[3 * s];
+        for (int b = 0; b < s; b++) {
+            System.arraycopy(z[b], 0, all, start[b], z[b].length);
+            Arrays.fill(owner, start[b], start[b + 1], b);
+            System.arraycopy(frames[b].lattice(), 0, lat, 9 * b, 9);
+            System.arraycopy(frames[b].inverse(), 0, inv, 9 * b, 9);
+            System.arraycopy(frames[b].planes(), 0, pl, 3 * b, 3);
+            System.arraycopy(frames[b].pbc(), 0, pb, 3 * b, 3);
+        }
+        if (atoms > 0) {
+            numbers.upload(all);
+            atomStructure.upload(owner);
+        }
+        atomStart.upload(start);
+        lattices.upload(lat);
+        inverses.upload(inv);
+        planes.upload(pl);
+        pbcs.upload(pb);
+        uploadedNumbers = z;
+        uploadedFrames = frames.clone();
+        return true;
+    }
+
+    /** The next upload copies everything again (the atomic numbers' buffer was written by another). */
+    void forget() {
+        uploadedNumbers = null;
+        uploadedFrames = null;
+    }
+
+    /** Every buffer a batched evaluation writes, for poisoning. */
+    List<DeviceBuffer> outputs() {
+        return List.of(forcePartial, results);
+    }
+
+    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
+        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
+        all.add(b);
+        return b;
+    }
+
+    long bytes() {
+        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
+    }
+
+    @Override
+    public void close() {
+        all.forEach(DeviceBuffer::close);
+    }
+}
