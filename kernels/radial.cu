@@ -10,8 +10,7 @@
 // and its force blocks and virial partial sums are its own, so that its virial is summed in the
 // order it is summed alone.
 #include "geometry.cuh"
-
-enum { BASIS_GAUSSIAN = 0, BASIS_BESSEL = 1 };
+#include "radial.cuh"
 
 // One block of RADIAL_EDGES threads handles that many edges; the K values of each edge are
 // staged in shared memory and written out as one contiguous run, so the writes coalesce.
@@ -44,29 +43,12 @@ PAINN_DEVICE void painn_radial_fwd_impl(int nAtoms, const int* __restrict__ rowS
         T d = (T)dd;
         for (int k = 0; k < K; k++) {
             T p, dp;
-            if (basis == BASIS_GAUSSIAN) {
-                T s = sigma[k];
-                T diff = d - mu[k];
-                p = painn_exp(-diff * diff / (T(2) * s * s));
-                dp = -diff / (s * s) * p;
-            } else {
-                T w = mu[k];  // the bessel frequencies travel in the same slot as the gaussian centres
-                T sn, cs;
-                painn_sincos(w * d, &sn, &cs);
-                p = sn / d;
-                dp = (w * cs - p) / d;
-            }
+            radial_basis<T>(basis, k, d, mu, sigma, p, dp);
             tile[0][q * K + k] = p;
             tile[1][q * K + k] = dp;
         }
-        T a = T(3.14159265358979323846) / (T)rc;
-        T f = T(0), df = T(0);
-        if (dd < rc) {
-            T sn, cs;
-            painn_sincos(a * d, &sn, &cs);
-            f = T(0.5) * (cs + T(1));
-            df = T(-0.5) * a * sn;
-        }
+        T f, df;
+        cosine_cutoff<T>(dd, rc, f, df);
         fc[e] = f;
         dfc[e] = df;
     }
