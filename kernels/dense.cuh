@@ -109,8 +109,18 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
     for (int g = 0; g < GROUPS; g++)
 #pragma unroll
         for (int m = 0; m < 32; m++) acc[g][m] = T(0);
+    // k values of one chunk per lane: the lane's weights are loaded into registers before the
+    // inputs are staged, all at once, instead of one dependent load per step of the k loop
+    constexpr int KPL = (ROWS_KC + 31) / 32;
     for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) {
         int kc = min(ROWS_KC, Kd - k0);
+        T bw[GROUPS][KPL];
+#pragma unroll
+        for (int q = 0; q < KPL; q++) {
+            int kk = lane + 32 * q;
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++) bw[g][q] = active && kk < kc ? b(g, k0 + kk, n) : T(0);
+        }
         __syncthreads();
         // As[k][m]: lane-indexed reads below walk k, so k is the row. Eight loads are issued
         // before any is stored, so that their latencies overlap instead of adding up.
@@ -132,10 +142,13 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
         }
         __syncthreads();
         if (!active) continue;
-        for (int kk = lane; kk < kc; kk += 32) {
+#pragma unroll
+        for (int q = 0; q < KPL; q++) {
+            int kk = lane + 32 * q;
+            if (kk >= kc) break;
             T bv[GROUPS];
 #pragma unroll
-            for (int g = 0; g < GROUPS; g++) bv[g] = b(g, k0 + kk, n);
+            for (int g = 0; g < GROUPS; g++) bv[g] = bw[g][q];
             T av[32];
 #pragma unroll
             for (int m = 0; m < 32; m += 4) {
