@@ -1,19 +1,27 @@
 package org.painn4j.gpu;
 
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor;
+
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream;
 import org.painn4j.calc.Precision;
 
 /**
- * Filter + message + aggregation, fused (message.cu): one block per atom, one thread per
- * feature. The kernels are compiled for K ≤ 8, 16, 24, 32 (filter weights in registers); the
- * smallest that holds the model's K is used.
+ * Filter + message + aggregation, fused (message.cu): one thread per feature, each block the
+ * rows of a contiguous range of atoms. The kernels are compiled for K ≤ 8, 12, 16, 20, 24, 32
+ * (filter weights in registers, and as many multiply-adds per edge as the bound); the smallest
+ * that holds the model's K is used.
  */
 final class MessageKernels {
-    static final int[] K_BOUNDS = {8, 16, 24, 32};
+    static final int[] K_BOUNDS = {8, 12, 16, 20, 24, 32};
     static final int MAX_FEATURES = 256;
     private final Kernel fwd;
     private final Kernel bwd;
     private final int block;
+    /** Blocks of each kernel the whole device holds at once. */
+    private final int fwdResident;
+    private final int bwdResident;
 
     MessageKernels(CudaContext cuda, Precision p, int f, int k) {
         if (f > MAX_FEATURES) {
@@ -33,6 +41,34 @@ final class MessageKernels {
         fwd = new Kernel(cuda, "message", "painn_message_fwd_" + t);
         bwd = new Kernel(cuda, "message", "painn_message_bwd_" + t);
         block = (f + 31) / 32 * 32;
+        int[] sms = {0};
+        cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
+        fwdResident = sms[0] * resident(cuda, "painn_message_fwd_" + t, block);
+        bwdResident = sms[0] * resident(cuda, "painn_message_bwd_" + t, block);
+    }
+
+    private static int resident(CudaContext cuda, String name, int block) {
+        int[] n = {0};
+        cuOccupancyMaxActiveBlocksPerMultiprocessor(n, cuda.function("message", name), block, 0);
+        return Math.max(1, n[0]);
+    }
+
+    /**
+     * Atoms per block: about two blocks per slot the device holds, so that blocks which drew
+     * short rows (the surface of a cluster) make room for the rest, while each block still
+     * streams many edges through its pipeline with its filter weights loaded once. The results
+     * do not depend on it.
+     */
+    static int atomsPerBlock(int n, int resident) {
+        int force = Integer.getInteger("painn4j.msgPerBlock", 0);
+        if (force > 0) {
+            return force;
+        }
+        return Math.max(1, (n + 2 * resident - 1) / (2 * resident));
+    }
+
+    private static int blocks(int n, int perBlock) {
+        return (n + perBlock - 1) / perBlock;
     }
 
     /**
@@ -43,7 +79,8 @@ final class MessageKernels {
     void forward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
                  DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer sIn, DeviceBuffer sRows, DeviceBuffer vIn,
                  DeviceBuffer sOut, DeviceBuffer vOut) {
-        fwd.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
+        int per = atomsPerBlock(n, fwdResident);
+        fwd.launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
                 e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
     }
 
@@ -54,7 +91,8 @@ final class MessageKernels {
     void backward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
                   DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer vIn, DeviceBuffer gsMid, DeviceBuffer gvMid,
                   boolean first, boolean atomGrads, DeviceBuffer gv, DeviceBuffer gx) {
-        bwd.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
+        int per = atomsPerBlock(n, bwdResident);
+        bwd.launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
                 e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid, first ? 1 : 0, e.gd, e.gU,
                 atomGrads ? 1 : 0, gv, gx);
     }
