@@ -40,7 +40,8 @@ PAINN_DEVICE void store4(double* p, const double (&v)[4]) {
 }
 
 // B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
-// A must be contiguous in k. `vecA` / `vecB`: the contiguous dimension's length is a multiple of
+// A must be contiguous in k; its activation is applied as the slice is stored, not as it is
+// loaded, so that the loads stay in flight while the previous slice is multiplied. `vecA` / `vecB`: the contiguous dimension's length is a multiple of
 // 4 (so that four-real pieces are aligned); otherwise, and at the edges, loads go one by one.
 template <typename T, int GROUPS, bool B_K_CONTIG, int BM, int BN, int TM, int TN, typename ALoad, typename BLoad,
           typename Epi>
@@ -73,7 +74,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
                 a.load4(m, k, ra[l]);
             } else {
 #pragma unroll
-                for (int c = 0; c < 4; c++) ra[l][c] = (m < M && k + c < Kd) ? a(m, k + c) : T(0);
+                for (int c = 0; c < 4; c++) ra[l][c] = (m < M && k + c < Kd) ? a.load(m, k + c) : T(0);
             }
         }
 #pragma unroll
@@ -111,7 +112,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
             if (AQT % NT != 0 && idx >= AQT) break;
             int mm = idx % BM, kq = idx / BM;
 #pragma unroll
-            for (int c = 0; c < 4; c++) As[buf][kq * 4 + c][mm] = ra[l][c];
+            for (int c = 0; c < 4; c++) As[buf][kq * 4 + c][mm] = a.act(ra[l][c]);
         }
 #pragma unroll
         for (int g = 0; g < GROUPS; g++) {
@@ -294,13 +295,10 @@ struct RowsA {
         T v = x[(size_t)m * ld + k];
         return siluIn ? silu(v) : v;
     }
-    PAINN_DEVICE void load4(int m, int k, T (&v)[4]) const {
-        gload4(x + (size_t)m * ld + k, v);
-        if (siluIn) {
-#pragma unroll
-            for (int c = 0; c < 4; c++) v[c] = silu(v[c]);
-        }
-    }
+    // for the tiled product: raw loads, then the activation
+    PAINN_DEVICE T load(int m, int k) const { return x[(size_t)m * ld + k]; }
+    PAINN_DEVICE void load4(int m, int k, T (&v)[4]) const { gload4(x + (size_t)m * ld + k, v); }
+    PAINN_DEVICE T act(T v) const { return siluIn ? silu(v) : v; }
 };
 
 // B(k, n) = W[rowOffset_g + n][k]: a dense layer's weight, read transposed, for output block g.
