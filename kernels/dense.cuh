@@ -41,8 +41,9 @@ PAINN_DEVICE void store4(double* p, const double (&v)[4]) {
 
 // B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
 // A must be contiguous in k; its activation is applied as the slice is stored, not as it is
-// loaded, so that the loads stay in flight while the previous slice is multiplied. `vecA` / `vecB`: the contiguous dimension's length is a multiple of
-// 4 (so that four-real pieces are aligned); otherwise, and at the edges, loads go one by one.
+// loaded, so that the loads stay in flight while the previous slice is multiplied. `vecA` /
+// `vecB`: the contiguous dimension's length is a multiple of 4 (so that four-real pieces are
+// aligned); otherwise, and at the edges, loads go one by one.
 template <typename T, int GROUPS, bool B_K_CONTIG, int BM, int BN, int TM, int TN, typename ALoad, typename BLoad,
           typename Epi>
 PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
@@ -52,8 +53,10 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
     constexpr int AQT = BM * BK / 4, BQT = BN * BK / 4;  // quads of a slice
     constexpr int AQ = (AQT + NT - 1) / NT;              // A quads per thread per slice (along k)
     constexpr int BQ = (BQT + NT - 1) / NT;              // B quads per thread per slice and group
-    __shared__ __align__(16) T As[2][BK][BM];
-    __shared__ __align__(16) T Bs[2][GROUPS][BK][BN];
+    // rows padded by 16 bytes: the transposed stores of the BK/4 threads sharing a row then
+    // meet at most two to a bank
+    __shared__ __align__(16) T As[2][BK][BM + 4];
+    __shared__ __align__(16) T Bs[2][GROUPS][BK][BN + 4];
     int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int tid = threadIdx.x;
     int tn = tid % TX, tm = tid / TX;
@@ -61,14 +64,14 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
     bool vecB = B_K_CONTIG ? Kd % 4 == 0 : N % 4 == 0;
 
     T ra[AQ][4], rb[GROUPS][BQ][4];
-    // A quad l of a slice: row (idx % BM), k quad (idx / BM), so that a warp's 32 transposed
-    // stores land on 32 consecutive rows (32 banks).
+    // A quad l of a slice: k quad (idx % (BK/4)) of row (idx / (BK/4)), so that the threads of a
+    // row read its BK reals as one contiguous piece.
     auto loadSlice = [&](int k0) {
 #pragma unroll
         for (int l = 0; l < AQ; l++) {
             int idx = tid + l * NT;
             if (AQT % NT != 0 && idx >= AQT) break;
-            int mm = idx % BM, kq = idx / BM;
+            int mm = idx / (BK / 4), kq = idx % (BK / 4);
             int m = m0 + mm, k = k0 + kq * 4;
             if (vecA && m < M && k + 3 < Kd) {
                 a.load4(m, k, ra[l]);
@@ -84,7 +87,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
                 int idx = tid + l * NT;
                 if (BQT % NT != 0 && idx >= BQT) break;
                 if constexpr (B_K_CONTIG) {
-                    int nn = idx % BN, kq = idx / BN;
+                    int nn = idx / (BK / 4), kq = idx % (BK / 4);
                     int n = n0 + nn, k = k0 + kq * 4;
                     if (vecB && n < N && k + 3 < Kd) {
                         b.load4k(g, k, n, rb[g][l]);
@@ -110,7 +113,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
         for (int l = 0; l < AQ; l++) {
             int idx = tid + l * NT;
             if (AQT % NT != 0 && idx >= AQT) break;
-            int mm = idx % BM, kq = idx / BM;
+            int mm = idx / (BK / 4), kq = idx % (BK / 4);
 #pragma unroll
             for (int c = 0; c < 4; c++) As[buf][kq * 4 + c][mm] = a.act(ra[l][c]);
         }
@@ -121,7 +124,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
                 int idx = tid + l * NT;
                 if (BQT % NT != 0 && idx >= BQT) break;
                 if constexpr (B_K_CONTIG) {
-                    int nn = idx % BN, kq = idx / BN;
+                    int nn = idx / (BK / 4), kq = idx % (BK / 4);
 #pragma unroll
                     for (int c = 0; c < 4; c++) Bs[buf][g][kq * 4 + c][nn] = rb[g][l][c];
                 } else {
@@ -206,8 +209,175 @@ PAINN_DEVICE void gemm_small(int M, int N, int Kd, const ALoad& a, const BLoad& 
     gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_TILE, GEMM_TILE, 4, 4>(M, N, Kd, a, b, epi);
 }
 template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_mid(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, 8, 4>(M, N, Kd, a, b, epi);
+}
+template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_big(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, 8, 8>(M, N, Kd, a, b, epi);
+}
+
+// float32 products on the tensor cores with float32 accuracy (3xTF32): each operand is split
+// into a TF32 part and the TF32 rounding of its remainder, a = a_hi + a_lo, and
+// a·b ≈ a_lo·b_hi + a_hi·b_lo + a_hi·b_hi (the a_lo·b_lo term is below float32 rounding), each
+// product by mma.m16n8k8 with float32 accumulation. 128×64 tiles, four warps of 64×32.
+PAINN_DEVICE unsigned tf32_of(float x) {
+    unsigned r;
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+    return r;
+}
+PAINN_DEVICE void tf32_split(float x, unsigned& hi, unsigned& lo) {
+    hi = tf32_of(x);
+    lo = tf32_of(x - __uint_as_float(hi));
+}
+PAINN_DEVICE void mma_tf32(float (&c)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+#define GEMM_TC_M 128
+#define GEMM_TC_N 64
+#define GEMM_TC_THREADS 128
+template <bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_tc(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    constexpr int BM = GEMM_TC_M, BN = GEMM_TC_N, BK = 16, NT = GEMM_TC_THREADS;
+    constexpr int LDA = BK + 4;                         // As[m][k]: fragment reads hit 32 banks
+    constexpr int LDB = B_K_CONTIG ? BK + 4 : BN + 8;   // Bs[n][k] or Bs[k][n]
+    constexpr int BROWS = B_K_CONTIG ? BN : BK;
+    constexpr int AQ = BM * BK / 4 / NT, BQ = BN * BK / 4 / NT;
+    __shared__ __align__(16) float As[2][BM][LDA];
+    __shared__ __align__(16) float Bs[2][BROWS][LDB];
+    int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    int wm = warp >> 1, wn = warp & 1;  // the warp's 64×32 piece
+    int g = lane >> 2, t = lane & 3;
+    bool vecA = Kd % 4 == 0;
+    bool vecB = B_K_CONTIG ? Kd % 4 == 0 : N % 4 == 0;
+
+    float ra[AQ][4], rb[BQ][4];
+    auto loadSlice = [&](int k0) {
+#pragma unroll
+        for (int l = 0; l < AQ; l++) {
+            int idx = tid + l * NT;
+            int mm = idx / (BK / 4), kq = idx % (BK / 4);
+            int m = m0 + mm, k = k0 + kq * 4;
+            if (vecA && m < M && k + 3 < Kd) {
+                a.load4(m, k, ra[l]);
+            } else {
+#pragma unroll
+                for (int c = 0; c < 4; c++) ra[l][c] = (m < M && k + c < Kd) ? a.load(m, k + c) : 0.f;
+            }
+        }
+#pragma unroll
+        for (int l = 0; l < BQ; l++) {
+            int idx = tid + l * NT;
+            if constexpr (B_K_CONTIG) {
+                int nn = idx / (BK / 4), kq = idx % (BK / 4);
+                int n = n0 + nn, k = k0 + kq * 4;
+                if (vecB && n < N && k + 3 < Kd) {
+                    b.load4k(0, k, n, rb[l]);
+                } else {
+#pragma unroll
+                    for (int c = 0; c < 4; c++) rb[l][c] = (n < N && k + c < Kd) ? b(0, k + c, n) : 0.f;
+                }
+            } else {
+                int nq = idx % (BN / 4), kk = idx / (BN / 4);
+                int n = n0 + nq * 4, k = k0 + kk;
+                if (vecB && n + 3 < N && k < Kd) {
+                    b.load4n(0, k, n, rb[l]);
+                } else {
+#pragma unroll
+                    for (int c = 0; c < 4; c++) rb[l][c] = (n + c < N && k < Kd) ? b(0, k, n + c) : 0.f;
+                }
+            }
+        }
+    };
+    auto storeSlice = [&](int buf) {
+#pragma unroll
+        for (int l = 0; l < AQ; l++) {
+            int idx = tid + l * NT;
+            int mm = idx / (BK / 4), kq = idx % (BK / 4);
+            float q[4];
+#pragma unroll
+            for (int c = 0; c < 4; c++) q[c] = a.act(ra[l][c]);
+            store4(&As[buf][mm][kq * 4], q);
+        }
+#pragma unroll
+        for (int l = 0; l < BQ; l++) {
+            int idx = tid + l * NT;
+            if constexpr (B_K_CONTIG) {
+                int nn = idx / (BK / 4), kq = idx % (BK / 4);
+                store4(&Bs[buf][nn][kq * 4], rb[l]);
+            } else {
+                int nq = idx % (BN / 4), kk = idx / (BN / 4);
+                store4(&Bs[buf][kk][nq * 4], rb[l]);
+            }
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+
+    loadSlice(0);
+    storeSlice(0);
+    __syncthreads();
+    int buf = 0;
+    for (int k0 = 0; k0 < Kd; k0 += BK) {
+        bool more = k0 + BK < Kd;
+        if (more) loadSlice(k0 + BK);
+#pragma unroll
+        for (int ks = 0; ks < BK; ks += 8) {
+            unsigned bh[4][2], bl[4][2];
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int n = wn * 32 + j * 8 + g;
+                float b0 = B_K_CONTIG ? Bs[buf][n][ks + t] : Bs[buf][ks + t][n];
+                float b1 = B_K_CONTIG ? Bs[buf][n][ks + t + 4] : Bs[buf][ks + t + 4][n];
+                tf32_split(b0, bh[j][0], bl[j][0]);
+                tf32_split(b1, bh[j][1], bl[j][1]);
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                int r = wm * 64 + i * 16 + g;
+                unsigned ah[4], al[4];
+                tf32_split(As[buf][r][ks + t], ah[0], al[0]);
+                tf32_split(As[buf][r + 8][ks + t], ah[1], al[1]);
+                tf32_split(As[buf][r][ks + t + 4], ah[2], al[2]);
+                tf32_split(As[buf][r + 8][ks + t + 4], ah[3], al[3]);
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    mma_tf32(acc[i][j], al, bh[j]);
+                    mma_tf32(acc[i][j], ah, bl[j]);
+                    mma_tf32(acc[i][j], ah, bh[j]);
+                }
+            }
+        }
+        if (more) storeSlice(buf ^ 1);
+        __syncthreads();
+        buf ^= 1;
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                int m = m0 + wm * 64 + i * 16 + g + (c >> 1) * 8;
+                int n = n0 + wn * 32 + j * 8 + 2 * t + (c & 1);
+                if (m < M && n < N) {
+                    float out[1] = {acc[i][j][c]};
+                    epi(m, n, out);
+                }
+            }
+        }
+    }
 }
 
 // The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its

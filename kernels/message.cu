@@ -24,9 +24,6 @@
 // the positions), which `atomGrads = 0` skips.
 #include "common.cuh"
 
-// Edges whose neighbor indices are staged at once.
-#define MSG_SPAN 256
-
 PAINN_DEVICE void cp_async16(void* dst, const void* src) {
     unsigned s = (unsigned)__cvta_generic_to_shared(dst);
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(src));
@@ -96,116 +93,69 @@ struct FilterRows {
     }
 };
 
-// The staging ring. Each slot holds G edges; an edge is its neighbor rows (x_j | v_j [| s̄'_j |
-// v̄'_j], the layout of the atom arrays, so that 16-byte pieces copy straight across) and then
-// its scalars (φ [KMAX], [φ' [KMAX]], fc, [fc'], u ×3), each part padded to 16 bytes.
+// A span of a block's edges in shared memory: φ (and φ') padded to KMAX, the per-edge scalars
+// (fc, u ×3; backward fc, fc', u ×3 in two quads) and the neighbor index j (and the row of x it
+// reads: j, or xRows[j] for the layer-0 table). Two spans are held: the next one is copied in
+// (cp.async) while the current one is computed.
 template <typename T, int KMAX, bool BWD>
-struct MsgRing {
-    static constexpr int V = 16 / sizeof(T);  // reals per 16-byte copy
-    static constexpr int PHI = 0;
-    static constexpr int DPHI = KMAX;
-    static constexpr int FC = BWD ? 2 * KMAX : KMAX;
-    static constexpr int DFC = FC + 1;
-    static constexpr int U = BWD ? FC + 2 : FC + 1;
-    static constexpr int SCAL = (U + 3 + V - 1) / V * V;
-    // shared memory for the ring: room for three slots of a few edges at F = 128
-    static constexpr int BYTES = (sizeof(T) == 4 && !BWD) ? 40 * 1024 : 43 * 1024;
-    static constexpr int GMAX = BWD ? 2 : 8;
+struct Span {
+    static constexpr int N = BWD ? (sizeof(T) == 4 ? 64 : 32) : (sizeof(T) == 4 ? 128 : 64);  // edges
+    static constexpr int NS = BWD ? 8 : 4;  // scalars per edge
+    T phi[N][KMAX];
+    T dphi[BWD ? N : 1][KMAX];
+    T sc[N][NS];
+    int j[N];
+    int xr[N];
 
-    T* base;
-    int F, K;
-    int rowLen;   // reals of neighbor rows per edge
-    int edgeLen;  // rowLen + SCAL
-    int G;        // edges per slot
-    int slots;    // 3, or 2 where three slots of one edge do not fit
-    bool vec;     // rows copy in 16-byte pieces (F a multiple of V)
-
-    PAINN_DEVICE MsgRing(T* mem, int F_, int K_) : base(mem), F(F_), K(K_) {
-        vec = F % V == 0;
-        rowLen = ((BWD ? 10 : 6) * F + V - 1) / V * V;
-        edgeLen = rowLen + SCAL;
-        int fit = BYTES / (int)sizeof(T) / edgeLen;
-        slots = fit >= 3 ? 3 : 2;
-        G = min(GMAX, fit / slots);
-    }
-
-    PAINN_DEVICE T* edge(int slot, int q) const { return base + (slot * G + q) * edgeLen; }
-
-    // φ (and φ') past K are read as zeros by the four-at-a-time loads: cleared once, never copied over.
-    PAINN_DEVICE void clearPadding() const {
-        if (K == KMAX) return;
-        int pad = KMAX - K;
-        for (int t = threadIdx.x; t < slots * G * pad; t += blockDim.x) {
-            T* e = base + (t / pad) * edgeLen;
-            e[rowLen + PHI + K + t % pad] = T(0);
-            if (BWD) e[rowLen + DPHI + K + t % pad] = T(0);
-        }
-    }
-
-    // Copies up to four row segments of one edge (source, offset in the edge, length in reals).
-    PAINN_DEVICE void rows(T* dst, const T* s0, int n0, const T* s1, int o1, int n1, const T* s2, int o2, int n2,
-                           const T* s3, int o3, int n3) const {
-        if (vec) {
-            // one index over the four segments' 16-byte pieces, so that the copies spread evenly
-            int c0 = n0 / V, c1 = c0 + n1 / V, c2 = c1 + n2 / V, c3 = c2 + n3 / V;
-            for (int u = threadIdx.x; u < c3; u += blockDim.x) {
-                const T* src;
-                int o;
-                if (u < c0) {
-                    src = s0 + u * V;
-                    o = u * V;
-                } else if (u < c1) {
-                    src = s1 + (u - c0) * V;
-                    o = o1 + (u - c0) * V;
-                } else if (u < c2) {
-                    src = s2 + (u - c1) * V;
-                    o = o2 + (u - c1) * V;
-                } else {
-                    src = s3 + (u - c2) * V;
-                    o = o3 + (u - c2) * V;
-                }
-                cp_async16(dst + o, src);
+    // Copies edges [e0, e0 + cnt) in; φ rows go 16 bytes at a time where they are contiguous.
+    PAINN_DEVICE void stage(int e0, int cnt, int K, const int* __restrict__ neighbor, const T* __restrict__ phiG,
+                            const T* __restrict__ dphiG, const T* __restrict__ fcG, const T* __restrict__ dfcG,
+                            const T* __restrict__ uG) {
+        constexpr int V = 16 / sizeof(T);
+        int tid = threadIdx.x, step = blockDim.x;
+        if (K == KMAX && ((size_t)e0 * K) % V == 0 && (cnt * K) % V == 0) {
+            for (int t = tid; t < cnt * K / V; t += step) {
+                cp_async16(&phi[0][0] + t * V, phiG + (size_t)e0 * K + t * V);
+                if (BWD) cp_async16(&dphi[0][0] + t * V, dphiG + (size_t)e0 * K + t * V);
             }
         } else {
-            for (int u = threadIdx.x; u < n0; u += blockDim.x) cp_async_small<sizeof(T)>(dst + u, s0 + u);
-            for (int u = threadIdx.x; u < n1; u += blockDim.x) cp_async_small<sizeof(T)>(dst + o1 + u, s1 + u);
-            for (int u = threadIdx.x; u < n2; u += blockDim.x) cp_async_small<sizeof(T)>(dst + o2 + u, s2 + u);
-            for (int u = threadIdx.x; u < n3; u += blockDim.x) cp_async_small<sizeof(T)>(dst + o3 + u, s3 + u);
-        }
-    }
-
-    // The scalars of cnt consecutive edges from e0 into slot `slot`.
-    PAINN_DEVICE void scalars(int slot, int e0, int cnt, const T* __restrict__ phi, const T* __restrict__ dphi,
-                              const T* __restrict__ fc, const T* __restrict__ dfc, const T* __restrict__ u) const {
-        int tid = threadIdx.x, step = blockDim.x;
-        T* b = edge(slot, 0) + rowLen;
-        for (int t = tid; t < cnt * K; t += step) {
-            int q = t / K, k = t - q * K;
-            cp_async_small<sizeof(T)>(b + q * edgeLen + PHI + k, phi + (size_t)e0 * K + t);
-            if (BWD) cp_async_small<sizeof(T)>(b + q * edgeLen + DPHI + k, dphi + (size_t)e0 * K + t);
+            for (int t = tid; t < cnt * K; t += step) {
+                int q = t / K, k = t - q * K;
+                cp_async_small<sizeof(T)>(&phi[q][k], phiG + (size_t)e0 * K + t);
+                if (BWD) cp_async_small<sizeof(T)>(&dphi[q][k], dphiG + (size_t)e0 * K + t);
+            }
         }
         for (int t = tid; t < cnt * 3; t += step) {
             int q = t / 3, c = t - q * 3;
-            cp_async_small<sizeof(T)>(b + q * edgeLen + U + c, u + (size_t)e0 * 3 + t);
+            cp_async_small<sizeof(T)>(&sc[q][(BWD ? 2 : 1) + c], uG + (size_t)e0 * 3 + t);
         }
-        // the last threads, which the loops above leave idle most often
-        for (int t = step - 1 - tid; t < cnt; t += step) {
-            cp_async_small<sizeof(T)>(b + t * edgeLen + FC, fc + e0 + t);
-            if (BWD) cp_async_small<sizeof(T)>(b + t * edgeLen + DFC, dfc + e0 + t);
+        for (int t = tid; t < cnt; t += step) {
+            cp_async_small<sizeof(T)>(&sc[t][0], fcG + e0 + t);
+            if (BWD) cp_async_small<sizeof(T)>(&sc[t][1], dfcG + e0 + t);
+            cp_async_small<4>(&j[t], neighbor + e0 + t);
         }
+    }
+
+    // φ past K is read as zeros by the four-at-a-time loads: cleared once, never copied over
+    PAINN_DEVICE void clearPadding(int K) {
+        if (K == KMAX) return;
+        for (int t = threadIdx.x; t < N * (KMAX - K); t += blockDim.x) {
+            int q = t / (KMAX - K), k = K + t % (KMAX - K);
+            phi[q][k] = T(0);
+            if (BWD) dphi[q][k] = T(0);
+        }
+    }
+
+    // the layer-0 table rows, once the span's j have landed
+    PAINN_DEVICE void tableRows(int cnt, const int* __restrict__ xRows) {
+        for (int t = threadIdx.x; t < cnt; t += blockDim.x) xr[t] = xRows[j[t]];
     }
 };
 
-// Neighbor indices of one span: j, and the row of x it reads (j, or xRows[j] for the layer-0
-// table), so that the copies of a group need no global reads of their own.
-PAINN_DEVICE void stage_indices(int* jIdx, int* xIdx, int e0, int cnt, const int* __restrict__ neighbor,
-                                const int* __restrict__ xRows) {
-    for (int t = threadIdx.x; t < cnt; t += blockDim.x) {
-        int j = neighbor[e0 + t];
-        jIdx[t] = j;
-        xIdx[t] = xRows ? xRows[j] : j;
-    }
-}
+// Prefetch depth: neighbor rows of this many edges are loaded ahead into registers.
+template <typename T, bool BWD> struct Ahead {
+    static constexpr int D = (sizeof(T) == 4 && !BWD) ? 4 : 2;
+};
 
 template <typename T, int KMAX>
 PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
@@ -215,20 +165,22 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
                                          const T* __restrict__ x, const int* __restrict__ xRows,
                                          const T* __restrict__ s, const int* __restrict__ sRows,
                                          const T* __restrict__ v, T* __restrict__ sOut, T* __restrict__ vOut) {
-    using Ring = MsgRing<T, KMAX, false>;
-    __shared__ __align__(16) T ringMem[Ring::BYTES / sizeof(T)];
-    __shared__ int jIdx[MSG_SPAN], xIdx[MSG_SPAN];
+    using SpanT = Span<T, KMAX, false>;
+    constexpr int D = Ahead<T, false>::D;
+    __shared__ __align__(16) SpanT sp[2];
     int a0 = blockIdx.x * perBlock;
     if (a0 >= nAtoms) return;
     int a1 = min(nAtoms, a0 + perBlock);
     int f = threadIdx.x;
     bool active = f < F;
-    Ring ring(ringMem, F, K);
-    ring.clearPadding();
+    sp[0].clearPadding(K);
+    sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    size_t F3 = 3 * (size_t)F;
+    unsigned F3 = 3u * F;
     bool hasV = v != nullptr;
+    const T* xf = x + f;
+    const T* vf = v + f;
 
     // the atom whose row is being summed, and its residual s, v read ahead of its end
     int cur = a0;
@@ -262,56 +214,70 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
     };
 
     int E0 = rowStart[a0], E1 = rowStart[a1];
-    const int G = ring.G, slots = ring.slots;
-    for (int span = E0; span < E1; span += MSG_SPAN) {
-        int cnt = min(MSG_SPAN, E1 - span);
-        int groups = (cnt + G - 1) / G;
+    int spans = (E1 - E0 + SpanT::N - 1) / SpanT::N;
+    if (spans > 0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, nullptr, fc, nullptr, u);
+    cp_async_commit();
+    T nx[D][3], nv[D][3];
+    for (int si = 0; si < spans; si++) {
+        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
+        SpanT& S = sp[si & 1];
+        if (si + 1 < spans) {
+            int e1 = e0 + SpanT::N;
+            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, nullptr, fc, nullptr, u);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
         __syncthreads();
-        stage_indices(jIdx, xIdx, span, cnt, neighbor, xRows);
-        __syncthreads();
-        auto issue = [&](int g) {
-            int q0 = g * G;
-            if (q0 < cnt) {
-                int gc = min(G, cnt - q0), slot = g % slots;
-                for (int q = 0; q < gc; q++) {
-                    int j = jIdx[q0 + q];
-                    ring.rows(ring.edge(slot, q), x + (size_t)xIdx[q0 + q] * F3, 3 * F, v + (size_t)j * F3,
-                              3 * F, hasV ? 3 * F : 0, nullptr, 0, 0, nullptr, 0, 0);
-                }
-                ring.scalars(slot, span + q0, gc, phi, nullptr, fc, nullptr, u);
-            }
-            cp_async_commit();
-        };
-        for (int g = 0; g < slots - 1; g++) issue(g);
-        for (int g = 0; g < groups; g++) {
-            if (slots == 3) cp_async_wait<1>();
-            else cp_async_wait<0>();
+        if (xRows) {
+            S.tableRows(cnt, xRows);
             __syncthreads();
-            issue(g + slots - 1);
-            int q0 = g * G, gc = min(G, cnt - q0), slot = g % slots;
-            for (int q = 0; q < gc; q++) {
-                int e = span + q0 + q;
-                while (e == rowEnd) finish();
+        }
+        const int* xrow = xRows ? S.xr : S.j;
+        auto fetch = [&](int d, int q) {
+            unsigned xo = (unsigned)xrow[q] * F3, vo = (unsigned)S.j[q] * F3;
+            nx[d][0] = xf[xo];
+            nx[d][1] = xf[xo + F];
+            nx[d][2] = xf[xo + 2 * F];
+            if (hasV) {
+                nv[d][0] = vf[vo];
+                nv[d][1] = vf[vo + F];
+                nv[d][2] = vf[vo + 2 * F];
+            }
+        };
+        if (active) {
+#pragma unroll
+            for (int d = 0; d < D; d++)
+                if (d < cnt) fetch(d, d);
+        }
+        for (int q0 = 0; q0 < cnt; q0 += D) {
+#pragma unroll
+            for (int d = 0; d < D; d++) {
+                int q = q0 + d;
+                if (q >= cnt) break;
+                while (e0 + q == rowEnd) finish();
                 if (!active) continue;
-                const T* R = ring.edge(slot, q);
-                const T* S = R + ring.rowLen;
-                T xa = R[f], xb = R[F + f], xc = R[2 * F + f];
+                T xa = nx[d][0], xb = nx[d][1], xc = nx[d][2];
                 T vj0 = 0, vj1 = 0, vj2 = 0;
                 if (hasV) {
-                    vj0 = R[3 * F + f];
-                    vj1 = R[4 * F + f];
-                    vj2 = R[5 * F + f];
+                    vj0 = nv[d][0];
+                    vj1 = nv[d][1];
+                    vj2 = nv[d][2];
                 }
+                if (q + D < cnt) fetch(d, q + D);
                 T pa, pb, pc;
-                w.pre(S + Ring::PHI, pa, pb, pc);
-                T fce = S[Ring::FC];
+                w.pre(S.phi[q], pa, pb, pc);
+                T e4[4];
+                load4(S.sc[q], e4);
+                T fce = e4[0];
                 T a = pa * fce * xa, b = pb * fce * xb, c = pc * fce * xc;
                 sAcc += a;
-                v0 += b * S[Ring::U] + c * vj0;
-                v1 += b * S[Ring::U + 1] + c * vj1;
-                v2 += b * S[Ring::U + 2] + c * vj2;
+                v0 += b * e4[1] + c * vj0;
+                v1 += b * e4[2] + c * vj1;
+                v2 += b * e4[3] + c * vj2;
             }
         }
+        // every thread done with this span before the next but one is copied into its buffer
+        __syncthreads();
     }
     while (cur < a1) finish();
 }
@@ -361,8 +327,8 @@ template <typename T> PAINN_DEVICE T warp_sum8(T (&v)[8]) {
 //   For the reverse edge (j, a), whose W is the same and whose u is −u_e:
 //     v̄_ac = v̄'_ac + Σ_e v̄'_jc W^c x^c_a                                        (4.1), (4.5)
 //     x̄_a = Σ_e (s̄'_j W^a, −(Σ_c v̄'_jc u_ec) W^b, (Σ_c v̄'_jc v_ac) W^c)         (4.8)
-// The per-edge sums over features are reduced a group at a time: a shuffle tree per warp, then
-// the warps' partial sums, in warp order, by one thread per value in the next group's step.
+// The per-edge sums over features are reduced two edges at a time by a shuffle tree per warp,
+// then, once per span, over the warps in warp order by one thread per value.
 // `first` writes the per-edge sums instead of adding to them (the first layer the backward
 // pass visits), so no buffer needs clearing.
 template <typename T, int KMAX>
@@ -376,25 +342,28 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
                                          const T* __restrict__ gvMid, int first, T* __restrict__ gd,
                                          T* __restrict__ gU, int atomGrads, T* __restrict__ gv,
                                          T* __restrict__ gx) {
-    using Ring = MsgRing<T, KMAX, true>;
-    constexpr int GM = Ring::GMAX;
-    static_assert(4 * GM == 8, "the per-edge sums of a group are reduced eight at a time");
-    __shared__ __align__(16) T ringMem[Ring::BYTES / sizeof(T)];
-    __shared__ int jIdx[MSG_SPAN], xIdx[MSG_SPAN];
-    __shared__ T red[2][4 * GM][8];
+    using SpanT = Span<T, KMAX, true>;
+    constexpr int D = Ahead<T, true>::D;
+    static_assert(D % 2 == 0, "edges are reduced in pairs");
+    __shared__ __align__(16) SpanT sp[2];
+    __shared__ T red[SpanT::N][4][8];
     int a0 = blockIdx.x * perBlock;
     if (a0 >= nAtoms) return;
     int a1 = min(nAtoms, a0 + perBlock);
     int f = threadIdx.x;
     int lane = f & 31, warp = f >> 5, warps = (blockDim.x + 31) >> 5;
     bool active = f < F;
-    Ring ring(ringMem, F, K);
-    ring.clearPadding();
+    sp[0].clearPadding(K);
+    sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    size_t F3 = 3 * (size_t)F;
+    unsigned F3 = 3u * F;
     bool hasV = v != nullptr;
     bool grads = atomGrads != 0;
+    const T* xf = x + f;
+    const T* vf = v + f;
+    const T* gsf = gsMid + f;
+    const T* gvf = gvMid + f;
 
     // atom a's own values, read when its row begins
     int cur = a0;
@@ -434,98 +403,119 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
         nextEnd = rowStart[min(cur + 2, nAtoms)];
         own(cur);
     };
-    // the warps' partial sums of a finished group, added in warp order and written per edge
-    auto store = [&](int e0, int gc, int par) {
-        for (int t = threadIdx.x; t < 4 * gc; t += blockDim.x) {
+
+    int E0 = rowStart[a0], E1 = rowStart[a1];
+    int spans = (E1 - E0 + SpanT::N - 1) / SpanT::N;
+    if (spans > 0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, dphi, fc, dfc, u);
+    cp_async_commit();
+    // neighbor rows of D edges ahead: x_j, v_j and (neighbour part) s̄'_j, v̄'_j
+    T nx[D][3], nv[D][3], ng[D][4];
+    T part[8];
+#pragma unroll
+    for (int m = 0; m < 8; m++) part[m] = T(0);
+    for (int si = 0; si < spans; si++) {
+        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
+        SpanT& S = sp[si & 1];
+        if (si + 1 < spans) {
+            int e1 = e0 + SpanT::N;
+            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, dphi, fc, dfc, u);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+        if (xRows) {
+            S.tableRows(cnt, xRows);
+            __syncthreads();
+        }
+        const int* xrow = xRows ? S.xr : S.j;
+        auto fetch = [&](int d, int q) {
+            unsigned j = S.j[q];
+            unsigned xo = (unsigned)xrow[q] * F3, vo = j * F3;
+            nx[d][0] = xf[xo];
+            nx[d][1] = xf[xo + F];
+            nx[d][2] = xf[xo + 2 * F];
+            if (hasV) {
+                nv[d][0] = vf[vo];
+                nv[d][1] = vf[vo + F];
+                nv[d][2] = vf[vo + 2 * F];
+            }
+            if (grads) {
+                ng[d][0] = gsf[j * F];
+                ng[d][1] = gvf[vo];
+                ng[d][2] = gvf[vo + F];
+                ng[d][3] = gvf[vo + 2 * F];
+            }
+        };
+        if (active) {
+#pragma unroll
+            for (int d = 0; d < D; d++)
+                if (d < cnt) fetch(d, d);
+        }
+        for (int q0 = 0; q0 < cnt; q0 += D) {
+#pragma unroll
+            for (int d = 0; d < D; d++) {
+                int q = q0 + d;
+                if (q >= cnt) break;
+                while (e0 + q == rowEnd) finish();
+                if (active) {
+                    T xaj = nx[d][0], xbj = nx[d][1], xcj = nx[d][2];
+                    T vj0 = 0, vj1 = 0, vj2 = 0;
+                    if (hasV) {
+                        vj0 = nv[d][0];
+                        vj1 = nv[d][1];
+                        vj2 = nv[d][2];
+                    }
+                    T gsj = ng[d][0], h0 = ng[d][1], h1 = ng[d][2], h2 = ng[d][3];
+                    if (q + D < cnt) fetch(d, q + D);
+                    T pa, pb, pc, da, db, dc;
+                    w.pre(S.phi[q], pa, pb, pc);
+                    w.dpre(S.dphi[q], da, db, dc);
+                    T e8[8];
+                    load4(S.sc[q], *reinterpret_cast<T(*)[4]>(&e8[0]));
+                    load4(S.sc[q] + 4, *reinterpret_cast<T(*)[4]>(&e8[4]));
+                    T fce = e8[0], dfce = e8[1], ux = e8[2], uy = e8[3], uz = e8[4];
+                    T Wa = pa * fce, Wb = pb * fce, Wc = pc * fce;
+                    // as the centre of e = (a, j)
+                    T gb = g0 * ux + g1 * uy + g2 * uz;
+                    T gc3 = g0 * vj0 + g1 * vj1 + g2 * vj2;
+                    part[4 * (d & 1)] = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce)
+                                      + gc3 * xcj * (dc * fce + pc * dfce);
+                    T t = Wb * xbj;
+                    part[4 * (d & 1) + 1] = g0 * t;
+                    part[4 * (d & 1) + 2] = g1 * t;
+                    part[4 * (d & 1) + 3] = g2 * t;
+                    // as the neighbour of (j, a)
+                    if (grads) {
+                        T wcx = Wc * xca;
+                        acc0 += h0 * wcx;
+                        acc1 += h1 * wcx;
+                        acc2 += h2 * wcx;
+                        gxa += gsj * Wa;
+                        gxb -= (h0 * ux + h1 * uy + h2 * uz) * Wb;
+                        gxc += (h0 * va0 + h1 * va1 + h2 * va2) * Wc;
+                    }
+                }
+                if ((d & 1) || q + 1 == cnt) {
+                    // this edge and the one before (or this last one alone): 8 sums, lane m holds value m
+                    T sum = warp_sum8(part);
+                    int qe = q & ~1;
+                    if (lane < 8 && qe + (lane >> 2) < cnt) red[qe + (lane >> 2)][lane & 3][warp] = sum;
+#pragma unroll
+                    for (int m = 0; m < 8; m++) part[m] = T(0);
+                }
+            }
+        }
+        __syncthreads();
+        // the warps' partial sums, added in warp order, one thread per value
+        for (int t = threadIdx.x; t < 4 * cnt; t += blockDim.x) {
+            int q = t >> 2, m = t & 3;
             T sum = 0;
-            for (int r = 0; r < warps; r++) sum += red[par][t][r];
-            int e = e0 + (t >> 2), m = t & 3;
+            for (int r = 0; r < warps; r++) sum += red[q][m][r];
+            int e = e0 + q;
             if (m == 0) gd[e] = first ? sum : gd[e] + sum;
             else gU[3 * e + m - 1] = first ? sum : gU[3 * e + m - 1] + sum;
         }
-    };
-
-    int E0 = rowStart[a0], E1 = rowStart[a1];
-    const int G = ring.G, slots = ring.slots;
-    for (int span = E0; span < E1; span += MSG_SPAN) {
-        int cnt = min(MSG_SPAN, E1 - span);
-        int groups = (cnt + G - 1) / G;
-        __syncthreads();
-        stage_indices(jIdx, xIdx, span, cnt, neighbor, xRows);
-        __syncthreads();
-        auto issue = [&](int g) {
-            int q0 = g * G;
-            if (q0 < cnt) {
-                int gc = min(G, cnt - q0), slot = g % slots;
-                for (int q = 0; q < gc; q++) {
-                    int j = jIdx[q0 + q];
-                    ring.rows(ring.edge(slot, q), x + (size_t)xIdx[q0 + q] * F3, 3 * F, v + (size_t)j * F3,
-                              3 * F, hasV ? 3 * F : 0, gsMid + (size_t)j * F, 6 * F, grads ? F : 0,
-                              gvMid + (size_t)j * F3, 7 * F, grads ? 3 * F : 0);
-                }
-                ring.scalars(slot, span + q0, gc, phi, dphi, fc, dfc, u);
-            }
-            cp_async_commit();
-        };
-        for (int g = 0; g < slots - 1; g++) issue(g);
-        for (int g = 0; g < groups; g++) {
-            if (slots == 3) cp_async_wait<1>();
-            else cp_async_wait<0>();
-            __syncthreads();
-            issue(g + slots - 1);
-            if (g > 0) store(span + (g - 1) * G, G, (g - 1) & 1);
-            int q0 = g * G, gc = min(G, cnt - q0), slot = g % slots;
-            T part[8];
-#pragma unroll
-            for (int m = 0; m < 8; m++) part[m] = T(0);
-#pragma unroll
-            for (int q = 0; q < GM; q++) {
-                if (q >= gc) break;
-                int e = span + q0 + q;
-                while (e == rowEnd) finish();
-                if (!active) continue;
-                const T* R = ring.edge(slot, q);
-                const T* S = R + ring.rowLen;
-                T xaj = R[f], xbj = R[F + f], xcj = R[2 * F + f];
-                T vj0 = 0, vj1 = 0, vj2 = 0;
-                if (hasV) {
-                    vj0 = R[3 * F + f];
-                    vj1 = R[4 * F + f];
-                    vj2 = R[5 * F + f];
-                }
-                T pa, pb, pc, da, db, dc;
-                w.pre(S + Ring::PHI, pa, pb, pc);
-                w.dpre(S + Ring::DPHI, da, db, dc);
-                T fce = S[Ring::FC], dfce = S[Ring::DFC];
-                T ux = S[Ring::U], uy = S[Ring::U + 1], uz = S[Ring::U + 2];
-                T Wa = pa * fce, Wb = pb * fce, Wc = pc * fce;
-                // as the centre of e = (a, j)
-                T gb = g0 * ux + g1 * uy + g2 * uz;
-                T gc3 = g0 * vj0 + g1 * vj1 + g2 * vj2;
-                part[4 * q] = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce)
-                            + gc3 * xcj * (dc * fce + pc * dfce);
-                T t = Wb * xbj;
-                part[4 * q + 1] = g0 * t;
-                part[4 * q + 2] = g1 * t;
-                part[4 * q + 3] = g2 * t;
-                // as the neighbour of (j, a)
-                if (grads) {
-                    T gsj = R[6 * F + f];
-                    T h0 = R[7 * F + f], h1 = R[8 * F + f], h2 = R[9 * F + f];
-                    T wcx = Wc * xca;
-                    acc0 += h0 * wcx;
-                    acc1 += h1 * wcx;
-                    acc2 += h2 * wcx;
-                    gxa += gsj * Wa;
-                    gxb -= (h0 * ux + h1 * uy + h2 * uz) * Wb;
-                    gxc += (h0 * va0 + h1 * va1 + h2 * va2) * Wc;
-                }
-            }
-            T sum = warp_sum8(part);
-            if (lane < 4 * gc) red[g & 1][lane][warp] = sum;
-        }
-        __syncthreads();
-        if (groups > 0) store(span + (groups - 1) * G, cnt - (groups - 1) * G, (groups - 1) & 1);
+        // (the next span's barrier orders these reads before the next writes of red and of this buffer)
     }
     while (cur < a1) finish();
 }
@@ -544,3 +534,236 @@ PAINN_ENTRY_K(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 PAINN_ENTRY_K(painn_message_bwd, 20, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 PAINN_ENTRY_K(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 PAINN_ENTRY_K(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+
+// (experiment) the previous kernels, one block per atom
+#define MSG_CHUNK 32
+// One chunk of a row's edges in shared memory; φ and φ' rows are padded with zeros to KMAX so
+// that they can be read four at a time.
+template <typename T, int KMAX>
+struct __align__(16) EdgeChunkOld {
+    int j[MSG_CHUNK];
+    T fc[MSG_CHUNK];
+    T dfc[MSG_CHUNK];
+    T u[MSG_CHUNK][3];
+    T phi[MSG_CHUNK][KMAX];
+    T dphi[MSG_CHUNK][KMAX];
+
+    PAINN_DEVICE void load(int e0, int cnt, int K, const int* __restrict__ neighbor, const T* __restrict__ phiG,
+                           const T* __restrict__ dphiG, const T* __restrict__ fcG, const T* __restrict__ dfcG,
+                           const T* __restrict__ uG) {
+        int t0 = threadIdx.x, step = blockDim.x;
+        for (int t = t0; t < cnt * K; t += step) phi[t / K][t % K] = phiG[(size_t)e0 * K + t];
+        for (int t = t0; t < cnt * (KMAX - K); t += step) phi[t / (KMAX - K)][K + t % (KMAX - K)] = T(0);
+        if (dphiG) {
+            for (int t = t0; t < cnt * K; t += step) dphi[t / K][t % K] = dphiG[(size_t)e0 * K + t];
+            for (int t = t0; t < cnt * (KMAX - K); t += step) dphi[t / (KMAX - K)][K + t % (KMAX - K)] = T(0);
+        }
+        for (int t = t0; t < cnt * 3; t += step) u[t / 3][t % 3] = uG[(size_t)e0 * 3 + t];
+        for (int t = t0; t < cnt; t += step) {
+            j[t] = neighbor[e0 + t];
+            fc[t] = fcG[e0 + t];
+            if (dfcG) dfc[t] = dfcG[e0 + t];
+        }
+    }
+};
+
+template <typename T, int KMAX>
+PAINN_DEVICE void painn_message_fwd_old_impl(int nAtoms, int F, int K, const int* __restrict__ rowStart,
+                                         const int* __restrict__ neighbor, const T* __restrict__ W,
+                                         const T* __restrict__ bias, int row0, const T* __restrict__ phi,
+                                         const T* __restrict__ fc, const T* __restrict__ u,
+                                         const T* __restrict__ x, const int* __restrict__ xRows,
+                                         const T* __restrict__ s, const int* __restrict__ sRows,
+                                         const T* __restrict__ v, T* __restrict__ sOut, T* __restrict__ vOut) {
+    __shared__ EdgeChunkOld<T, KMAX> ch;
+    int i = blockIdx.x;
+    if (i >= nAtoms) return;
+    int f = threadIdx.x;
+    bool active = f < F;
+    FilterRows<T, KMAX> w;
+    w.load(W, bias, row0, F, K, f, active);
+    T sAcc = 0, v0 = 0, v1 = 0, v2 = 0;
+    size_t F3 = 3 * (size_t)F;
+    int begin = rowStart[i], end = rowStart[i + 1];
+    for (int e0 = begin; e0 < end; e0 += MSG_CHUNK) {
+        int cnt = min(MSG_CHUNK, end - e0);
+        __syncthreads();
+        ch.load(e0, cnt, K, neighbor, phi, nullptr, fc, nullptr, u);
+        __syncthreads();
+        if (!active) continue;
+#pragma unroll 4
+        for (int q = 0; q < cnt; q++) {
+            int j = ch.j[q];
+            size_t xr = xRows ? (size_t)xRows[j] : (size_t)j;
+            T xa = x[xr * F3 + f], xb = x[xr * F3 + F + f], xc = x[xr * F3 + 2 * F + f];
+            T vj0 = 0, vj1 = 0, vj2 = 0;
+            if (v) {
+                vj0 = v[((size_t)j * 3 + 0) * F + f];
+                vj1 = v[((size_t)j * 3 + 1) * F + f];
+                vj2 = v[((size_t)j * 3 + 2) * F + f];
+            }
+            T pa, pb, pc;
+            w.pre(ch.phi[q], pa, pb, pc);
+            T fce = ch.fc[q];
+            T a = pa * fce * xa, b = pb * fce * xb, c = pc * fce * xc;
+            sAcc += a;
+            v0 += b * ch.u[q][0] + c * vj0;
+            v1 += b * ch.u[q][1] + c * vj1;
+            v2 += b * ch.u[q][2] + c * vj2;
+        }
+    }
+    if (!active) return;
+    size_t sr = sRows ? (size_t)sRows[i] : (size_t)i;
+    sOut[(size_t)i * F + f] = s[sr * F + f] + sAcc;
+    T vi0 = 0, vi1 = 0, vi2 = 0;
+    if (v) {
+        vi0 = v[((size_t)i * 3 + 0) * F + f];
+        vi1 = v[((size_t)i * 3 + 1) * F + f];
+        vi2 = v[((size_t)i * 3 + 2) * F + f];
+    }
+    vOut[((size_t)i * 3 + 0) * F + f] = vi0 + v0;
+    vOut[((size_t)i * 3 + 1) * F + f] = vi1 + v1;
+    vOut[((size_t)i * 3 + 2) * F + f] = vi2 + v2;
+}
+
+#define MESSAGE_FWD_OLD_PARAMS(T)                                                                      \
+    (int nAtoms, int F, int K, const int* rowStart, const int* neighbor, const T* W, const T* bias,   \
+     int row0, const T* phi, const T* fc, const T* u, const T* x, const int* xRows, const T* s,        \
+     const int* sRows, const T* v, T* sOut, T* vOut)
+#define MESSAGE_FWD_OLD_ARGS (nAtoms, F, K, rowStart, neighbor, W, bias, row0, phi, fc, u, x, xRows, s, sRows, v, sOut, vOut)
+PAINN_ENTRY_K(painn_message_fwd_old, 20, MESSAGE_FWD_OLD_PARAMS, MESSAGE_FWD_OLD_ARGS)
+
+// The backward pass of one layer over the row of atom a.
+//   For e = (a, j), with ā = s̄'_a, b̄ = Σ_c v̄'_ac u_ec, c̄ = Σ_c v̄'_ac v_jc:
+//     W̄ = (ā x^a_j, b̄ x^b_j, c̄ x^c_j)                                          (4.7)
+//     ∂E/∂d_e += Σ_o W̄_o (fc φ'·W_f[o] + fc' pre_o)                           (2.4), (3.2), (3.3)
+//     ∂E/∂u_ec += Σ_f v̄'_acf W^b_f x^b_jf                                       (4.6)
+//   For the reverse edge (j, a), whose W is the same and whose u is −u_e:
+//     v̄_ac = v̄'_ac + Σ_e v̄'_jc W^c x^c_a                                        (4.1), (4.5)
+//     x̄_a = Σ_e (s̄'_j W^a, −(Σ_c v̄'_jc u_ec) W^b, (Σ_c v̄'_jc v_ac) W^c)         (4.8)
+// `first` writes the per-edge sums instead of adding to them (the first layer the backward
+// pass visits), so no buffer needs clearing.
+template <typename T, int KMAX>
+PAINN_DEVICE void painn_message_bwd_old_impl(int nAtoms, int F, int K, const int* __restrict__ rowStart,
+                                         const int* __restrict__ neighbor, const T* __restrict__ W,
+                                         const T* __restrict__ bias, int row0, const T* __restrict__ phi,
+                                         const T* __restrict__ dphi, const T* __restrict__ fc,
+                                         const T* __restrict__ dfc, const T* __restrict__ u,
+                                         const T* __restrict__ x, const int* __restrict__ xRows,
+                                         const T* __restrict__ v, const T* __restrict__ gsMid,
+                                         const T* __restrict__ gvMid, int first, T* __restrict__ gd,
+                                         T* __restrict__ gU, int atomGrads, T* __restrict__ gv,
+                                         T* __restrict__ gx) {
+    __shared__ EdgeChunkOld<T, KMAX> ch;
+    __shared__ T red[MSG_CHUNK][4][8];
+    int a = blockIdx.x;
+    if (a >= nAtoms) return;
+    int f = threadIdx.x;
+    int lane = f & 31, warp = f >> 5, warps = (blockDim.x + 31) >> 5;
+    bool active = f < F;
+    FilterRows<T, KMAX> w;
+    w.load(W, bias, row0, F, K, f, active);
+    size_t F3 = 3 * (size_t)F;
+    size_t own = (size_t)a * F + f;
+    T gs = active ? gsMid[own] : T(0);
+    T g0 = active ? gvMid[((size_t)a * 3 + 0) * F + f] : T(0);
+    T g1 = active ? gvMid[((size_t)a * 3 + 1) * F + f] : T(0);
+    T g2 = active ? gvMid[((size_t)a * 3 + 2) * F + f] : T(0);
+    size_t xra = xRows ? (size_t)xRows[a] : (size_t)a;
+    T xaa = active ? x[xra * F3 + f] : T(0);
+    T xba = active ? x[xra * F3 + F + f] : T(0);
+    T xca = active ? x[xra * F3 + 2 * F + f] : T(0);
+    T va0 = 0, va1 = 0, va2 = 0;
+    if (v && active) {
+        va0 = v[((size_t)a * 3 + 0) * F + f];
+        va1 = v[((size_t)a * 3 + 1) * F + f];
+        va2 = v[((size_t)a * 3 + 2) * F + f];
+    }
+    T acc0 = 0, acc1 = 0, acc2 = 0, gxa = 0, gxb = 0, gxc = 0;
+    int begin = rowStart[a], end = rowStart[a + 1];
+    for (int e0 = begin; e0 < end; e0 += MSG_CHUNK) {
+        int cnt = min(MSG_CHUNK, end - e0);
+        __syncthreads();
+        ch.load(e0, cnt, K, neighbor, phi, dphi, fc, dfc, u);
+        __syncthreads();
+#pragma unroll 2
+        for (int q = 0; q < cnt; q++) {
+            T pd = 0, pu0 = 0, pu1 = 0, pu2 = 0;
+            if (active) {
+                int j = ch.j[q];
+                size_t xr = xRows ? (size_t)xRows[j] : (size_t)j;
+                T xaj = x[xr * F3 + f], xbj = x[xr * F3 + F + f], xcj = x[xr * F3 + 2 * F + f];
+                T vj0 = 0, vj1 = 0, vj2 = 0;
+                if (v) {
+                    vj0 = v[((size_t)j * 3 + 0) * F + f];
+                    vj1 = v[((size_t)j * 3 + 1) * F + f];
+                    vj2 = v[((size_t)j * 3 + 2) * F + f];
+                }
+                T pa, pb, pc, da, db, dc;
+                w.pre(ch.phi[q], pa, pb, pc);
+                w.dpre(ch.dphi[q], da, db, dc);
+                T fce = ch.fc[q], dfce = ch.dfc[q];
+                T ux = ch.u[q][0], uy = ch.u[q][1], uz = ch.u[q][2];
+                T Wa = pa * fce, Wb = pb * fce, Wc = pc * fce;
+                // as the centre of e = (a, j)
+                T gb = g0 * ux + g1 * uy + g2 * uz;
+                T gc = g0 * vj0 + g1 * vj1 + g2 * vj2;
+                pd = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce)
+                   + gc * xcj * (dc * fce + pc * dfce);
+                T t = Wb * xbj;
+                pu0 = g0 * t;
+                pu1 = g1 * t;
+                pu2 = g2 * t;
+                // as the neighbour of (j, a)
+                if (atomGrads) {
+                    T gsj = gsMid[(size_t)j * F + f];
+                    T h0 = gvMid[((size_t)j * 3 + 0) * F + f], h1 = gvMid[((size_t)j * 3 + 1) * F + f],
+                      h2 = gvMid[((size_t)j * 3 + 2) * F + f];
+                    T wcx = Wc * xca;
+                    acc0 += h0 * wcx;
+                    acc1 += h1 * wcx;
+                    acc2 += h2 * wcx;
+                    gxa += gsj * Wa;
+                    gxb -= (h0 * ux + h1 * uy + h2 * uz) * Wb;
+                    gxc += (h0 * va0 + h1 * va1 + h2 * va2) * Wc;
+                }
+            }
+            pd = warp_sum(pd);
+            pu0 = warp_sum(pu0);
+            pu1 = warp_sum(pu1);
+            pu2 = warp_sum(pu2);
+            if (lane == 0) {
+                red[q][0][warp] = pd;
+                red[q][1][warp] = pu0;
+                red[q][2][warp] = pu1;
+                red[q][3][warp] = pu2;
+            }
+        }
+        __syncthreads();
+        for (int t = threadIdx.x; t < cnt * 4; t += blockDim.x) {
+            int q = t >> 2, m = t & 3;
+            T sum = 0;
+            for (int r = 0; r < warps; r++) sum += red[q][m][r];
+            int e = e0 + q;
+            if (m == 0) gd[e] = first ? sum : gd[e] + sum;
+            else gU[3 * e + m - 1] = first ? sum : gU[3 * e + m - 1] + sum;
+        }
+    }
+    if (!atomGrads || !active) return;
+    gv[((size_t)a * 3 + 0) * F + f] = g0 + acc0;
+    gv[((size_t)a * 3 + 1) * F + f] = g1 + acc1;
+    gv[((size_t)a * 3 + 2) * F + f] = g2 + acc2;
+    gx[(size_t)a * F3 + f] = gxa;
+    gx[(size_t)a * F3 + F + f] = gxb;
+    gx[(size_t)a * F3 + 2 * F + f] = gxc;
+}
+
+#define MESSAGE_BWD_OLD_PARAMS(T)                                                                      \
+    (int nAtoms, int F, int K, const int* rowStart, const int* neighbor, const T* W, const T* bias,   \
+     int row0, const T* phi, const T* dphi, const T* fc, const T* dfc, const T* u, const T* x,         \
+     const int* xRows, const T* v, const T* gsMid, const T* gvMid, int first, T* gd, T* gU,           \
+     int atomGrads, T* gv, T* gx)
+#define MESSAGE_BWD_OLD_ARGS                                                                           \
+    (nAtoms, F, K, rowStart, neighbor, W, bias, row0, phi, dphi, fc, dfc, u, x, xRows, v, gsMid, gvMid, \
+     first, gd, gU, atomGrads, gv, gx)
+PAINN_ENTRY_K(painn_message_bwd_old, 20, MESSAGE_BWD_OLD_PARAMS, MESSAGE_BWD_OLD_ARGS)

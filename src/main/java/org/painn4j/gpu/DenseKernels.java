@@ -23,6 +23,11 @@ final class DenseKernels {
     private final Kernel bwd;
     private final Kernel fwdBig;
     private final Kernel bwdBig;
+    private final Kernel fwdMid;
+    private final Kernel bwdMid;
+    private final Kernel fwdTc;
+    private final Kernel bwdTc;
+    private final boolean single;
     private final Kernel fwdRows;
     private final Kernel bwdRows;
     private final int multiprocessors;
@@ -33,6 +38,11 @@ final class DenseKernels {
         bwd = new Kernel(cuda, "dense", "painn_dense_bwd_" + t);
         fwdBig = new Kernel(cuda, "dense", "painn_dense_fwd_big_" + t);
         bwdBig = new Kernel(cuda, "dense", "painn_dense_bwd_big_" + t);
+        fwdMid = new Kernel(cuda, "dense", "painn_dense_fwd_mid_" + t);
+        bwdMid = new Kernel(cuda, "dense", "painn_dense_bwd_mid_" + t);
+        fwdTc = new Kernel(cuda, "dense", "painn_dense_fwd_tc_" + t);
+        bwdTc = new Kernel(cuda, "dense", "painn_dense_bwd_tc_" + t);
+        single = p == Precision.FLOAT32;
         fwdRows = new Kernel(cuda, "dense", "painn_dense_fwd_rows_" + t);
         bwdRows = new Kernel(cuda, "dense", "painn_dense_bwd_rows_" + t);
         int[] sms = {0};
@@ -48,7 +58,7 @@ final class DenseKernels {
     private boolean big(int rows, int columns) {
         String force = System.getProperty("painn4j.gemm", "auto");
         if (!force.equals("auto")) {
-            return force.equals("big");
+            return !force.equals("small");
         }
         return (long) bigTiles(rows) * columns(columns) >= multiprocessors;
     }
@@ -67,6 +77,10 @@ final class DenseKernels {
         if (rows <= SMALL_ROWS) {
             fwdRows.launch(s, columnBlocks(out), rowBlocks(rows), 256, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y);
         } else if (big(rows, out)) {
+            Kernel k = variant(fwdBig, fwdMid, fwdTc);
+            k.launch(s, columns(out), bigTiles(rows), k == fwdMid ? 256 : BIG_THREADS, rows, out, in, x, siluIn ? 1 : 0, w, bias,
+                    residual, y);
+        } else if (false) {
             fwdBig.launch(s, columns(out), bigTiles(rows), BIG_THREADS, rows, out, in, x, siluIn ? 1 : 0, w, bias,
                     residual, y);
         } else {
@@ -80,10 +94,24 @@ final class DenseKernels {
         if (rows <= SMALL_ROWS) {
             bwdRows.launch(s, columnBlocks(in), rowBlocks(rows), 256, rows, in, out, gy, w, pre, residual, gx);
         } else if (big(rows, in)) {
+            Kernel k = variant(bwdBig, bwdMid, bwdTc);
+            k.launch(s, columns(in), bigTiles(rows), k == bwdMid ? 256 : BIG_THREADS, rows, in, out, gy, w, pre, residual, gx);
+        } else if (false) {
             bwdBig.launch(s, columns(in), bigTiles(rows), BIG_THREADS, rows, in, out, gy, w, pre, residual, gx);
         } else {
             bwd.launch(s, tiles(in), tiles(rows), 256, rows, in, out, gy, w, pre, residual, gx);
         }
+    }
+
+    private Kernel variant(Kernel big, Kernel mid, Kernel tc) {
+        String v = System.getProperty("painn4j.gemm", "auto");
+        if (v.equals("mid")) {
+            return mid;
+        }
+        if (v.equals("tc") && single) {
+            return tc;
+        }
+        return big;
     }
 
     static int tiles(int n) {

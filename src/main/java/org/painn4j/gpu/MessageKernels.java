@@ -18,6 +18,8 @@ final class MessageKernels {
     static final int MAX_FEATURES = 256;
     private final Kernel fwd;
     private final Kernel bwd;
+    private final Kernel fwdOld;
+    private final Kernel bwdOld;
     private final int block;
     /** Blocks of each kernel the whole device holds at once. */
     private final int fwdResident;
@@ -40,6 +42,9 @@ final class MessageKernels {
         String t = Real.suffix(p) + "_k" + bound;
         fwd = new Kernel(cuda, "message", "painn_message_fwd_" + t);
         bwd = new Kernel(cuda, "message", "painn_message_bwd_" + t);
+        boolean old = "old".equals(System.getProperty("painn4j.msg")) && k == 20;
+        fwdOld = old ? new Kernel(cuda, "message", "painn_message_fwd_old_" + t) : null;
+        bwdOld = old ? new Kernel(cuda, "message", "painn_message_bwd_old_" + t) : null;
         block = (f + 31) / 32 * 32;
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
@@ -79,6 +84,11 @@ final class MessageKernels {
     void forward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
                  DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer sIn, DeviceBuffer sRows, DeviceBuffer vIn,
                  DeviceBuffer sOut, DeviceBuffer vOut) {
+        if (fwdOld != null) {
+            fwdOld.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
+                    e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
+            return;
+        }
         int per = atomsPerBlock(n, fwdResident);
         fwd.launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
                 e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
@@ -91,6 +101,12 @@ final class MessageKernels {
     void backward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
                   DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer vIn, DeviceBuffer gsMid, DeviceBuffer gvMid,
                   boolean first, boolean atomGrads, DeviceBuffer gv, DeviceBuffer gx) {
+        if (bwdOld != null) {
+            bwdOld.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
+                    e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid, first ? 1 : 0, e.gd, e.gU,
+                    atomGrads ? 1 : 0, gv, gx);
+            return;
+        }
         int per = atomsPerBlock(n, bwdResident);
         bwd.launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
                 e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid, first ? 1 : 0, e.gd, e.gU,
