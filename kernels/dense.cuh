@@ -231,32 +231,32 @@ PAINN_DEVICE void tf32_split(float x, unsigned& hi, unsigned& lo) {
     lo = tf32_of(x - __uint_as_float(hi));
 }
 PAINN_DEVICE void mma_tf32(float (&c)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+    asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                  "{%0,%1,%2,%3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-#define GEMM_TC_M 128
 #define GEMM_TC_N 64
 #define GEMM_TC_THREADS 128
-template <bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+// MT m16 tiles per warp along m: the block is (2·16·MT)×64, four warps of (16·MT)×32.
+template <int GROUPS, int MT, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_tc(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    constexpr int BM = GEMM_TC_M, BN = GEMM_TC_N, BK = 16, NT = GEMM_TC_THREADS;
+    constexpr int BM = 32 * MT, BN = GEMM_TC_N, BK = 16, NT = GEMM_TC_THREADS;
     constexpr int LDA = BK + 4;                         // As[m][k]: fragment reads hit 32 banks
     constexpr int LDB = B_K_CONTIG ? BK + 4 : BN + 8;   // Bs[n][k] or Bs[k][n]
     constexpr int BROWS = B_K_CONTIG ? BN : BK;
     constexpr int AQ = BM * BK / 4 / NT, BQ = BN * BK / 4 / NT;
     __shared__ __align__(16) float As[2][BM][LDA];
-    __shared__ __align__(16) float Bs[2][BROWS][LDB];
+    __shared__ __align__(16) float Bs[2][GROUPS][BROWS][LDB];
     int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    int wm = warp >> 1, wn = warp & 1;  // the warp's 64×32 piece
+    int wm = warp >> 1, wn = warp & 1;  // the warp's (16·MT)×32 piece
     int g = lane >> 2, t = lane & 3;
     bool vecA = Kd % 4 == 0;
     bool vecB = B_K_CONTIG ? Kd % 4 == 0 : N % 4 == 0;
 
-    float ra[AQ][4], rb[BQ][4];
+    float ra[AQ][4], rb[GROUPS][BQ][4];
     auto loadSlice = [&](int k0) {
 #pragma unroll
         for (int l = 0; l < AQ; l++) {
@@ -271,25 +271,28 @@ PAINN_DEVICE void gemm_tc(int M, int N, int Kd, const ALoad& a, const BLoad& b, 
             }
         }
 #pragma unroll
-        for (int l = 0; l < BQ; l++) {
-            int idx = tid + l * NT;
-            if constexpr (B_K_CONTIG) {
-                int nn = idx / (BK / 4), kq = idx % (BK / 4);
-                int n = n0 + nn, k = k0 + kq * 4;
-                if (vecB && n < N && k + 3 < Kd) {
-                    b.load4k(0, k, n, rb[l]);
-                } else {
+        for (int gr = 0; gr < GROUPS; gr++) {
 #pragma unroll
-                    for (int c = 0; c < 4; c++) rb[l][c] = (n < N && k + c < Kd) ? b(0, k + c, n) : 0.f;
-                }
-            } else {
-                int nq = idx % (BN / 4), kk = idx / (BN / 4);
-                int n = n0 + nq * 4, k = k0 + kk;
-                if (vecB && n + 3 < N && k < Kd) {
-                    b.load4n(0, k, n, rb[l]);
-                } else {
+            for (int l = 0; l < BQ; l++) {
+                int idx = tid + l * NT;
+                if constexpr (B_K_CONTIG) {
+                    int nn = idx / (BK / 4), kq = idx % (BK / 4);
+                    int n = n0 + nn, k = k0 + kq * 4;
+                    if (vecB && n < N && k + 3 < Kd) {
+                        b.load4k(gr, k, n, rb[gr][l]);
+                    } else {
 #pragma unroll
-                    for (int c = 0; c < 4; c++) rb[l][c] = (n + c < N && k < Kd) ? b(0, k, n + c) : 0.f;
+                        for (int c = 0; c < 4; c++) rb[gr][l][c] = (n < N && k + c < Kd) ? b(gr, k + c, n) : 0.f;
+                    }
+                } else {
+                    int nq = idx % (BN / 4), kk = idx / (BN / 4);
+                    int n = n0 + nq * 4, k = k0 + kk;
+                    if (vecB && n + 3 < N && k < Kd) {
+                        b.load4n(gr, k, n, rb[gr][l]);
+                    } else {
+#pragma unroll
+                        for (int c = 0; c < 4; c++) rb[gr][l][c] = (n + c < N && k < Kd) ? b(gr, k, n + c) : 0.f;
+                    }
                 }
             }
         }
@@ -305,25 +308,30 @@ PAINN_DEVICE void gemm_tc(int M, int N, int Kd, const ALoad& a, const BLoad& b, 
             store4(&As[buf][mm][kq * 4], q);
         }
 #pragma unroll
-        for (int l = 0; l < BQ; l++) {
-            int idx = tid + l * NT;
-            if constexpr (B_K_CONTIG) {
-                int nn = idx / (BK / 4), kq = idx % (BK / 4);
-                store4(&Bs[buf][nn][kq * 4], rb[l]);
-            } else {
-                int nq = idx % (BN / 4), kk = idx / (BN / 4);
-                store4(&Bs[buf][kk][nq * 4], rb[l]);
+        for (int gr = 0; gr < GROUPS; gr++) {
+#pragma unroll
+            for (int l = 0; l < BQ; l++) {
+                int idx = tid + l * NT;
+                if constexpr (B_K_CONTIG) {
+                    int nn = idx / (BK / 4), kq = idx % (BK / 4);
+                    store4(&Bs[buf][gr][nn][kq * 4], rb[gr][l]);
+                } else {
+                    int nq = idx % (BN / 4), kk = idx / (BN / 4);
+                    store4(&Bs[buf][gr][kk][nq * 4], rb[gr][l]);
+                }
             }
         }
     };
 
-    float acc[4][4][4];
+    float acc[GROUPS][MT][4][4];
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int gr = 0; gr < GROUPS; gr++)
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int i = 0; i < MT; i++)
 #pragma unroll
-            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+            for (int j = 0; j < 4; j++)
+#pragma unroll
+                for (int c = 0; c < 4; c++) acc[gr][i][j][c] = 0.f;
 
     loadSlice(0);
     storeSlice(0);
@@ -334,29 +342,39 @@ PAINN_DEVICE void gemm_tc(int M, int N, int Kd, const ALoad& a, const BLoad& b, 
         if (more) loadSlice(k0 + BK);
 #pragma unroll
         for (int ks = 0; ks < BK; ks += 8) {
-            unsigned bh[4][2], bl[4][2];
+            unsigned ah[MT][4], al[MT][4];
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                int n = wn * 32 + j * 8 + g;
-                float b0 = B_K_CONTIG ? Bs[buf][n][ks + t] : Bs[buf][ks + t][n];
-                float b1 = B_K_CONTIG ? Bs[buf][n][ks + t + 4] : Bs[buf][ks + t + 4][n];
-                tf32_split(b0, bh[j][0], bl[j][0]);
-                tf32_split(b1, bh[j][1], bl[j][1]);
+            for (int i = 0; i < MT; i++) {
+                int r = wm * 16 * MT + i * 16 + g;
+                tf32_split(As[buf][r][ks + t], ah[i][0], al[i][0]);
+                tf32_split(As[buf][r + 8][ks + t], ah[i][1], al[i][1]);
+                tf32_split(As[buf][r][ks + t + 4], ah[i][2], al[i][2]);
+                tf32_split(As[buf][r + 8][ks + t + 4], ah[i][3], al[i][3]);
             }
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                int r = wm * 64 + i * 16 + g;
-                unsigned ah[4], al[4];
-                tf32_split(As[buf][r][ks + t], ah[0], al[0]);
-                tf32_split(As[buf][r + 8][ks + t], ah[1], al[1]);
-                tf32_split(As[buf][r][ks + t + 4], ah[2], al[2]);
-                tf32_split(As[buf][r + 8][ks + t + 4], ah[3], al[3]);
+            for (int gr = 0; gr < GROUPS; gr++) {
+                unsigned bh[4][2], bl[4][2];
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
-                    mma_tf32(acc[i][j], al, bh[j]);
-                    mma_tf32(acc[i][j], ah, bl[j]);
-                    mma_tf32(acc[i][j], ah, bh[j]);
+                    int n = wn * 32 + j * 8 + g;
+                    float b0 = B_K_CONTIG ? Bs[buf][gr][n][ks + t] : Bs[buf][gr][ks + t][n];
+                    float b1 = B_K_CONTIG ? Bs[buf][gr][n][ks + t + 4] : Bs[buf][gr][ks + t + 4][n];
+                    tf32_split(b0, bh[j][0], bl[j][0]);
+                    tf32_split(b1, bh[j][1], bl[j][1]);
                 }
+                // the three products a pass each, so that consecutive mma are independent
+#pragma unroll
+                for (int i = 0; i < MT; i++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) mma_tf32(acc[gr][i][j], al[i], bh[j]);
+#pragma unroll
+                for (int i = 0; i < MT; i++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) mma_tf32(acc[gr][i][j], ah[i], bl[j]);
+#pragma unroll
+                for (int i = 0; i < MT; i++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) mma_tf32(acc[gr][i][j], ah[i], bh[j]);
             }
         }
         if (more) storeSlice(buf ^ 1);
@@ -364,15 +382,17 @@ PAINN_DEVICE void gemm_tc(int M, int N, int Kd, const ALoad& a, const BLoad& b, 
         buf ^= 1;
     }
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < MT; i++) {
 #pragma unroll
         for (int j = 0; j < 4; j++) {
 #pragma unroll
             for (int c = 0; c < 4; c++) {
-                int m = m0 + wm * 64 + i * 16 + g + (c >> 1) * 8;
+                int m = m0 + wm * 16 * MT + i * 16 + g + (c >> 1) * 8;
                 int n = n0 + wn * 32 + j * 8 + 2 * t + (c & 1);
                 if (m < M && n < N) {
-                    float out[1] = {acc[i][j][c]};
+                    float out[GROUPS];
+#pragma unroll
+                    for (int gr = 0; gr < GROUPS; gr++) out[gr] = acc[gr][i][j][c];
                     epi(m, n, out);
                 }
             }

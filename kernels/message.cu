@@ -157,7 +157,24 @@ template <typename T, bool BWD> struct Ahead {
     static constexpr int D = (sizeof(T) == 4 && !BWD) ? 4 : 2;
 };
 
-template <typename T, int KMAX>
+// The two forms of a layer, compiled apart so that neither tests the other's conditions per
+// edge: TABLE (layer 0) reads x and s through the atomic numbers and has v = 0 and, backward,
+// no input adjoints; otherwise x, s, v are per atom and the adjoints are computed.
+#define MSG_ENTRY(name, KM, PARAMS, args)                                                            \
+    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM PARAMS(float) {               \
+        name##_impl<float, KM, false> args;                                                          \
+    }                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM PARAMS(double) {              \
+        name##_impl<double, KM, false> args;                                                         \
+    }                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f32_k##KM PARAMS(float) {            \
+        name##_impl<float, KM, true> args;                                                           \
+    }                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f64_k##KM PARAMS(double) {           \
+        name##_impl<double, KM, true> args;                                                          \
+    }
+
+template <typename T, int KMAX, bool TABLE>
 PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
                                          const int* __restrict__ neighbor, const T* __restrict__ W,
                                          const T* __restrict__ bias, int row0, const T* __restrict__ phi,
@@ -177,10 +194,8 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
     sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    unsigned F3 = 3u * F;
-    bool hasV = v != nullptr;
-    const T* xf = x + f;
-    const T* vf = v + f;
+    // 32-bit offsets of this thread's three reals in a row of 3F (x and v alike)
+    unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
 
     // the atom whose row is being summed, and its residual s, v read ahead of its end
     int cur = a0;
@@ -189,12 +204,11 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
     T rs = 0, rv0 = 0, rv1 = 0, rv2 = 0;
     auto residual = [&](int i) {
         if (!active || i >= a1) return;
-        size_t sr = sRows ? (size_t)sRows[i] : (size_t)i;
-        rs = s[sr * F + f];
-        if (hasV) {
-            rv0 = v[((size_t)i * 3 + 0) * F + f];
-            rv1 = v[((size_t)i * 3 + 1) * F + f];
-            rv2 = v[((size_t)i * 3 + 2) * F + f];
+        rs = s[(size_t)(TABLE ? sRows[i] : i) * F + f];
+        if (!TABLE) {
+            rv0 = v[(size_t)i * F3 + o0];
+            rv1 = v[(size_t)i * F3 + o1];
+            rv2 = v[(size_t)i * F3 + o2];
         }
     };
     residual(cur);
@@ -202,9 +216,9 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
     auto finish = [&]() {
         if (active) {
             sOut[(size_t)cur * F + f] = rs + sAcc;
-            vOut[((size_t)cur * 3 + 0) * F + f] = rv0 + v0;
-            vOut[((size_t)cur * 3 + 1) * F + f] = rv1 + v1;
-            vOut[((size_t)cur * 3 + 2) * F + f] = rv2 + v2;
+            vOut[(size_t)cur * F3 + o0] = rv0 + v0;
+            vOut[(size_t)cur * F3 + o1] = rv1 + v1;
+            vOut[(size_t)cur * F3 + o2] = rv2 + v2;
         }
         sAcc = v0 = v1 = v2 = T(0);
         cur++;
@@ -228,26 +242,27 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
         cp_async_commit();
         cp_async_wait<1>();
         __syncthreads();
-        if (xRows) {
+        if (TABLE) {
             S.tableRows(cnt, xRows);
             __syncthreads();
         }
-        const int* xrow = xRows ? S.xr : S.j;
+        // the loads of edge q (past the span's end: its last edge again, so that no load is
+        // conditional and the prefetched values need no merging)
         auto fetch = [&](int d, int q) {
-            unsigned xo = (unsigned)xrow[q] * F3, vo = (unsigned)S.j[q] * F3;
-            nx[d][0] = xf[xo];
-            nx[d][1] = xf[xo + F];
-            nx[d][2] = xf[xo + 2 * F];
-            if (hasV) {
-                nv[d][0] = vf[vo];
-                nv[d][1] = vf[vo + F];
-                nv[d][2] = vf[vo + 2 * F];
+            q = min(q, cnt - 1);
+            unsigned xo = (unsigned)(TABLE ? S.xr[q] : S.j[q]) * F3;
+            nx[d][0] = x[xo + o0];
+            nx[d][1] = x[xo + o1];
+            nx[d][2] = x[xo + o2];
+            if (!TABLE) {
+                nv[d][0] = v[xo + o0];
+                nv[d][1] = v[xo + o1];
+                nv[d][2] = v[xo + o2];
             }
         };
         if (active) {
 #pragma unroll
-            for (int d = 0; d < D; d++)
-                if (d < cnt) fetch(d, d);
+            for (int d = 0; d < D; d++) fetch(d, d);
         }
         for (int q0 = 0; q0 < cnt; q0 += D) {
 #pragma unroll
@@ -257,13 +272,8 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
                 while (e0 + q == rowEnd) finish();
                 if (!active) continue;
                 T xa = nx[d][0], xb = nx[d][1], xc = nx[d][2];
-                T vj0 = 0, vj1 = 0, vj2 = 0;
-                if (hasV) {
-                    vj0 = nv[d][0];
-                    vj1 = nv[d][1];
-                    vj2 = nv[d][2];
-                }
-                if (q + D < cnt) fetch(d, q + D);
+                T vj0 = TABLE ? T(0) : nv[d][0], vj1 = TABLE ? T(0) : nv[d][1], vj2 = TABLE ? T(0) : nv[d][2];
+                fetch(d, q + D);
                 T pa, pb, pc;
                 w.pre(S.phi[q], pa, pb, pc);
                 T e4[4];
@@ -271,9 +281,15 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
                 T fce = e4[0];
                 T a = pa * fce * xa, b = pb * fce * xb, c = pc * fce * xc;
                 sAcc += a;
-                v0 += b * e4[1] + c * vj0;
-                v1 += b * e4[2] + c * vj1;
-                v2 += b * e4[3] + c * vj2;
+                if (TABLE) {
+                    v0 += b * e4[1];
+                    v1 += b * e4[2];
+                    v2 += b * e4[3];
+                } else {
+                    v0 += b * e4[1] + c * vj0;
+                    v1 += b * e4[2] + c * vj1;
+                    v2 += b * e4[3] + c * vj2;
+                }
             }
         }
         // every thread done with this span before the next but one is copied into its buffer
@@ -288,12 +304,12 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
      const T* s, const int* sRows, const T* v, T* sOut, T* vOut)
 #define MESSAGE_FWD_ARGS \
     (nAtoms, perBlock, F, K, rowStart, neighbor, W, bias, row0, phi, fc, u, x, xRows, s, sRows, v, sOut, vOut)
-PAINN_ENTRY_K(painn_message_fwd, 8, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 12, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 16, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 20, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 8, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 12, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 16, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 20, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 
 // One butterfly step over N values (see warp_transpose_sum in common.cuh).
 template <int OFF, int N, typename T> PAINN_DEVICE void transpose_step_n(T (&v)[N], int lane) {
@@ -331,7 +347,7 @@ template <typename T> PAINN_DEVICE T warp_sum8(T (&v)[8]) {
 // then, once per span, over the warps in warp order by one thread per value.
 // `first` writes the per-edge sums instead of adding to them (the first layer the backward
 // pass visits), so no buffer needs clearing.
-template <typename T, int KMAX>
+template <typename T, int KMAX, bool TABLE>
 PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
                                          const int* __restrict__ neighbor, const T* __restrict__ W,
                                          const T* __restrict__ bias, int row0, const T* __restrict__ phi,
@@ -340,8 +356,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
                                          const T* __restrict__ x, const int* __restrict__ xRows,
                                          const T* __restrict__ v, const T* __restrict__ gsMid,
                                          const T* __restrict__ gvMid, int first, T* __restrict__ gd,
-                                         T* __restrict__ gU, int atomGrads, T* __restrict__ gv,
-                                         T* __restrict__ gx) {
+                                         T* __restrict__ gU, T* __restrict__ gv, T* __restrict__ gx) {
     using SpanT = Span<T, KMAX, true>;
     constexpr int D = Ahead<T, true>::D;
     static_assert(D % 2 == 0, "edges are reduced in pairs");
@@ -357,13 +372,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
     sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    unsigned F3 = 3u * F;
-    bool hasV = v != nullptr;
-    bool grads = atomGrads != 0;
-    const T* xf = x + f;
-    const T* vf = v + f;
-    const T* gsf = gsMid + f;
-    const T* gvf = gvMid + f;
+    unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
 
     // atom a's own values, read when its row begins
     int cur = a0;
@@ -373,29 +382,28 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
     auto own = [&](int a) {
         if (!active || a >= a1) return;
         gs = gsMid[(size_t)a * F + f];
-        g0 = gvMid[((size_t)a * 3 + 0) * F + f];
-        g1 = gvMid[((size_t)a * 3 + 1) * F + f];
-        g2 = gvMid[((size_t)a * 3 + 2) * F + f];
-        size_t xra = xRows ? (size_t)xRows[a] : (size_t)a;
-        xaa = x[xra * F3 + f];
-        xba = x[xra * F3 + F + f];
-        xca = x[xra * F3 + 2 * F + f];
-        if (hasV) {
-            va0 = v[((size_t)a * 3 + 0) * F + f];
-            va1 = v[((size_t)a * 3 + 1) * F + f];
-            va2 = v[((size_t)a * 3 + 2) * F + f];
+        g0 = gvMid[(size_t)a * F3 + o0];
+        g1 = gvMid[(size_t)a * F3 + o1];
+        g2 = gvMid[(size_t)a * F3 + o2];
+        if (!TABLE) {
+            xaa = x[(size_t)a * F3 + o0];
+            xba = x[(size_t)a * F3 + o1];
+            xca = x[(size_t)a * F3 + o2];
+            va0 = v[(size_t)a * F3 + o0];
+            va1 = v[(size_t)a * F3 + o1];
+            va2 = v[(size_t)a * F3 + o2];
         }
     };
     own(cur);
     T acc0 = 0, acc1 = 0, acc2 = 0, gxa = 0, gxb = 0, gxc = 0;
     auto finish = [&]() {
-        if (grads && active) {
-            gv[((size_t)cur * 3 + 0) * F + f] = g0 + acc0;
-            gv[((size_t)cur * 3 + 1) * F + f] = g1 + acc1;
-            gv[((size_t)cur * 3 + 2) * F + f] = g2 + acc2;
-            gx[(size_t)cur * F3 + f] = gxa;
-            gx[(size_t)cur * F3 + F + f] = gxb;
-            gx[(size_t)cur * F3 + 2 * F + f] = gxc;
+        if (!TABLE && active) {
+            gv[(size_t)cur * F3 + o0] = g0 + acc0;
+            gv[(size_t)cur * F3 + o1] = g1 + acc1;
+            gv[(size_t)cur * F3 + o2] = g2 + acc2;
+            gx[(size_t)cur * F3 + o0] = gxa;
+            gx[(size_t)cur * F3 + o1] = gxb;
+            gx[(size_t)cur * F3 + o2] = gxc;
         }
         acc0 = acc1 = acc2 = gxa = gxb = gxc = T(0);
         cur++;
@@ -423,33 +431,30 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
         cp_async_commit();
         cp_async_wait<1>();
         __syncthreads();
-        if (xRows) {
+        if (TABLE) {
             S.tableRows(cnt, xRows);
             __syncthreads();
         }
-        const int* xrow = xRows ? S.xr : S.j;
         auto fetch = [&](int d, int q) {
+            q = min(q, cnt - 1);
             unsigned j = S.j[q];
-            unsigned xo = (unsigned)xrow[q] * F3, vo = j * F3;
-            nx[d][0] = xf[xo];
-            nx[d][1] = xf[xo + F];
-            nx[d][2] = xf[xo + 2 * F];
-            if (hasV) {
-                nv[d][0] = vf[vo];
-                nv[d][1] = vf[vo + F];
-                nv[d][2] = vf[vo + 2 * F];
-            }
-            if (grads) {
-                ng[d][0] = gsf[j * F];
-                ng[d][1] = gvf[vo];
-                ng[d][2] = gvf[vo + F];
-                ng[d][3] = gvf[vo + 2 * F];
+            unsigned xo = (unsigned)(TABLE ? S.xr[q] : j) * F3, vo = j * F3;
+            nx[d][0] = x[xo + o0];
+            nx[d][1] = x[xo + o1];
+            nx[d][2] = x[xo + o2];
+            if (!TABLE) {
+                nv[d][0] = v[vo + o0];
+                nv[d][1] = v[vo + o1];
+                nv[d][2] = v[vo + o2];
+                ng[d][0] = gsMid[j * F + o0];
+                ng[d][1] = gvMid[vo + o0];
+                ng[d][2] = gvMid[vo + o1];
+                ng[d][3] = gvMid[vo + o2];
             }
         };
         if (active) {
 #pragma unroll
-            for (int d = 0; d < D; d++)
-                if (d < cnt) fetch(d, d);
+            for (int d = 0; d < D; d++) fetch(d, d);
         }
         for (int q0 = 0; q0 < cnt; q0 += D) {
 #pragma unroll
@@ -459,14 +464,17 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
                 while (e0 + q == rowEnd) finish();
                 if (active) {
                     T xaj = nx[d][0], xbj = nx[d][1], xcj = nx[d][2];
-                    T vj0 = 0, vj1 = 0, vj2 = 0;
-                    if (hasV) {
+                    T vj0 = 0, vj1 = 0, vj2 = 0, gsj = 0, h0 = 0, h1 = 0, h2 = 0;
+                    if (!TABLE) {
                         vj0 = nv[d][0];
                         vj1 = nv[d][1];
                         vj2 = nv[d][2];
+                        gsj = ng[d][0];
+                        h0 = ng[d][1];
+                        h1 = ng[d][2];
+                        h2 = ng[d][3];
                     }
-                    T gsj = ng[d][0], h0 = ng[d][1], h1 = ng[d][2], h2 = ng[d][3];
-                    if (q + D < cnt) fetch(d, q + D);
+                    fetch(d, q + D);
                     T pa, pb, pc, da, db, dc;
                     w.pre(S.phi[q], pa, pb, pc);
                     w.dpre(S.dphi[q], da, db, dc);
@@ -474,18 +482,22 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
                     load4(S.sc[q], *reinterpret_cast<T(*)[4]>(&e8[0]));
                     load4(S.sc[q] + 4, *reinterpret_cast<T(*)[4]>(&e8[4]));
                     T fce = e8[0], dfce = e8[1], ux = e8[2], uy = e8[3], uz = e8[4];
-                    T Wa = pa * fce, Wb = pb * fce, Wc = pc * fce;
+                    T Wb = pb * fce;
                     // as the centre of e = (a, j)
                     T gb = g0 * ux + g1 * uy + g2 * uz;
-                    T gc3 = g0 * vj0 + g1 * vj1 + g2 * vj2;
-                    part[4 * (d & 1)] = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce)
-                                      + gc3 * xcj * (dc * fce + pc * dfce);
+                    T dd = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce);
+                    if (!TABLE) {
+                        T gc3 = g0 * vj0 + g1 * vj1 + g2 * vj2;
+                        dd += gc3 * xcj * (dc * fce + pc * dfce);
+                    }
+                    part[4 * (d & 1)] = dd;
                     T t = Wb * xbj;
                     part[4 * (d & 1) + 1] = g0 * t;
                     part[4 * (d & 1) + 2] = g1 * t;
                     part[4 * (d & 1) + 3] = g2 * t;
                     // as the neighbour of (j, a)
-                    if (grads) {
+                    if (!TABLE) {
+                        T Wa = pa * fce, Wc = pc * fce;
                         T wcx = Wc * xca;
                         acc0 += h0 * wcx;
                         acc1 += h1 * wcx;
@@ -524,16 +536,16 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
     (int nAtoms, int perBlock, int F, int K, const int* rowStart, const int* neighbor, const T* W,    \
      const T* bias, int row0, const T* phi, const T* dphi, const T* fc, const T* dfc, const T* u,     \
      const T* x, const int* xRows, const T* v, const T* gsMid, const T* gvMid, int first, T* gd,      \
-     T* gU, int atomGrads, T* gv, T* gx)
+     T* gU, T* gv, T* gx)
 #define MESSAGE_BWD_ARGS                                                                           \
     (nAtoms, perBlock, F, K, rowStart, neighbor, W, bias, row0, phi, dphi, fc, dfc, u, x, xRows, v,   \
-     gsMid, gvMid, first, gd, gU, atomGrads, gv, gx)
-PAINN_ENTRY_K(painn_message_bwd, 8, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 12, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 20, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+     gsMid, gvMid, first, gd, gU, gv, gx)
+MSG_ENTRY(painn_message_bwd, 8, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 12, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 20, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 
 // (experiment) the previous kernels, one block per atom
 #define MSG_CHUNK 32

@@ -27,6 +27,8 @@ final class DenseKernels {
     private final Kernel bwdMid;
     private final Kernel fwdTc;
     private final Kernel bwdTc;
+    private final Kernel fwdTc2;
+    private final Kernel bwdTc2;
     private final boolean single;
     private final Kernel fwdRows;
     private final Kernel bwdRows;
@@ -42,6 +44,8 @@ final class DenseKernels {
         bwdMid = new Kernel(cuda, "dense", "painn_dense_bwd_mid_" + t);
         fwdTc = new Kernel(cuda, "dense", "painn_dense_fwd_tc_" + t);
         bwdTc = new Kernel(cuda, "dense", "painn_dense_bwd_tc_" + t);
+        fwdTc2 = new Kernel(cuda, "dense", "painn_dense_fwd_tc2_" + t);
+        bwdTc2 = new Kernel(cuda, "dense", "painn_dense_bwd_tc2_" + t);
         single = p == Precision.FLOAT32;
         fwdRows = new Kernel(cuda, "dense", "painn_dense_fwd_rows_" + t);
         bwdRows = new Kernel(cuda, "dense", "painn_dense_bwd_rows_" + t);
@@ -77,8 +81,8 @@ final class DenseKernels {
         if (rows <= SMALL_ROWS) {
             fwdRows.launch(s, columnBlocks(out), rowBlocks(rows), 256, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y);
         } else if (big(rows, out)) {
-            Kernel k = variant(fwdBig, fwdMid, fwdTc);
-            k.launch(s, columns(out), bigTiles(rows), k == fwdMid ? 256 : BIG_THREADS, rows, out, in, x, siluIn ? 1 : 0, w, bias,
+            Kernel k = variant(fwdBig, fwdMid, fwdTc, fwdTc2);
+            k.launch(s, columns(out), k == fwdTc2 ? (rows + 63) / 64 : bigTiles(rows), k == fwdMid ? 256 : BIG_THREADS, rows, out, in, x, siluIn ? 1 : 0, w, bias,
                     residual, y);
         } else if (false) {
             fwdBig.launch(s, columns(out), bigTiles(rows), BIG_THREADS, rows, out, in, x, siluIn ? 1 : 0, w, bias,
@@ -94,8 +98,8 @@ final class DenseKernels {
         if (rows <= SMALL_ROWS) {
             bwdRows.launch(s, columnBlocks(in), rowBlocks(rows), 256, rows, in, out, gy, w, pre, residual, gx);
         } else if (big(rows, in)) {
-            Kernel k = variant(bwdBig, bwdMid, bwdTc);
-            k.launch(s, columns(in), bigTiles(rows), k == bwdMid ? 256 : BIG_THREADS, rows, in, out, gy, w, pre, residual, gx);
+            Kernel k = variant(bwdBig, bwdMid, bwdTc, bwdTc2);
+            k.launch(s, columns(in), k == bwdTc2 ? (rows + 63) / 64 : bigTiles(rows), k == bwdMid ? 256 : BIG_THREADS, rows, in, out, gy, w, pre, residual, gx);
         } else if (false) {
             bwdBig.launch(s, columns(in), bigTiles(rows), BIG_THREADS, rows, in, out, gy, w, pre, residual, gx);
         } else {
@@ -103,13 +107,16 @@ final class DenseKernels {
         }
     }
 
-    private Kernel variant(Kernel big, Kernel mid, Kernel tc) {
+    private Kernel variant(Kernel big, Kernel mid, Kernel tc, Kernel tc2) {
         String v = System.getProperty("painn4j.gemm", "auto");
         if (v.equals("mid")) {
             return mid;
         }
         if (v.equals("tc") && single) {
             return tc;
+        }
+        if (v.equals("tc2") && single) {
+            return tc2;
         }
         return big;
     }

@@ -18,6 +18,8 @@ final class MessageKernels {
     static final int MAX_FEATURES = 256;
     private final Kernel fwd;
     private final Kernel bwd;
+    private final Kernel fwd0;
+    private final Kernel bwd0;
     private final Kernel fwdOld;
     private final Kernel bwdOld;
     private final int block;
@@ -42,6 +44,8 @@ final class MessageKernels {
         String t = Real.suffix(p) + "_k" + bound;
         fwd = new Kernel(cuda, "message", "painn_message_fwd_" + t);
         bwd = new Kernel(cuda, "message", "painn_message_bwd_" + t);
+        fwd0 = new Kernel(cuda, "message", "painn_message_fwd_l0_" + t);
+        bwd0 = new Kernel(cuda, "message", "painn_message_bwd_l0_" + t);
         boolean old = "old".equals(System.getProperty("painn4j.msg")) && k == 20;
         fwdOld = old ? new Kernel(cuda, "message", "painn_message_fwd_old_" + t) : null;
         bwdOld = old ? new Kernel(cuda, "message", "painn_message_bwd_old_" + t) : null;
@@ -89,8 +93,12 @@ final class MessageKernels {
                     e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
             return;
         }
+        boolean table = xRows != null;
+        if (table != (sRows != null) || table != (vIn == null)) {
+            throw new IllegalArgumentException("message forward: x and s from tables with v = 0 (layer 0), or none of them");
+        }
         int per = atomsPerBlock(n, fwdResident);
-        fwd.launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
+        (table ? fwd0 : fwd).launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
                 e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
     }
 
@@ -107,9 +115,13 @@ final class MessageKernels {
                     atomGrads ? 1 : 0, gv, gx);
             return;
         }
+        boolean table = xRows != null;
+        if (table != (vIn == null) || table == atomGrads) {
+            throw new IllegalArgumentException("message backward: x from a table with v = 0 and no input adjoints (layer 0), or none of them");
+        }
         int per = atomsPerBlock(n, bwdResident);
-        bwd.launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
-                e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid, first ? 1 : 0, e.gd, e.gU,
-                atomGrads ? 1 : 0, gv, gx);
+        (table ? bwd0 : bwd).launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW,
+                m.filterB, m.filterRow(layer), e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid,
+                first ? 1 : 0, e.gd, e.gU, gv, gx);
     }
 }
