@@ -48,45 +48,10 @@ PAINN_DEVICE void painn_dense_fwd_rows_impl(int M, int N, int Kd, const T* x, in
     gemm_rows<T, 1>(M, N, Kd, a, b, epi);
 }
 
-template <typename T>
-PAINN_DEVICE void painn_dense_fwd_mid_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                           const T* residual, T* y) {
-    RowsA<T> a{x, Kd, siluIn != 0};
-    WeightT<T> b{w, Kd, 0};
-    DenseFwdEpi<T> epi{y, bias, residual, N};
-    gemm_mid<T, 1, true>(M, N, Kd, a, b, epi);
-}
-
-// float32 on the tensor cores (3xTF32); the double entry point, never launched, keeps the pair
-template <typename T>
-PAINN_DEVICE void painn_dense_fwd_tc_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                          const T* residual, T* y) {
-    if constexpr (sizeof(T) == 4) {
-        RowsA<T> a{x, Kd, siluIn != 0};
-        WeightT<T> b{w, Kd, 0};
-        DenseFwdEpi<T> epi{y, bias, residual, N};
-        gemm_tc<1, 4, true>(M, N, Kd, a, b, epi);
-    }
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_fwd_tc2_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                          const T* residual, T* y) {
-    if constexpr (sizeof(T) == 4) {
-        RowsA<T> a{x, Kd, siluIn != 0};
-        WeightT<T> b{w, Kd, 0};
-        DenseFwdEpi<T> epi{y, bias, residual, N};
-        gemm_tc<1, 2, true>(M, N, Kd, a, b, epi);
-    }
-}
-
 #define DENSE_FWD_PARAMS(T) \
     (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y)
 PAINN_ENTRY(painn_dense_fwd, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
 PAINN_ENTRY(painn_dense_fwd_big, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
-PAINN_ENTRY(painn_dense_fwd_tc, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
-PAINN_ENTRY(painn_dense_fwd_tc2, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
-PAINN_ENTRY(painn_dense_fwd_mid, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
 PAINN_ENTRY(painn_dense_fwd_rows, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
 
 template <typename T>
@@ -131,41 +96,7 @@ PAINN_DEVICE void painn_dense_bwd_rows_impl(int M, int N, int Kd, const T* gy, c
     gemm_rows<T, 1>(M, N, Kd, a, b, epi);
 }
 
-template <typename T>
-PAINN_DEVICE void painn_dense_bwd_mid_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
-                                           const T* residual, T* gx) {
-    RowsA<T> a{gy, Kd, false};
-    WeightN<T> b{w, N};
-    DenseBwdEpi<T> epi{gx, pre, residual, N};
-    gemm_mid<T, 1, false>(M, N, Kd, a, b, epi);
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_bwd_tc_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
-                                          const T* residual, T* gx) {
-    if constexpr (sizeof(T) == 4) {
-        RowsA<T> a{gy, Kd, false};
-        WeightN<T> b{w, N};
-        DenseBwdEpi<T> epi{gx, pre, residual, N};
-        gemm_tc<1, 4, false>(M, N, Kd, a, b, epi);
-    }
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_bwd_tc2_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
-                                          const T* residual, T* gx) {
-    if constexpr (sizeof(T) == 4) {
-        RowsA<T> a{gy, Kd, false};
-        WeightN<T> b{w, N};
-        DenseBwdEpi<T> epi{gx, pre, residual, N};
-        gemm_tc<1, 2, false>(M, N, Kd, a, b, epi);
-    }
-}
-
 #define DENSE_BWD_PARAMS(T) (int M, int N, int Kd, const T* gy, const T* w, const T* pre, const T* residual, T* gx)
 PAINN_ENTRY(painn_dense_bwd, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
 PAINN_ENTRY(painn_dense_bwd_big, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
-PAINN_ENTRY(painn_dense_bwd_tc, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
-PAINN_ENTRY(painn_dense_bwd_tc2, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
-PAINN_ENTRY(painn_dense_bwd_mid, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
 PAINN_ENTRY(painn_dense_bwd_rows, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))

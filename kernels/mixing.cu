@@ -78,25 +78,10 @@ PAINN_DEVICE void painn_mixing_update_fwd_rows_impl(int nAtoms, int F, const T* 
     gemm_rows<T, 3>(nAtoms, F, F, a, b, epi);
 }
 
-// float32 on the tensor cores (3xTF32), 64×64 tiles of three groups; the double entry point,
-// never launched, keeps the pair
-template <typename T>
-PAINN_DEVICE void painn_mixing_update_fwd_tc_impl(int nAtoms, int F, const T* hPre, const T* w4, const T* b4,
-                                                  const T* S, const T* vu, const T* s, const T* v, T* y, T* sOut,
-                                                  T* vOut) {
-    if constexpr (sizeof(T) == 4) {
-        RowsA<T> a{hPre, F, true};
-        WeightT<T> b{w4, F, F};
-        MixingUpdateEpi<T> epi{b4, S, vu, s, v, y, sOut, vOut, F};
-        gemm_tc<3, 2, true>(nAtoms, F, F, a, b, epi);
-    }
-}
-
 #define MIXING_UPDATE_FWD_PARAMS(T)                                                                \
     (int nAtoms, int F, const T* hPre, const T* w4, const T* b4, const T* S, const T* vu, const T* s, \
      const T* v, T* y, T* sOut, T* vOut)
 PAINN_ENTRY(painn_mixing_update_fwd, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
-PAINN_ENTRY(painn_mixing_update_fwd_tc, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
 PAINN_ENTRY(painn_mixing_update_fwd_rows, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
 
 // (5.1)–(5.6): p̄ = s̄'', q̄ = Σ_c v̄''_c U_c, r̄ = s̄'' S, S̄ = s̄'' r, V̄_c = S̄ U_c, Ū_c = v̄''_c q + S̄ V_c.

@@ -9,8 +9,6 @@ final class MixingKernels {
     private final Kernel normFwd;
     private final Kernel updateFwd;
     private final Kernel updateFwdRows;
-    private final Kernel updateFwdTc;
-    private final boolean single;
     private final Kernel prepBwd;
     private final Kernel normBwd;
 
@@ -19,8 +17,6 @@ final class MixingKernels {
         normFwd = new Kernel(cuda, "mixing", "painn_mixing_norm_fwd_" + t);
         updateFwd = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_" + t);
         updateFwdRows = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_rows_" + t);
-        updateFwdTc = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_tc_" + t);
-        single = p == Precision.FLOAT32;
         prepBwd = new Kernel(cuda, "mixing", "painn_mixing_prep_bwd_" + t);
         normBwd = new Kernel(cuda, "mixing", "painn_mixing_norm_bwd_" + t);
     }
@@ -38,9 +34,6 @@ final class MixingKernels {
         if (n <= DenseKernels.SMALL_ROWS) {
             updateFwdRows.launch(s, DenseKernels.columnBlocks(f), DenseKernels.rowBlocks(n), 256, n, f, hPre, w4, b4,
                     dot, vu, sMid, vMid, y, sOut, vOut);
-        } else if (single && System.getProperty("painn4j.gemm", "auto").startsWith("tc")) {
-            updateFwdTc.launch(s, DenseKernels.tiles(f), DenseKernels.tiles(n), 128, n, f, hPre, w4, b4, dot, vu, sMid,
-                    vMid, y, sOut, vOut);
         } else {
             updateFwd.launch(s, DenseKernels.tiles(f), DenseKernels.tiles(n), 256, n, f, hPre, w4, b4, dot, vu, sMid,
                     vMid, y, sOut, vOut);
