@@ -2,8 +2,9 @@
 // backward, with their element-wise neighbours fused (dense.cuh explains the main loop).
 //   forward   Y = act(X)·Wᵀ + b [+ R]             act = silu or identity, applied on load
 //   backward  X̄ = (Ȳ·W) [⊙ silu'(P)] [+ R]         P: the pre-activation that silu took
-// Grid: (ceil(N/64), ceil(M/64)), 256 threads; the _rows variants, for M ≤ 64 rows (small
-// molecules), (ceil(N/8), ceil(M/32)).
+// Grid: (ceil(N/64), ceil(M/64)), 256 threads; the _big variants, for many rows,
+// (ceil(N/64), ceil(M/128)), 128 threads; the _rows variants, for M ≤ 64 rows (small molecules),
+// (ceil(N/8), ceil(M/32)).
 #include "dense.cuh"
 
 template <typename T>
@@ -26,7 +27,16 @@ PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int sil
     RowsA<T> a{x, Kd, siluIn != 0};
     WeightT<T> b{w, Kd, 0};
     DenseFwdEpi<T> epi{y, bias, residual, N};
-    gemm_tiles<T, 1, true>(M, N, Kd, a, b, epi);
+    gemm_small<T, 1, true>(M, N, Kd, a, b, epi);
+}
+
+template <typename T>
+PAINN_DEVICE void painn_dense_fwd_big_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
+                                           const T* residual, T* y) {
+    RowsA<T> a{x, Kd, siluIn != 0};
+    WeightT<T> b{w, Kd, 0};
+    DenseFwdEpi<T> epi{y, bias, residual, N};
+    gemm_big<T, 1, true>(M, N, Kd, a, b, epi);
 }
 
 template <typename T>
@@ -41,6 +51,7 @@ PAINN_DEVICE void painn_dense_fwd_rows_impl(int M, int N, int Kd, const T* x, in
 #define DENSE_FWD_PARAMS(T) \
     (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y)
 PAINN_ENTRY(painn_dense_fwd, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
+PAINN_ENTRY(painn_dense_fwd_big, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
 PAINN_ENTRY(painn_dense_fwd_rows, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
 
 template <typename T>
@@ -64,7 +75,16 @@ PAINN_DEVICE void painn_dense_bwd_impl(int M, int N, int Kd, const T* gy, const 
     RowsA<T> a{gy, Kd, false};
     WeightN<T> b{w, N};
     DenseBwdEpi<T> epi{gx, pre, residual, N};
-    gemm_tiles<T, 1, false>(M, N, Kd, a, b, epi);
+    gemm_small<T, 1, false>(M, N, Kd, a, b, epi);
+}
+
+template <typename T>
+PAINN_DEVICE void painn_dense_bwd_big_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
+                                           const T* residual, T* gx) {
+    RowsA<T> a{gy, Kd, false};
+    WeightN<T> b{w, N};
+    DenseBwdEpi<T> epi{gx, pre, residual, N};
+    gemm_big<T, 1, false>(M, N, Kd, a, b, epi);
 }
 
 template <typename T>
@@ -78,4 +98,5 @@ PAINN_DEVICE void painn_dense_bwd_rows_impl(int M, int N, int Kd, const T* gy, c
 
 #define DENSE_BWD_PARAMS(T) (int M, int N, int Kd, const T* gy, const T* w, const T* pre, const T* residual, T* gx)
 PAINN_ENTRY(painn_dense_bwd, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
+PAINN_ENTRY(painn_dense_bwd_big, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
 PAINN_ENTRY(painn_dense_bwd_rows, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))

@@ -1,82 +1,193 @@
 // The tiled GEMM main loop shared by every atom-wise dense layer: C[m][n] = Σ_k A(m,k)·B(k,n)
-// over 64×64 output tiles, 16-deep K slices staged in shared memory, 256 threads computing 4×4
-// outputs each. A and B are read through small functors, so that a kernel can apply silu to A
-// as it loads (the activation between two dense layers never touches memory) and read W
-// transposed (forward, B(k,n) = W[n][k]) or not (backward, B(k,n) = W[k][n]); the epilogue
-// functor receives every finished output and fuses bias, silu', residual adds or a PaiNN
-// update. GROUPS sets of B columns share one A tile: the mixing update computes p, q and r of
-// the same features in one block.
+// over BM×BN output tiles, BK-deep K slices, each thread computing TM×TN outputs (per column
+// group). A and B are read through small functors, so that a kernel can apply silu to A as it
+// loads (the activation between two dense layers never touches memory) and read W transposed
+// (forward, B(k,n) = W[n][k]) or not (backward, B(k,n) = W[k][n]); the epilogue functor receives
+// every finished output and fuses bias, silu', residual adds or a PaiNN update. GROUPS sets of B
+// columns share one A tile: the mixing update computes p, q and r of the same features in one
+// block.
+//
+// Two shapes: 64×64 tiles of 4×4 per thread (256 threads), and, for many rows, 128×64 tiles of
+// 8×8 per thread (128 threads), whose 16 multiply-adds per shared-memory read (instead of 8) are
+// what lets the FMA pipes run. The three-group update keeps the first shape: with three B tiles
+// it already does 12 multiply-adds per read. Shared memory is double-buffered: the next slice's
+// loads are issued to registers before the current slice is multiplied and stored after it, one
+// barrier per slice. Each output's sum runs over k in order, so both shapes give the same bits.
 #pragma once
 
 #include "common.cuh"
 
-#define GEMM_BM 64
-#define GEMM_BN 64
-#define GEMM_BK 16
-#define GEMM_THREADS 256
+// Four reals from 16-byte-aligned global memory (two 16-byte loads for double).
+PAINN_DEVICE void gload4(const float* p, float (&v)[4]) {
+    float4 q = __ldg(reinterpret_cast<const float4*>(p));
+    v[0] = q.x;
+    v[1] = q.y;
+    v[2] = q.z;
+    v[3] = q.w;
+}
+PAINN_DEVICE void gload4(const double* p, double (&v)[4]) {
+    double2 a = __ldg(reinterpret_cast<const double2*>(p));
+    double2 b = __ldg(reinterpret_cast<const double2*>(p + 2));
+    v[0] = a.x;
+    v[1] = a.y;
+    v[2] = b.x;
+    v[3] = b.y;
+}
+PAINN_DEVICE void store4(float* p, const float (&v)[4]) { *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]); }
+PAINN_DEVICE void store4(double* p, const double (&v)[4]) {
+    reinterpret_cast<double2*>(p)[0] = make_double2(v[0], v[1]);
+    reinterpret_cast<double2*>(p)[1] = make_double2(v[2], v[3]);
+}
 
 // B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
-template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+// A must be contiguous in k; its activation is applied as the slice is stored, not as it is
+// loaded, so that the loads stay in flight while the previous slice is multiplied. `vecA` /
+// `vecB`: the contiguous dimension's length is a multiple of 4 (so that four-real pieces are
+// aligned); otherwise, and at the edges, loads go one by one.
+template <typename T, int GROUPS, bool B_K_CONTIG, int BM, int BN, int TM, int TN, typename ALoad, typename BLoad,
+          typename Epi>
 PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    __shared__ __align__(16) T As[GEMM_BK][GEMM_BM + 4];
-    __shared__ __align__(16) T Bs[GROUPS][GEMM_BK][GEMM_BN + 4];
-    int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
+    constexpr int BK = sizeof(T) == 4 ? 16 : 8;  // double: the same shared memory as float
+    constexpr int TX = BN / TN, TY = BM / TM, NT = TX * TY;
+    constexpr int RQ = TM / 4, CQ = TN / 4;  // quads of rows / columns per thread
+    constexpr int AQT = BM * BK / 4, BQT = BN * BK / 4;  // quads of a slice
+    constexpr int AQ = (AQT + NT - 1) / NT;              // A quads per thread per slice (along k)
+    constexpr int BQ = (BQT + NT - 1) / NT;              // B quads per thread per slice and group
+    // rows padded by 16 bytes: the transposed stores of the BK/4 threads sharing a row then
+    // meet at most two to a bank
+    __shared__ __align__(16) T As[2][BK][BM + 4];
+    __shared__ __align__(16) T Bs[2][GROUPS][BK][BN + 4];
+    int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int tid = threadIdx.x;
-    int tn = tid % 16, tm = tid / 16;
-    T acc[GROUPS][4][4];
+    int tn = tid % TX, tm = tid / TX;
+    bool vecA = Kd % 4 == 0;
+    bool vecB = B_K_CONTIG ? Kd % 4 == 0 : N % 4 == 0;
+
+    T ra[AQ][4], rb[GROUPS][BQ][4];
+    // A quad l of a slice: k quad (idx % (BK/4)) of row (idx / (BK/4)), so that the threads of a
+    // row read its BK reals as one contiguous piece.
+    auto loadSlice = [&](int k0) {
 #pragma unroll
-    for (int g = 0; g < GROUPS; g++)
+        for (int l = 0; l < AQ; l++) {
+            int idx = tid + l * NT;
+            if (AQT % NT != 0 && idx >= AQT) break;
+            int mm = idx / (BK / 4), kq = idx % (BK / 4);
+            int m = m0 + mm, k = k0 + kq * 4;
+            if (vecA && m < M && k + 3 < Kd) {
+                a.load4(m, k, ra[l]);
+            } else {
 #pragma unroll
-        for (int r = 0; r < 4; r++)
-#pragma unroll
-            for (int c = 0; c < 4; c++) acc[g][r][c] = T(0);
-    for (int k0 = 0; k0 < Kd; k0 += GEMM_BK) {
-#pragma unroll
-        for (int l = 0; l < (GEMM_BM * GEMM_BK) / GEMM_THREADS; l++) {
-            int idx = tid + l * GEMM_THREADS;
-            int kk = idx % GEMM_BK, mm = idx / GEMM_BK;
-            int m = m0 + mm, k = k0 + kk;
-            As[kk][mm] = (m < M && k < Kd) ? a(m, k) : T(0);
+                for (int c = 0; c < 4; c++) ra[l][c] = (m < M && k + c < Kd) ? a.load(m, k + c) : T(0);
+            }
         }
 #pragma unroll
         for (int g = 0; g < GROUPS; g++) {
 #pragma unroll
-            for (int l = 0; l < (GEMM_BN * GEMM_BK) / GEMM_THREADS; l++) {
-                int idx = tid + l * GEMM_THREADS;
-                int kk, nn;
-                if (B_K_CONTIG) {
-                    kk = idx % GEMM_BK;
-                    nn = idx / GEMM_BK;
+            for (int l = 0; l < BQ; l++) {
+                int idx = tid + l * NT;
+                if (BQT % NT != 0 && idx >= BQT) break;
+                if constexpr (B_K_CONTIG) {
+                    int nn = idx / (BK / 4), kq = idx % (BK / 4);
+                    int n = n0 + nn, k = k0 + kq * 4;
+                    if (vecB && n < N && k + 3 < Kd) {
+                        b.load4k(g, k, n, rb[g][l]);
+                    } else {
+#pragma unroll
+                        for (int c = 0; c < 4; c++) rb[g][l][c] = (n < N && k + c < Kd) ? b(g, k + c, n) : T(0);
+                    }
                 } else {
-                    nn = idx % GEMM_BN;
-                    kk = idx / GEMM_BN;
+                    int nq = idx % (BN / 4), kk = idx / (BN / 4);
+                    int n = n0 + nq * 4, k = k0 + kk;
+                    if (vecB && n + 3 < N && k < Kd) {
+                        b.load4n(g, k, n, rb[g][l]);
+                    } else {
+#pragma unroll
+                        for (int c = 0; c < 4; c++) rb[g][l][c] = (n + c < N && k < Kd) ? b(g, k, n + c) : T(0);
+                    }
                 }
-                int n = n0 + nn, k = k0 + kk;
-                Bs[g][kk][nn] = (n < N && k < Kd) ? b(g, k, n) : T(0);
             }
         }
-        __syncthreads();
+    };
+    auto storeSlice = [&](int buf) {
 #pragma unroll
-        for (int kk = 0; kk < GEMM_BK; kk++) {
-            T ar[4];
-            load4(&As[kk][tm * 4], ar);
+        for (int l = 0; l < AQ; l++) {
+            int idx = tid + l * NT;
+            if (AQT % NT != 0 && idx >= AQT) break;
+            int mm = idx / (BK / 4), kq = idx % (BK / 4);
+#pragma unroll
+            for (int c = 0; c < 4; c++) As[buf][kq * 4 + c][mm] = a.act(ra[l][c]);
+        }
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++) {
+#pragma unroll
+            for (int l = 0; l < BQ; l++) {
+                int idx = tid + l * NT;
+                if (BQT % NT != 0 && idx >= BQT) break;
+                if constexpr (B_K_CONTIG) {
+                    int nn = idx / (BK / 4), kq = idx % (BK / 4);
+#pragma unroll
+                    for (int c = 0; c < 4; c++) Bs[buf][g][kq * 4 + c][nn] = rb[g][l][c];
+                } else {
+                    int nq = idx % (BN / 4), kk = idx / (BN / 4);
+                    store4(&Bs[buf][g][kk][nq * 4], rb[g][l]);
+                }
+            }
+        }
+    };
+
+    T acc[GROUPS][TM][TN];
+#pragma unroll
+    for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+        for (int r = 0; r < TM; r++)
+#pragma unroll
+            for (int c = 0; c < TN; c++) acc[g][r][c] = T(0);
+
+    loadSlice(0);
+    storeSlice(0);
+    __syncthreads();
+    int buf = 0;
+    for (int k0 = 0; k0 < Kd; k0 += BK) {
+        bool more = k0 + BK < Kd;
+        if (more) loadSlice(k0 + BK);
+#pragma unroll
+        for (int kk = 0; kk < BK; kk++) {
+            // a thread's rows are RQ quads BM/RQ apart and its columns CQ quads BN/CQ apart, so
+            // that the eight lanes of one 16-byte shared-memory phase read consecutive quads
+            T ar[TM];
+#pragma unroll
+            for (int i = 0; i < RQ; i++) {
+                T q[4];
+                load4(&As[buf][kk][i * (BM / RQ) + tm * 4], q);
+#pragma unroll
+                for (int r = 0; r < 4; r++) ar[i * 4 + r] = q[r];
+            }
 #pragma unroll
             for (int g = 0; g < GROUPS; g++) {
-                T br[4];
-                load4(&Bs[g][kk][tn * 4], br);
+                T br[TN];
 #pragma unroll
-                for (int r = 0; r < 4; r++)
+                for (int j = 0; j < CQ; j++) {
+                    T q[4];
+                    load4(&Bs[buf][g][kk][j * (BN / CQ) + tn * 4], q);
 #pragma unroll
-                    for (int c = 0; c < 4; c++) acc[g][r][c] += ar[r] * br[c];
+                    for (int c = 0; c < 4; c++) br[j * 4 + c] = q[c];
+                }
+#pragma unroll
+                for (int r = 0; r < TM; r++)
+#pragma unroll
+                    for (int c = 0; c < TN; c++) acc[g][r][c] += ar[r] * br[c];
             }
         }
+        if (more) storeSlice(buf ^ 1);
         __syncthreads();
+        buf ^= 1;
     }
 #pragma unroll
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < TM; r++) {
 #pragma unroll
-        for (int c = 0; c < 4; c++) {
-            int m = m0 + tm * 4 + r, n = n0 + tn * 4 + c;
+        for (int c = 0; c < TN; c++) {
+            int m = m0 + (r / 4) * (BM / RQ) + tm * 4 + r % 4;
+            int n = n0 + (c / 4) * (BN / CQ) + tn * 4 + c % 4;
             if (m < M && n < N) {
                 T out[GROUPS];
 #pragma unroll
@@ -85,6 +196,21 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
             }
         }
     }
+}
+
+// The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
+#define GEMM_TILE 64
+#define GEMM_THREADS 256
+#define GEMM_BIG_M 128
+#define GEMM_BIG_N 64
+#define GEMM_BIG_THREADS 128
+template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_small(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_TILE, GEMM_TILE, 4, 4>(M, N, Kd, a, b, epi);
+}
+template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_big(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, 8, 8>(M, N, Kd, a, b, epi);
 }
 
 // The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its
@@ -185,6 +311,10 @@ struct RowsA {
         T v = x[(size_t)m * ld + k];
         return siluIn ? silu(v) : v;
     }
+    // for the tiled product: raw loads, then the activation
+    PAINN_DEVICE T load(int m, int k) const { return x[(size_t)m * ld + k]; }
+    PAINN_DEVICE void load4(int m, int k, T (&v)[4]) const { gload4(x + (size_t)m * ld + k, v); }
+    PAINN_DEVICE T act(T v) const { return siluIn ? silu(v) : v; }
 };
 
 // B(k, n) = W[rowOffset_g + n][k]: a dense layer's weight, read transposed, for output block g.
@@ -194,6 +324,7 @@ struct WeightT {
     int in;
     int groupStride;
     PAINN_DEVICE T operator()(int g, int k, int n) const { return w[(size_t)(g * groupStride + n) * in + k]; }
+    PAINN_DEVICE void load4k(int g, int k, int n, T (&v)[4]) const { gload4(w + (size_t)(g * groupStride + n) * in + k, v); }
 };
 
 // B(k, n) = W[k][n]: a dense layer's weight as the backward pass uses it, x̄ = ȳ·W.
@@ -202,4 +333,5 @@ struct WeightN {
     const T* __restrict__ w;
     int in;
     PAINN_DEVICE T operator()(int, int k, int n) const { return w[(size_t)k * in + n]; }
+    PAINN_DEVICE void load4n(int, int k, int n, T (&v)[4]) const { gload4(w + (size_t)k * in + n, v); }
 };

@@ -1,10 +1,19 @@
 // Stage 2+3: filter + message + aggregation, fused (derivation.md §3, §4).
 // W_ij is formed inside the kernels from the K radial values (3F·K filter weights per thread in
-// registers) and never stored as an [E, 3F·L] tensor. One block per atom, one thread per
-// feature f (blockDim ≥ F, at most 256). A row's edges are staged in shared memory a chunk at a
-// time (neighbor, φ, φ', fc, fc', u: one coalesced read, then broadcast reads). Sums run over
-// the row in its fixed order and nothing is accumulated with atomics, so results are the same
-// bit for bit every run.
+// registers) and never stored as an [E, 3F·L] tensor. One thread per feature f (blockDim ≥ F, at
+// most 256); each block walks the rows of a contiguous range of atoms (`perBlock` of them) as one
+// stream of edges, so that the filter weights are loaded once per block and no row end drains
+// the loads in flight. The kernels are compiled for K ≤ KMAX, as many multiply-adds per edge as
+// KMAX: the host picks the smallest bound that holds K (an exact one for the common K).
+//
+// The edge scalars (φ, φ', fc, fc', u) and neighbor indices come into shared memory a span at a
+// time by cp.async, the next span while the current one is computed. What a feature thread
+// waits on per edge is the neighbor's row (x_j, v_j and, backward, s̄'_j, v̄'_j), gathered from
+// anywhere in the atom arrays: those loads are issued a few edges ahead into registers
+// (Ahead::D), unconditionally (past the span's end the last edge is loaded again), so that
+// several are in flight while the filter of the current edge is formed. Sums run over each row
+// in its fixed order and nothing is accumulated with atomics, so results are the same bit for bit
+// every run, whatever the grid.
 //
 //   painn_message_fwd   s'_i = s_i + Σ_e a_e,  v'_ic = v_ic + Σ_e (b_e u_ec + c_e v_jc)
 //   painn_message_bwd   one pass over the row of atom a, W computed once per edge for both uses:
@@ -13,11 +22,24 @@
 //     as the neighbour of the reverse edge (j, a): (4.5) and (4.8) for atom a, gathered over its
 //       own row instead of scattered into it.
 // Layer 0 reads x and s through the atomic numbers (they depend on Z alone: per-element tables)
-// and has v = 0; its backward needs no ∂E/∂v or ∂E/∂x (the embedding is not a function of
-// the positions), which `atomGrads = 0` skips.
+// and has v = 0; its backward needs no ∂E/∂v or ∂E/∂x (the embedding is not a function of the
+// positions). Those kernels (_l0_) are compiled apart, so that neither form tests the other's
+// conditions per edge.
 #include "common.cuh"
 
-#define MSG_CHUNK 32
+PAINN_DEVICE void cp_async16(void* dst, const void* src) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(src));
+}
+
+template <int BYTES> PAINN_DEVICE void cp_async_small(void* dst, const void* src) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], %2;\n" ::"r"(s), "l"(src), "n"(BYTES));
+}
+
+PAINN_DEVICE void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int N> PAINN_DEVICE void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
 template <typename T, int KMAX>
 struct FilterRows {
@@ -74,104 +96,247 @@ struct FilterRows {
     }
 };
 
-// One chunk of a row's edges in shared memory; φ and φ' rows are padded with zeros to KMAX so
-// that they can be read four at a time.
-template <typename T, int KMAX>
-struct __align__(16) EdgeChunk {
-    int j[MSG_CHUNK];
-    T fc[MSG_CHUNK];
-    T dfc[MSG_CHUNK];
-    T u[MSG_CHUNK][3];
-    T phi[MSG_CHUNK][KMAX];
-    T dphi[MSG_CHUNK][KMAX];
+// A span of a block's edges in shared memory: φ (and φ') padded to KMAX, the per-edge scalars
+// (fc, u ×3; backward fc, fc', u ×3 in two quads) and the neighbor index j (and the row of x it
+// reads: j, or xRows[j] for the layer-0 table). Two spans are held: the next one is copied in
+// (cp.async) while the current one is computed.
+template <typename T, int KMAX, bool BWD>
+struct Span {
+    static constexpr int N = BWD ? (sizeof(T) == 4 ? 64 : 32) : (sizeof(T) == 4 ? 128 : 64);  // edges
+    static constexpr int NS = BWD ? 8 : 4;  // scalars per edge
+    T phi[N][KMAX];
+    T dphi[BWD ? N : 1][KMAX];
+    T sc[N][NS];
+    int j[N];
+    int xr[N];
 
-    PAINN_DEVICE void load(int e0, int cnt, int K, const int* __restrict__ neighbor, const T* __restrict__ phiG,
-                           const T* __restrict__ dphiG, const T* __restrict__ fcG, const T* __restrict__ dfcG,
-                           const T* __restrict__ uG) {
-        int t0 = threadIdx.x, step = blockDim.x;
-        for (int t = t0; t < cnt * K; t += step) phi[t / K][t % K] = phiG[(size_t)e0 * K + t];
-        for (int t = t0; t < cnt * (KMAX - K); t += step) phi[t / (KMAX - K)][K + t % (KMAX - K)] = T(0);
-        if (dphiG) {
-            for (int t = t0; t < cnt * K; t += step) dphi[t / K][t % K] = dphiG[(size_t)e0 * K + t];
-            for (int t = t0; t < cnt * (KMAX - K); t += step) dphi[t / (KMAX - K)][K + t % (KMAX - K)] = T(0);
+    // Copies edges [e0, e0 + cnt) in; φ rows go 16 bytes at a time where they are contiguous.
+    PAINN_DEVICE void stage(int e0, int cnt, int K, const int* __restrict__ neighbor, const T* __restrict__ phiG,
+                            const T* __restrict__ dphiG, const T* __restrict__ fcG, const T* __restrict__ dfcG,
+                            const T* __restrict__ uG) {
+        constexpr int V = 16 / sizeof(T);
+        int tid = threadIdx.x, step = blockDim.x;
+        if (K == KMAX && ((size_t)e0 * K) % V == 0 && (cnt * K) % V == 0) {
+            for (int t = tid; t < cnt * K / V; t += step) {
+                cp_async16(&phi[0][0] + t * V, phiG + (size_t)e0 * K + t * V);
+                if (BWD) cp_async16(&dphi[0][0] + t * V, dphiG + (size_t)e0 * K + t * V);
+            }
+        } else {
+            for (int t = tid; t < cnt * K; t += step) {
+                int q = t / K, k = t - q * K;
+                cp_async_small<sizeof(T)>(&phi[q][k], phiG + (size_t)e0 * K + t);
+                if (BWD) cp_async_small<sizeof(T)>(&dphi[q][k], dphiG + (size_t)e0 * K + t);
+            }
         }
-        for (int t = t0; t < cnt * 3; t += step) u[t / 3][t % 3] = uG[(size_t)e0 * 3 + t];
-        for (int t = t0; t < cnt; t += step) {
-            j[t] = neighbor[e0 + t];
-            fc[t] = fcG[e0 + t];
-            if (dfcG) dfc[t] = dfcG[e0 + t];
+        for (int t = tid; t < cnt * 3; t += step) {
+            int q = t / 3, c = t - q * 3;
+            cp_async_small<sizeof(T)>(&sc[q][(BWD ? 2 : 1) + c], uG + (size_t)e0 * 3 + t);
         }
+        for (int t = tid; t < cnt; t += step) {
+            cp_async_small<sizeof(T)>(&sc[t][0], fcG + e0 + t);
+            if (BWD) cp_async_small<sizeof(T)>(&sc[t][1], dfcG + e0 + t);
+            cp_async_small<4>(&j[t], neighbor + e0 + t);
+        }
+    }
+
+    // φ past K is read as zeros by the four-at-a-time loads: cleared once, never copied over
+    PAINN_DEVICE void clearPadding(int K) {
+        if (K == KMAX) return;
+        for (int t = threadIdx.x; t < N * (KMAX - K); t += blockDim.x) {
+            int q = t / (KMAX - K), k = K + t % (KMAX - K);
+            phi[q][k] = T(0);
+            if (BWD) dphi[q][k] = T(0);
+        }
+    }
+
+    // the layer-0 table rows, once the span's j have landed
+    PAINN_DEVICE void tableRows(int cnt, const int* __restrict__ xRows) {
+        for (int t = threadIdx.x; t < cnt; t += blockDim.x) xr[t] = xRows[j[t]];
     }
 };
 
-template <typename T, int KMAX>
-PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int F, int K, const int* __restrict__ rowStart,
+// Prefetch depth: neighbor rows of this many edges are loaded ahead into registers.
+template <typename T, bool BWD> struct Ahead {
+    static constexpr int D = (sizeof(T) == 4 && !BWD) ? 4 : 2;
+};
+
+// The two forms of a layer, compiled apart so that neither tests the other's conditions per
+// edge: TABLE (layer 0) reads x and s through the atomic numbers and has v = 0 and, backward,
+// no input adjoints; otherwise x, s, v are per atom and the adjoints are computed.
+#define MSG_ENTRY(name, KM, PARAMS, args)                                                            \
+    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM PARAMS(float) {               \
+        name##_impl<float, KM, false> args;                                                          \
+    }                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM PARAMS(double) {              \
+        name##_impl<double, KM, false> args;                                                         \
+    }                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f32_k##KM PARAMS(float) {            \
+        name##_impl<float, KM, true> args;                                                           \
+    }                                                                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f64_k##KM PARAMS(double) {           \
+        name##_impl<double, KM, true> args;                                                          \
+    }
+
+template <typename T, int KMAX, bool TABLE>
+PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
                                          const int* __restrict__ neighbor, const T* __restrict__ W,
                                          const T* __restrict__ bias, int row0, const T* __restrict__ phi,
                                          const T* __restrict__ fc, const T* __restrict__ u,
                                          const T* __restrict__ x, const int* __restrict__ xRows,
                                          const T* __restrict__ s, const int* __restrict__ sRows,
                                          const T* __restrict__ v, T* __restrict__ sOut, T* __restrict__ vOut) {
-    __shared__ EdgeChunk<T, KMAX> ch;
-    int i = blockIdx.x;
-    if (i >= nAtoms) return;
+    using SpanT = Span<T, KMAX, false>;
+    constexpr int D = Ahead<T, false>::D;
+    __shared__ __align__(16) SpanT sp[2];
+    int a0 = blockIdx.x * perBlock;
+    if (a0 >= nAtoms) return;
+    int a1 = min(nAtoms, a0 + perBlock);
     int f = threadIdx.x;
     bool active = f < F;
+    sp[0].clearPadding(K);
+    sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    T sAcc = 0, v0 = 0, v1 = 0, v2 = 0;
-    size_t F3 = 3 * (size_t)F;
-    int begin = rowStart[i], end = rowStart[i + 1];
-    for (int e0 = begin; e0 < end; e0 += MSG_CHUNK) {
-        int cnt = min(MSG_CHUNK, end - e0);
-        __syncthreads();
-        ch.load(e0, cnt, K, neighbor, phi, nullptr, fc, nullptr, u);
-        __syncthreads();
-        if (!active) continue;
-#pragma unroll 4
-        for (int q = 0; q < cnt; q++) {
-            int j = ch.j[q];
-            size_t xr = xRows ? (size_t)xRows[j] : (size_t)j;
-            T xa = x[xr * F3 + f], xb = x[xr * F3 + F + f], xc = x[xr * F3 + 2 * F + f];
-            T vj0 = 0, vj1 = 0, vj2 = 0;
-            if (v) {
-                vj0 = v[((size_t)j * 3 + 0) * F + f];
-                vj1 = v[((size_t)j * 3 + 1) * F + f];
-                vj2 = v[((size_t)j * 3 + 2) * F + f];
-            }
-            T pa, pb, pc;
-            w.pre(ch.phi[q], pa, pb, pc);
-            T fce = ch.fc[q];
-            T a = pa * fce * xa, b = pb * fce * xb, c = pc * fce * xc;
-            sAcc += a;
-            v0 += b * ch.u[q][0] + c * vj0;
-            v1 += b * ch.u[q][1] + c * vj1;
-            v2 += b * ch.u[q][2] + c * vj2;
+    // 32-bit offsets of this thread's three reals in a row of 3F (x and v alike)
+    unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
+
+    // the atom whose row is being summed, and its residual s, v read ahead of its end
+    int cur = a0;
+    int rowEnd = rowStart[a0 + 1];
+    int nextEnd = rowStart[min(a0 + 2, nAtoms)];
+    T rs = 0, rv0 = 0, rv1 = 0, rv2 = 0;
+    auto residual = [&](int i) {
+        if (!active || i >= a1) return;
+        rs = s[(size_t)(TABLE ? sRows[i] : i) * F + f];
+        if (!TABLE) {
+            rv0 = v[(size_t)i * F3 + o0];
+            rv1 = v[(size_t)i * F3 + o1];
+            rv2 = v[(size_t)i * F3 + o2];
         }
+    };
+    residual(cur);
+    T sAcc = 0, v0 = 0, v1 = 0, v2 = 0;
+    auto finish = [&]() {
+        if (active) {
+            sOut[(size_t)cur * F + f] = rs + sAcc;
+            vOut[(size_t)cur * F3 + o0] = rv0 + v0;
+            vOut[(size_t)cur * F3 + o1] = rv1 + v1;
+            vOut[(size_t)cur * F3 + o2] = rv2 + v2;
+        }
+        sAcc = v0 = v1 = v2 = T(0);
+        cur++;
+        rowEnd = nextEnd;
+        nextEnd = rowStart[min(cur + 2, nAtoms)];
+        residual(cur);
+    };
+
+    int E0 = rowStart[a0], E1 = rowStart[a1];
+    int spans = (E1 - E0 + SpanT::N - 1) / SpanT::N;
+    if (spans > 0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, nullptr, fc, nullptr, u);
+    cp_async_commit();
+    T nx[D][3], nv[D][3];
+    for (int si = 0; si < spans; si++) {
+        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
+        SpanT& S = sp[si & 1];
+        if (si + 1 < spans) {
+            int e1 = e0 + SpanT::N;
+            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, nullptr, fc, nullptr, u);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+        if (TABLE) {
+            S.tableRows(cnt, xRows);
+            __syncthreads();
+        }
+        // the loads of edge q (past the span's end: its last edge again, so that no load is
+        // conditional and the prefetched values need no merging)
+        auto fetch = [&](int d, int q) {
+            q = min(q, cnt - 1);
+            unsigned xo = (unsigned)(TABLE ? S.xr[q] : S.j[q]) * F3;
+            nx[d][0] = x[xo + o0];
+            nx[d][1] = x[xo + o1];
+            nx[d][2] = x[xo + o2];
+            if (!TABLE) {
+                nv[d][0] = v[xo + o0];
+                nv[d][1] = v[xo + o1];
+                nv[d][2] = v[xo + o2];
+            }
+        };
+        if (active) {
+#pragma unroll
+            for (int d = 0; d < D; d++) fetch(d, d);
+        }
+        for (int q0 = 0; q0 < cnt; q0 += D) {
+#pragma unroll
+            for (int d = 0; d < D; d++) {
+                int q = q0 + d;
+                if (q >= cnt) break;
+                while (e0 + q == rowEnd) finish();
+                if (!active) continue;
+                T xa = nx[d][0], xb = nx[d][1], xc = nx[d][2];
+                T vj0 = TABLE ? T(0) : nv[d][0], vj1 = TABLE ? T(0) : nv[d][1], vj2 = TABLE ? T(0) : nv[d][2];
+                fetch(d, q + D);
+                T pa, pb, pc;
+                w.pre(S.phi[q], pa, pb, pc);
+                T e4[4];
+                load4(S.sc[q], e4);
+                T fce = e4[0];
+                T a = pa * fce * xa, b = pb * fce * xb, c = pc * fce * xc;
+                sAcc += a;
+                if (TABLE) {
+                    v0 += b * e4[1];
+                    v1 += b * e4[2];
+                    v2 += b * e4[3];
+                } else {
+                    v0 += b * e4[1] + c * vj0;
+                    v1 += b * e4[2] + c * vj1;
+                    v2 += b * e4[3] + c * vj2;
+                }
+            }
+        }
+        // every thread done with this span before the next but one is copied into its buffer
+        __syncthreads();
     }
-    if (!active) return;
-    size_t sr = sRows ? (size_t)sRows[i] : (size_t)i;
-    sOut[(size_t)i * F + f] = s[sr * F + f] + sAcc;
-    T vi0 = 0, vi1 = 0, vi2 = 0;
-    if (v) {
-        vi0 = v[((size_t)i * 3 + 0) * F + f];
-        vi1 = v[((size_t)i * 3 + 1) * F + f];
-        vi2 = v[((size_t)i * 3 + 2) * F + f];
-    }
-    vOut[((size_t)i * 3 + 0) * F + f] = vi0 + v0;
-    vOut[((size_t)i * 3 + 1) * F + f] = vi1 + v1;
-    vOut[((size_t)i * 3 + 2) * F + f] = vi2 + v2;
+    while (cur < a1) finish();
 }
 
 #define MESSAGE_FWD_PARAMS(T)                                                                      \
-    (int nAtoms, int F, int K, const int* rowStart, const int* neighbor, const T* W, const T* bias,   \
-     int row0, const T* phi, const T* fc, const T* u, const T* x, const int* xRows, const T* s,        \
-     const int* sRows, const T* v, T* sOut, T* vOut)
-#define MESSAGE_FWD_ARGS (nAtoms, F, K, rowStart, neighbor, W, bias, row0, phi, fc, u, x, xRows, s, sRows, v, sOut, vOut)
-PAINN_ENTRY_K(painn_message_fwd, 8, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 16, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-PAINN_ENTRY_K(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+    (int nAtoms, int perBlock, int F, int K, const int* rowStart, const int* neighbor, const T* W,    \
+     const T* bias, int row0, const T* phi, const T* fc, const T* u, const T* x, const int* xRows,    \
+     const T* s, const int* sRows, const T* v, T* sOut, T* vOut)
+#define MESSAGE_FWD_ARGS \
+    (nAtoms, perBlock, F, K, rowStart, neighbor, W, bias, row0, phi, fc, u, x, xRows, s, sRows, v, sOut, vOut)
+MSG_ENTRY(painn_message_fwd, 8, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 12, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 16, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 20, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+
+// One butterfly step over N values (see warp_transpose_sum in common.cuh).
+template <int OFF, int N, typename T> PAINN_DEVICE void transpose_step_n(T (&v)[N], int lane) {
+    bool upper = lane & OFF;
+#pragma unroll
+    for (int q = 0; q < OFF; q++) {
+        T send = upper ? v[q] : v[q + OFF];
+        T keep = upper ? v[q + OFF] : v[q];
+        v[q] = keep + __shfl_xor_sync(0xffffffffu, send, OFF);
+    }
+}
+
+// Warp sums of eight values in 9 shuffles instead of 40: three butterfly steps leave value
+// (lane & 7) summed over the lane's group of eight, two plain steps add the four groups.
+template <typename T> PAINN_DEVICE T warp_sum8(T (&v)[8]) {
+    int lane = threadIdx.x & 31;
+    transpose_step_n<4>(v, lane);
+    transpose_step_n<2>(v, lane);
+    transpose_step_n<1>(v, lane);
+    T r = v[0];
+    r += __shfl_xor_sync(0xffffffffu, r, 8);
+    r += __shfl_xor_sync(0xffffffffu, r, 16);
+    return r;
+}
 
 // The backward pass of one layer over the row of atom a.
 //   For e = (a, j), with ā = s̄'_a, b̄ = Σ_c v̄'_ac u_ec, c̄ = Σ_c v̄'_ac v_jc:
@@ -181,10 +346,12 @@ PAINN_ENTRY_K(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 //   For the reverse edge (j, a), whose W is the same and whose u is −u_e:
 //     v̄_ac = v̄'_ac + Σ_e v̄'_jc W^c x^c_a                                        (4.1), (4.5)
 //     x̄_a = Σ_e (s̄'_j W^a, −(Σ_c v̄'_jc u_ec) W^b, (Σ_c v̄'_jc v_ac) W^c)         (4.8)
+// The per-edge sums over features are reduced two edges at a time by a shuffle tree per warp,
+// then, once per span, over the warps in warp order by one thread per value.
 // `first` writes the per-edge sums instead of adding to them (the first layer the backward
 // pass visits), so no buffer needs clearing.
-template <typename T, int KMAX>
-PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int F, int K, const int* __restrict__ rowStart,
+template <typename T, int KMAX, bool TABLE>
+PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
                                          const int* __restrict__ neighbor, const T* __restrict__ W,
                                          const T* __restrict__ bias, int row0, const T* __restrict__ phi,
                                          const T* __restrict__ dphi, const T* __restrict__ fc,
@@ -192,95 +359,170 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int F, int K, const int* __
                                          const T* __restrict__ x, const int* __restrict__ xRows,
                                          const T* __restrict__ v, const T* __restrict__ gsMid,
                                          const T* __restrict__ gvMid, int first, T* __restrict__ gd,
-                                         T* __restrict__ gU, int atomGrads, T* __restrict__ gv,
-                                         T* __restrict__ gx) {
-    __shared__ EdgeChunk<T, KMAX> ch;
-    __shared__ T red[MSG_CHUNK][4][8];
-    int a = blockIdx.x;
-    if (a >= nAtoms) return;
+                                         T* __restrict__ gU, T* __restrict__ gv, T* __restrict__ gx) {
+    using SpanT = Span<T, KMAX, true>;
+    constexpr int D = Ahead<T, true>::D;
+    static_assert(D % 2 == 0, "edges are reduced in pairs");
+    __shared__ __align__(16) SpanT sp[2];
+    __shared__ T red[SpanT::N][4][8];
+    int a0 = blockIdx.x * perBlock;
+    if (a0 >= nAtoms) return;
+    int a1 = min(nAtoms, a0 + perBlock);
     int f = threadIdx.x;
     int lane = f & 31, warp = f >> 5, warps = (blockDim.x + 31) >> 5;
     bool active = f < F;
+    sp[0].clearPadding(K);
+    sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    size_t F3 = 3 * (size_t)F;
-    size_t own = (size_t)a * F + f;
-    T gs = active ? gsMid[own] : T(0);
-    T g0 = active ? gvMid[((size_t)a * 3 + 0) * F + f] : T(0);
-    T g1 = active ? gvMid[((size_t)a * 3 + 1) * F + f] : T(0);
-    T g2 = active ? gvMid[((size_t)a * 3 + 2) * F + f] : T(0);
-    size_t xra = xRows ? (size_t)xRows[a] : (size_t)a;
-    T xaa = active ? x[xra * F3 + f] : T(0);
-    T xba = active ? x[xra * F3 + F + f] : T(0);
-    T xca = active ? x[xra * F3 + 2 * F + f] : T(0);
-    T va0 = 0, va1 = 0, va2 = 0;
-    if (v && active) {
-        va0 = v[((size_t)a * 3 + 0) * F + f];
-        va1 = v[((size_t)a * 3 + 1) * F + f];
-        va2 = v[((size_t)a * 3 + 2) * F + f];
-    }
+    unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
+
+    // atom a's own values, read when its row begins
+    int cur = a0;
+    int rowEnd = rowStart[a0 + 1];
+    int nextEnd = rowStart[min(a0 + 2, nAtoms)];
+    T gs = 0, g0 = 0, g1 = 0, g2 = 0, xaa = 0, xba = 0, xca = 0, va0 = 0, va1 = 0, va2 = 0;
+    auto own = [&](int a) {
+        if (!active || a >= a1) return;
+        gs = gsMid[(size_t)a * F + f];
+        g0 = gvMid[(size_t)a * F3 + o0];
+        g1 = gvMid[(size_t)a * F3 + o1];
+        g2 = gvMid[(size_t)a * F3 + o2];
+        if (!TABLE) {
+            xaa = x[(size_t)a * F3 + o0];
+            xba = x[(size_t)a * F3 + o1];
+            xca = x[(size_t)a * F3 + o2];
+            va0 = v[(size_t)a * F3 + o0];
+            va1 = v[(size_t)a * F3 + o1];
+            va2 = v[(size_t)a * F3 + o2];
+        }
+    };
+    own(cur);
     T acc0 = 0, acc1 = 0, acc2 = 0, gxa = 0, gxb = 0, gxc = 0;
-    int begin = rowStart[a], end = rowStart[a + 1];
-    for (int e0 = begin; e0 < end; e0 += MSG_CHUNK) {
-        int cnt = min(MSG_CHUNK, end - e0);
+    auto finish = [&]() {
+        if (!TABLE && active) {
+            gv[(size_t)cur * F3 + o0] = g0 + acc0;
+            gv[(size_t)cur * F3 + o1] = g1 + acc1;
+            gv[(size_t)cur * F3 + o2] = g2 + acc2;
+            gx[(size_t)cur * F3 + o0] = gxa;
+            gx[(size_t)cur * F3 + o1] = gxb;
+            gx[(size_t)cur * F3 + o2] = gxc;
+        }
+        acc0 = acc1 = acc2 = gxa = gxb = gxc = T(0);
+        cur++;
+        rowEnd = nextEnd;
+        nextEnd = rowStart[min(cur + 2, nAtoms)];
+        own(cur);
+    };
+
+    int E0 = rowStart[a0], E1 = rowStart[a1];
+    int spans = (E1 - E0 + SpanT::N - 1) / SpanT::N;
+    if (spans > 0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, dphi, fc, dfc, u);
+    cp_async_commit();
+    // neighbor rows of D edges ahead: x_j, v_j and (neighbour part) s̄'_j, v̄'_j
+    T nx[D][3], nv[D][3], ng[D][4];
+    T part[8];
+#pragma unroll
+    for (int m = 0; m < 8; m++) part[m] = T(0);
+    for (int si = 0; si < spans; si++) {
+        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
+        SpanT& S = sp[si & 1];
+        if (si + 1 < spans) {
+            int e1 = e0 + SpanT::N;
+            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, dphi, fc, dfc, u);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
         __syncthreads();
-        ch.load(e0, cnt, K, neighbor, phi, dphi, fc, dfc, u);
-        __syncthreads();
-#pragma unroll 2
-        for (int q = 0; q < cnt; q++) {
-            T pd = 0, pu0 = 0, pu1 = 0, pu2 = 0;
-            if (active) {
-                int j = ch.j[q];
-                size_t xr = xRows ? (size_t)xRows[j] : (size_t)j;
-                T xaj = x[xr * F3 + f], xbj = x[xr * F3 + F + f], xcj = x[xr * F3 + 2 * F + f];
-                T vj0 = 0, vj1 = 0, vj2 = 0;
-                if (v) {
-                    vj0 = v[((size_t)j * 3 + 0) * F + f];
-                    vj1 = v[((size_t)j * 3 + 1) * F + f];
-                    vj2 = v[((size_t)j * 3 + 2) * F + f];
-                }
-                T pa, pb, pc, da, db, dc;
-                w.pre(ch.phi[q], pa, pb, pc);
-                w.dpre(ch.dphi[q], da, db, dc);
-                T fce = ch.fc[q], dfce = ch.dfc[q];
-                T ux = ch.u[q][0], uy = ch.u[q][1], uz = ch.u[q][2];
-                T Wa = pa * fce, Wb = pb * fce, Wc = pc * fce;
-                // as the centre of e = (a, j)
-                T gb = g0 * ux + g1 * uy + g2 * uz;
-                T gc = g0 * vj0 + g1 * vj1 + g2 * vj2;
-                pd = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce)
-                   + gc * xcj * (dc * fce + pc * dfce);
-                T t = Wb * xbj;
-                pu0 = g0 * t;
-                pu1 = g1 * t;
-                pu2 = g2 * t;
-                // as the neighbour of (j, a)
-                if (atomGrads) {
-                    T gsj = gsMid[(size_t)j * F + f];
-                    T h0 = gvMid[((size_t)j * 3 + 0) * F + f], h1 = gvMid[((size_t)j * 3 + 1) * F + f],
-                      h2 = gvMid[((size_t)j * 3 + 2) * F + f];
-                    T wcx = Wc * xca;
-                    acc0 += h0 * wcx;
-                    acc1 += h1 * wcx;
-                    acc2 += h2 * wcx;
-                    gxa += gsj * Wa;
-                    gxb -= (h0 * ux + h1 * uy + h2 * uz) * Wb;
-                    gxc += (h0 * va0 + h1 * va1 + h2 * va2) * Wc;
-                }
+        if (TABLE) {
+            S.tableRows(cnt, xRows);
+            __syncthreads();
+        }
+        auto fetch = [&](int d, int q) {
+            q = min(q, cnt - 1);
+            unsigned j = S.j[q];
+            unsigned xo = (unsigned)(TABLE ? S.xr[q] : j) * F3, vo = j * F3;
+            nx[d][0] = x[xo + o0];
+            nx[d][1] = x[xo + o1];
+            nx[d][2] = x[xo + o2];
+            if (!TABLE) {
+                nv[d][0] = v[vo + o0];
+                nv[d][1] = v[vo + o1];
+                nv[d][2] = v[vo + o2];
+                ng[d][0] = gsMid[j * F + o0];
+                ng[d][1] = gvMid[vo + o0];
+                ng[d][2] = gvMid[vo + o1];
+                ng[d][3] = gvMid[vo + o2];
             }
-            pd = warp_sum(pd);
-            pu0 = warp_sum(pu0);
-            pu1 = warp_sum(pu1);
-            pu2 = warp_sum(pu2);
-            if (lane == 0) {
-                red[q][0][warp] = pd;
-                red[q][1][warp] = pu0;
-                red[q][2][warp] = pu1;
-                red[q][3][warp] = pu2;
+        };
+        if (active) {
+#pragma unroll
+            for (int d = 0; d < D; d++) fetch(d, d);
+        }
+        for (int q0 = 0; q0 < cnt; q0 += D) {
+#pragma unroll
+            for (int d = 0; d < D; d++) {
+                int q = q0 + d;
+                if (q >= cnt) break;
+                while (e0 + q == rowEnd) finish();
+                if (active) {
+                    T xaj = nx[d][0], xbj = nx[d][1], xcj = nx[d][2];
+                    T vj0 = 0, vj1 = 0, vj2 = 0, gsj = 0, h0 = 0, h1 = 0, h2 = 0;
+                    if (!TABLE) {
+                        vj0 = nv[d][0];
+                        vj1 = nv[d][1];
+                        vj2 = nv[d][2];
+                        gsj = ng[d][0];
+                        h0 = ng[d][1];
+                        h1 = ng[d][2];
+                        h2 = ng[d][3];
+                    }
+                    fetch(d, q + D);
+                    T pa, pb, pc, da, db, dc;
+                    w.pre(S.phi[q], pa, pb, pc);
+                    w.dpre(S.dphi[q], da, db, dc);
+                    T e8[8];
+                    load4(S.sc[q], *reinterpret_cast<T(*)[4]>(&e8[0]));
+                    load4(S.sc[q] + 4, *reinterpret_cast<T(*)[4]>(&e8[4]));
+                    T fce = e8[0], dfce = e8[1], ux = e8[2], uy = e8[3], uz = e8[4];
+                    T Wb = pb * fce;
+                    // as the centre of e = (a, j)
+                    T gb = g0 * ux + g1 * uy + g2 * uz;
+                    T dd = gs * xaj * (da * fce + pa * dfce) + gb * xbj * (db * fce + pb * dfce);
+                    if (!TABLE) {
+                        T gc3 = g0 * vj0 + g1 * vj1 + g2 * vj2;
+                        dd += gc3 * xcj * (dc * fce + pc * dfce);
+                    }
+                    part[4 * (d & 1)] = dd;
+                    T t = Wb * xbj;
+                    part[4 * (d & 1) + 1] = g0 * t;
+                    part[4 * (d & 1) + 2] = g1 * t;
+                    part[4 * (d & 1) + 3] = g2 * t;
+                    // as the neighbour of (j, a)
+                    if (!TABLE) {
+                        T Wa = pa * fce, Wc = pc * fce;
+                        T wcx = Wc * xca;
+                        acc0 += h0 * wcx;
+                        acc1 += h1 * wcx;
+                        acc2 += h2 * wcx;
+                        gxa += gsj * Wa;
+                        gxb -= (h0 * ux + h1 * uy + h2 * uz) * Wb;
+                        gxc += (h0 * va0 + h1 * va1 + h2 * va2) * Wc;
+                    }
+                }
+                if ((d & 1) || q + 1 == cnt) {
+                    // this edge and the one before (or this last one alone): 8 sums, lane m holds value m
+                    T sum = warp_sum8(part);
+                    int qe = q & ~1;
+                    if (lane < 8 && qe + (lane >> 2) < cnt) red[qe + (lane >> 2)][lane & 3][warp] = sum;
+#pragma unroll
+                    for (int m = 0; m < 8; m++) part[m] = T(0);
+                }
             }
         }
         __syncthreads();
-        for (int t = threadIdx.x; t < cnt * 4; t += blockDim.x) {
+        // the warps' partial sums, added in warp order, one thread per value
+        for (int t = threadIdx.x; t < 4 * cnt; t += blockDim.x) {
             int q = t >> 2, m = t & 3;
             T sum = 0;
             for (int r = 0; r < warps; r++) sum += red[q][m][r];
@@ -288,25 +530,22 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int F, int K, const int* __
             if (m == 0) gd[e] = first ? sum : gd[e] + sum;
             else gU[3 * e + m - 1] = first ? sum : gU[3 * e + m - 1] + sum;
         }
+        // (the next span's barrier orders these reads before the next writes of red and of this buffer)
     }
-    if (!atomGrads || !active) return;
-    gv[((size_t)a * 3 + 0) * F + f] = g0 + acc0;
-    gv[((size_t)a * 3 + 1) * F + f] = g1 + acc1;
-    gv[((size_t)a * 3 + 2) * F + f] = g2 + acc2;
-    gx[(size_t)a * F3 + f] = gxa;
-    gx[(size_t)a * F3 + F + f] = gxb;
-    gx[(size_t)a * F3 + 2 * F + f] = gxc;
+    while (cur < a1) finish();
 }
 
 #define MESSAGE_BWD_PARAMS(T)                                                                      \
-    (int nAtoms, int F, int K, const int* rowStart, const int* neighbor, const T* W, const T* bias,   \
-     int row0, const T* phi, const T* dphi, const T* fc, const T* dfc, const T* u, const T* x,         \
-     const int* xRows, const T* v, const T* gsMid, const T* gvMid, int first, T* gd, T* gU,           \
-     int atomGrads, T* gv, T* gx)
+    (int nAtoms, int perBlock, int F, int K, const int* rowStart, const int* neighbor, const T* W,    \
+     const T* bias, int row0, const T* phi, const T* dphi, const T* fc, const T* dfc, const T* u,     \
+     const T* x, const int* xRows, const T* v, const T* gsMid, const T* gvMid, int first, T* gd,      \
+     T* gU, T* gv, T* gx)
 #define MESSAGE_BWD_ARGS                                                                           \
-    (nAtoms, F, K, rowStart, neighbor, W, bias, row0, phi, dphi, fc, dfc, u, x, xRows, v, gsMid, gvMid, \
-     first, gd, gU, atomGrads, gv, gx)
-PAINN_ENTRY_K(painn_message_bwd, 8, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-PAINN_ENTRY_K(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+    (nAtoms, perBlock, F, K, rowStart, neighbor, W, bias, row0, phi, dphi, fc, dfc, u, x, xRows, v,   \
+     gsMid, gvMid, first, gd, gU, gv, gx)
+MSG_ENTRY(painn_message_bwd, 8, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 12, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 20, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)

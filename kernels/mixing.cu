@@ -65,7 +65,7 @@ PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* hPre,
     RowsA<T> a{hPre, F, true};
     WeightT<T> b{w4, F, F};
     MixingUpdateEpi<T> epi{b4, S, vu, s, v, y, sOut, vOut, F};
-    gemm_tiles<T, 3, true>(nAtoms, F, F, a, b, epi);
+    gemm_small<T, 3, true>(nAtoms, F, F, a, b, epi);
 }
 
 template <typename T>

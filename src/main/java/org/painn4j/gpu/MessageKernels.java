@@ -1,19 +1,29 @@
 package org.painn4j.gpu;
 
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream;
 import org.painn4j.calc.Precision;
 
 /**
- * Filter + message + aggregation, fused (message.cu): one block per atom, one thread per
- * feature. The kernels are compiled for K ≤ 8, 16, 24, 32 (filter weights in registers); the
- * smallest that holds the model's K is used.
+ * Filter + message + aggregation, fused (message.cu): one thread per feature, each block the
+ * rows of a contiguous range of atoms. The kernels are compiled for K ≤ 8, 12, 16, 20, 24, 32
+ * (filter weights in registers, and as many multiply-adds per edge as the bound); the smallest
+ * that holds the model's K is used. Layer 0 (x and s from per-element tables, v = 0, no input
+ * adjoints) has kernels of its own.
  */
 final class MessageKernels {
-    static final int[] K_BOUNDS = {8, 16, 24, 32};
+    static final int[] K_BOUNDS = {8, 12, 16, 20, 24, 32};
     static final int MAX_FEATURES = 256;
+    /** Blocks per multiprocessor aimed at: about eight waves of the resident blocks. */
+    static final int BLOCKS_PER_MULTIPROCESSOR = 32;
     private final Kernel fwd;
     private final Kernel bwd;
+    private final Kernel fwd0;
+    private final Kernel bwd0;
     private final int block;
+    private final int multiprocessors;
 
     MessageKernels(CudaContext cuda, Precision p, int f, int k) {
         if (f > MAX_FEATURES) {
@@ -32,30 +42,63 @@ final class MessageKernels {
         String t = Real.suffix(p) + "_k" + bound;
         fwd = new Kernel(cuda, "message", "painn_message_fwd_" + t);
         bwd = new Kernel(cuda, "message", "painn_message_bwd_" + t);
+        fwd0 = new Kernel(cuda, "message", "painn_message_fwd_l0_" + t);
+        bwd0 = new Kernel(cuda, "message", "painn_message_bwd_l0_" + t);
         block = (f + 31) / 32 * 32;
+        int[] sms = {0};
+        cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
+        multiprocessors = Math.max(1, sms[0]);
     }
 
     /**
-     * s' = s + Σ a, v' = v + Σ (b ⊗ u + c ⊙ v_j) for layer l. xRows / sRows (nullable) read row
-     * xRows[i] of x and sRows[i] of s for atom i: layer 0 reads per-element tables through the
-     * atomic numbers. A null v is zero.
+     * Atoms per block: enough blocks for several waves, so that blocks that drew short rows
+     * (the surface of a cluster) make room for others and the atoms in flight at once, whose
+     * neighbors' rows are being gathered, stay few; enough atoms per block that the filter
+     * weights are loaded rarely. Measured at 16,384 atoms: 4 per block (about eight waves)
+     * beat 1 and 16. The results do not depend on it.
+     */
+    int atomsPerBlock(int n) {
+        long slots = (long) BLOCKS_PER_MULTIPROCESSOR * multiprocessors;
+        return (int) Math.max(1, (n + slots - 1) / slots);
+    }
+
+    private static int blocks(int n, int perBlock) {
+        return (n + perBlock - 1) / perBlock;
+    }
+
+    /**
+     * s' = s + Σ a, v' = v + Σ (b ⊗ u + c ⊙ v_j) for layer l. Layer 0 passes xRows and sRows,
+     * reading row xRows[i] of x and sRows[i] of s for atom i (per-element tables through the
+     * atomic numbers), and a null v (zero); later layers pass neither.
      */
     void forward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
                  DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer sIn, DeviceBuffer sRows, DeviceBuffer vIn,
                  DeviceBuffer sOut, DeviceBuffer vOut) {
-        fwd.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
-                e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
+        boolean table = xRows != null;
+        if (table != (sRows != null) || table != (vIn == null)) {
+            throw new IllegalArgumentException("message forward: x and s from tables with v = 0 (layer 0), or none of them");
+        }
+        int per = atomsPerBlock(n);
+        (table ? fwd0 : fwd).launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW,
+                m.filterB, m.filterRow(layer), e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
     }
 
     /**
      * The layer's backward pass: ∂E/∂d and ∂E/∂u per edge (written when first, else added), and,
-     * when atomGrads, ∂E/∂v (residual included) and ∂E/∂x per atom.
+     * when atomGrads, ∂E/∂v (residual included) and ∂E/∂x per atom. Layer 0 passes xRows, a null
+     * v and no atomGrads; later layers the opposite.
      */
     void backward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
                   DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer vIn, DeviceBuffer gsMid, DeviceBuffer gvMid,
                   boolean first, boolean atomGrads, DeviceBuffer gv, DeviceBuffer gx) {
-        bwd.launch(s, n, 1, block, n, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB, m.filterRow(layer),
-                e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid, first ? 1 : 0, e.gd, e.gU,
-                atomGrads ? 1 : 0, gv, gx);
+        boolean table = xRows != null;
+        if (table != (vIn == null) || table == atomGrads) {
+            throw new IllegalArgumentException(
+                    "message backward: x from a table with v = 0 and no input adjoints (layer 0), or none of them");
+        }
+        int per = atomsPerBlock(n);
+        (table ? bwd0 : bwd).launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW,
+                m.filterB, m.filterRow(layer), e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid,
+                first ? 1 : 0, e.gd, e.gU, gv, gx);
     }
 }
