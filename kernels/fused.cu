@@ -166,54 +166,37 @@ PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const A& a, const 
     auto column = [&](int c) { int b = byNc.div(c); return b * bw + c0 + (c - b * nc); };
     __syncthreads();
     submark();
-    // the weight slice and the first chunk of input rows in one pass: one memory latency, not two
-    int nW = Kin * ncols;
-    auto loadW = [&](int t) {
-        int c, k;
-        if (FORWARD) {  // k fastest: consecutive threads read one weight row
-            c = byKin.div(t);
-            k = t - c * Kin;
-        } else {  // columns fastest: consecutive threads read along a weight row
-            k = byCols.div(t);
-            c = t - k * ncols;
-        }
-        int o = column(c);
-        return FORWARD ? ldw<T>(W, (size_t)o * ldW + k) : ldw<T>(W, (size_t)k * ldW + o);
-    };
-    auto storeW = [&](int t, T v) {
-        int c, k;
-        if (FORWARD) {
-            c = byKin.div(t);
-            k = t - c * Kin;
-        } else {
-            k = byCols.div(t);
-            c = t - k * ncols;
-        }
-        Ws[k * ncols + c] = v;
-    };
+    staged<kBatch<T>>(
+        Kin * ncols,
+        [&](int t) {
+            int c, k;
+            if (FORWARD) {  // k fastest: consecutive threads read one weight row
+                c = byKin.div(t);
+                k = t - c * Kin;
+            } else {  // columns fastest: consecutive threads read along a weight row
+                k = byCols.div(t);
+                c = t - k * ncols;
+            }
+            int o = column(c);
+            return FORWARD ? ldw<T>(W, (size_t)o * ldW + k) : ldw<T>(W, (size_t)k * ldW + o);
+        },
+        [&](int t, T v) {
+            int c, k;
+            if (FORWARD) {
+                c = byKin.div(t);
+                k = t - c * Kin;
+            } else {
+                k = byCols.div(t);
+                c = t - k * ncols;
+            }
+            Ws[k * ncols + c] = v;
+        });
     for (int m0 = 0; m0 < M; m0 += rows) {
         int mc = min(rows, M - m0);
         if (m0 > 0) __syncthreads();
-        int nA = mc * Kin, skip = m0 == 0 ? 0 : nW;
         staged<kBatch<T>>(
-            nW + nA - skip,
-            [&](int t) {
-                t += skip;
-                if (t < nW) return loadW(t);
-                t -= nW;
-                int m = byKin.div(t);
-                return a(m0 + m, t - m * Kin);
-            },
-            [&](int t, T v) {
-                t += skip;
-                if (t < nW) {
-                    storeW(t, v);
-                    return;
-                }
-                t -= nW;
-                int m = byKin.div(t);
-                As[m * lda + t - m * Kin] = v;
-            });
+            mc * Kin, [&](int t) { int m = byKin.div(t); return a(m0 + m, t - m * Kin); },
+            [&](int t, T v) { int m = byKin.div(t); As[m * lda + t - m * Kin] = v; });
         __syncthreads();
         submark();
         // Few rows leave most threads idle and each with a long chain of multiply-adds: the k
@@ -293,97 +276,82 @@ struct MessageSmem {
         c = j + chunk;
     }
 
-    // One pass that issues every load before it stores any: with own, the block's features of
-    // every atom (x, v; in the backward pass also v̄', s̄') and its filter rows; always the
-    // chunk's edges (φ, φ', fc, fc', neighbour, centre, u). Thirteen segments of one index.
-    PAINN_DEVICE void load(const FusedArgs& A, const FusedLayer& Ly, const FusedDims& D, int l, const Slice& s,
-                           int e0, int cnt, bool backward, bool own) {
-        int n = D.n, F = D.F, row0 = D.shared ? 0 : l * 3 * F;
-        if (own && l == 0)
-            for (int t = threadIdx.x; t < n * 3 * Fs; t += blockDim.x) vo[t] = T(0);
-        int size[13] = {own ? n * 3 * Fs : 0, own && l > 0 ? n * 3 * Fs : 0, own && backward ? n * 3 * Fs : 0,
-                        own && backward ? n * Fs : 0, own ? 3 * Fs * K : 0, own ? 3 * Fs : 0, cnt * K,
-                        backward ? cnt * K : 0, cnt, backward ? cnt : 0, cnt, cnt, 3 * cnt};
-        int start[14];
-        start[0] = 0;
-#pragma unroll
-        for (int q = 0; q < 13; q++) start[q + 1] = start[q] + size[q];
-        FastDiv by3Fs(3 * Fs), byFs(Fs), byK(K);
-        size_t k0 = (size_t)e0 * K;
-        // segment of t and t's index in it, with constant register indices only
-        auto locate = [&](int t, int& g, int& i) {
-            g = 0;
-#pragma unroll
-            for (int q = 1; q < 13; q++) g += t >= start[q];
-            int base = 0;
-#pragma unroll
-            for (int q = 0; q < 13; q++)
-                if (g == q) base = start[q];
-            i = t - base;
-        };
-        auto atom = [&](int i, int& j, int& b, int& f) {
-            j = by3Fs.div(i);
-            int q = i - j * 3 * Fs;
+    // x and v of the block's features for every atom (and s̄', v̄' in the backward pass)
+    PAINN_DEVICE void loadOwn(const FusedArgs& A, const FusedLayer& Ly, int l, int n, int F, const Slice& s,
+                              bool backward) {
+        FastDiv by3Fs(3 * Fs), byFs(Fs);
+        auto at = [&](int t, int& j, int& b, int& f) {
+            j = by3Fs.div(t);
+            int q = t - j * 3 * Fs;
             b = byFs.div(q);
             f = s.f0 + q - b * Fs;
         };
         staged<kBatch<T>>(
-            start[13],
-            [&](int t) -> T {
-                int g, i, j, b, f;
-                locate(t, g, i);
-                switch (g) {
-                    case 0:
-                        atom(i, j, b, f);
-                        return l == 0 ? ldw<T>(A.xTable, (size_t)__ldg(A.z + j) * 3 * F + b * F + f)
-                                      : ldcg<T>(Ly.x, (size_t)j * 3 * F + b * F + f);
-                    case 1:
-                        atom(i, j, b, f);
-                        return ldcg<T>(Ly.v, ((size_t)j * 3 + b) * F + f);
-                    case 2:
-                        atom(i, j, b, f);
-                        return ldcg<T>(Ly.gvMid, ((size_t)j * 3 + b) * F + f);
-                    case 3: {
-                        int a = byFs.div(i);
-                        return ldcg<T>(Ly.gsMid, (size_t)a * F + s.f0 + i - a * Fs);
-                    }
-                    case 4: {
-                        int q = byK.div(i), k = i - q * K;
-                        int bb = byFs.div(q), fl = q - bb * Fs;
-                        return ldw<T>(A.filterW, (size_t)(row0 + bb * F + s.f0 + fl) * K + k);
-                    }
-                    case 5: {
-                        int bb = byFs.div(i), fl = i - bb * Fs;
-                        return ldw<T>(A.filterB, (size_t)row0 + bb * F + s.f0 + fl);
-                    }
-                    case 6: return ldcg<T>(A.phi, k0 + i);
-                    case 7: return ldcg<T>(A.dphi, k0 + i);
-                    case 8: return ldcg<T>(A.fc, e0 + i);
-                    case 9: return ldcg<T>(A.dfc, e0 + i);
-                    case 10: return (T)__ldg(A.neighbor + e0 + i);
-                    case 11: return (T)__ldg(A.center + e0 + i);
-                    default: return ldcg<T>(A.u, (size_t)e0 * 3 + i);
-                }
+            n * 3 * Fs,
+            [&](int t) {
+                int j, b, f;
+                at(t, j, b, f);
+                return l == 0 ? ldw<T>(A.xTable, (size_t)__ldg(A.z + j) * 3 * F + b * F + f)
+                              : ldcg<T>(Ly.x, (size_t)j * 3 * F + b * F + f);
             },
-            [&](int t, T v) {
-                int g, i;
-                locate(t, g, i);
-                switch (g) {
-                    case 0: xo[i] = v; break;
-                    case 1: vo[i] = v; break;
-                    case 2: gvo[i] = v; break;
-                    case 3: go[i] = v; break;
-                    case 4: wf[i] = v; break;
-                    case 5: bf[i] = v; break;
-                    case 6: phi[i] = v; break;
-                    case 7: dphi[i] = v; break;
-                    case 8: fc[i] = v; break;
-                    case 9: dfc[i] = v; break;
-                    case 10: j[i] = (int)v; break;
-                    case 11: c[i] = (int)v; break;
-                    default: u[i] = v; break;
-                }
-            });
+            [&](int t, T v) { xo[t] = v; });
+        if (l > 0) {
+            staged<kBatch<T>>(
+                n * 3 * Fs,
+                [&](int t) {
+                    int j, b, f;
+                    at(t, j, b, f);
+                    return ldcg<T>(Ly.v, ((size_t)j * 3 + b) * F + f);
+                },
+                [&](int t, T v) { vo[t] = v; });
+        } else {
+            for (int t = threadIdx.x; t < n * 3 * Fs; t += blockDim.x) vo[t] = T(0);
+        }
+        if (!backward) return;
+        staged<kBatch<T>>(
+            n * 3 * Fs,
+            [&](int t) {
+                int j, b, f;
+                at(t, j, b, f);
+                return ldcg<T>(Ly.gvMid, ((size_t)j * 3 + b) * F + f);
+            },
+            [&](int t, T v) { gvo[t] = v; });
+        staged<kBatch<T>>(
+            n * Fs,
+            [&](int t) {
+                int j = byFs.div(t);
+                return ldcg<T>(Ly.gsMid, (size_t)j * F + s.f0 + t - j * Fs);
+            },
+            [&](int t, T v) { go[t] = v; });
+    }
+
+    // filter rows of block b ∈ {a, b, c} for the owned features, and their biases
+    PAINN_DEVICE void loadFilter(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
+        FastDiv byK(K), byFs(Fs);
+        staged<kBatch<T>>(
+            3 * Fs * K,
+            [&](int t) {
+                int q = byK.div(t), k = t - q * K;
+                int b = byFs.div(q), fl = q - b * Fs;
+                return ldw<T>(A.filterW, (size_t)(row0 + b * D.F + s.f0 + fl) * K + k);
+            },
+            [&](int t, T v) { wf[t] = v; });
+        for (int t = threadIdx.x; t < 3 * Fs; t += blockDim.x) {
+            int b = byFs.div(t), fl = t - b * Fs;
+            bf[t] = ldw<T>(A.filterB, (size_t)row0 + b * D.F + s.f0 + fl);
+        }
+    }
+
+    PAINN_DEVICE void loadEdges(const FusedArgs& A, int e0, int cnt, bool backward) {
+        size_t k0 = (size_t)e0 * K;
+        staged<kBatch<T>>(cnt * K, [&](int t) { return ldcg<T>(A.phi, k0 + t); }, [&](int t, T v) { phi[t] = v; });
+        if (backward)
+            staged<kBatch<T>>(cnt * K, [&](int t) { return ldcg<T>(A.dphi, k0 + t); }, [&](int t, T v) { dphi[t] = v; });
+        staged<4>(cnt, [&](int t) { return ldcg<T>(A.fc, e0 + t); }, [&](int t, T v) { fc[t] = v; });
+        if (backward) staged<4>(cnt, [&](int t) { return ldcg<T>(A.dfc, e0 + t); }, [&](int t, T v) { dfc[t] = v; });
+        staged<4>(cnt, [&](int t) { return __ldg(A.neighbor + e0 + t); }, [&](int t, int v) { j[t] = v; });
+        staged<4>(cnt, [&](int t) { return __ldg(A.center + e0 + t); }, [&](int t, int v) { c[t] = v; });
+        staged<8>(cnt * 3, [&](int t) { return ldcg<T>(A.u, (size_t)e0 * 3 + t); }, [&](int t, T v) { u[t] = v; });
     }
 
     // W = (φ·W_f + b_f)·fc of every (edge, own feature, block) of the chunk, and with derivative
@@ -466,16 +434,17 @@ PAINN_DEVICE void message_fwd(const FusedArgs& A, const FusedDims& D, int l, int
     int n = D.n, F = D.F, K = D.K, Fs = s.size();
     MessageSmem<T> m(sm, D.smem, n, Fs, K);
     __syncthreads();
+    m.loadOwn(A, Ly, l, n, F, s, false);
+    m.loadFilter(A, D, D.shared ? 0 : l * 3 * F, s);
     FastDiv byFs(Fs);
     int i = byFs.div(threadIdx.x), fl = threadIdx.x - i * Fs;
     bool item = i < n;
     int begin = item ? __ldg(A.rowStart + i) : 0, end = item ? __ldg(A.rowStart + i + 1) : 0;
     T sAcc = 0, v0 = 0, v1 = 0, v2 = 0;
-    // at least one pass, so that the block's own features are staged even without edges
-    for (int e0 = 0; e0 == 0 || e0 < E; e0 += m.chunk) {
-        int cnt = max(0, min(m.chunk, E - e0));
+    for (int e0 = 0; e0 < E; e0 += m.chunk) {
+        int cnt = min(m.chunk, E - e0);
         __syncthreads();
-        m.load(A, Ly, D, l, s, e0, cnt, false, e0 == 0);
+        m.loadEdges(A, e0, cnt, false);
         __syncthreads();
         m.filters(cnt, false);
         __syncthreads();
@@ -516,6 +485,8 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
     bool first = l == D.L - 1;
     MessageSmem<T> m(sm, D.smem, n, Fs, K);
     __syncthreads();
+    m.loadOwn(A, Ly, l, n, F, s, true);
+    m.loadFilter(A, D, D.shared ? 0 : l * 3 * F, s);
     FastDiv byFs(Fs);
     int i = byFs.div(threadIdx.x), fl = threadIdx.x - i * Fs;
     bool item = l > 0 && i < n;
@@ -523,11 +494,10 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
     T acc0 = 0, acc1 = 0, acc2 = 0, gxa = 0, gxb = 0, gxc = 0;
     T* gdPart = static_cast<T*>(A.gdPart) + (size_t)r * D.ecap;
     T* gUPart = static_cast<T*>(A.gUPart) + (size_t)r * D.ecap * 3;
-    // at least one pass, so that the block's own features are staged even without edges
-    for (int e0 = 0; e0 == 0 || e0 < E; e0 += m.chunk) {
-        int cnt = max(0, min(m.chunk, E - e0));
+    for (int e0 = 0; e0 < E; e0 += m.chunk) {
+        int cnt = min(m.chunk, E - e0);
         __syncthreads();
-        m.load(A, Ly, D, l, s, e0, cnt, true, e0 == 0);
+        m.loadEdges(A, e0, cnt, true);
         __syncthreads();
         m.filters(cnt, true);
         __syncthreads();
