@@ -87,11 +87,11 @@ public final class FusedPhaseProbe {
                 System.out.printf(Locale.ROOT, "%-22s %9d cycles %8.2f µs%n", q < names.length ? names[q] : "kernel total", med,
                         med / mhz);
             }
-            String[] steps = {"weights", "inputs", "products", "sums+epilogue", "(to next)"};
+            String[] steps = {"weights, inputs", "products", "sums+epilogue", "(to next)"};
             for (int q = 0; q < 29; q++) {
                 long[] v = sub[q].clone();
                 Arrays.sort(v);
-                System.out.printf(Locale.ROOT, "dense %d %-14s %9d cycles%n", q / 5, steps[q % 5], v[calls / 2]);
+                System.out.printf(Locale.ROOT, "dense %d %-15s %9d cycles%n", q / 4, steps[q % 4], v[calls / 2]);
             }
         }
     }
