@@ -39,9 +39,10 @@ PAINN_DEVICE void load4(const double* p, double (&v)[4]) {
     v[3] = b.y;
 }
 
-// One butterfly step of warp_transpose_sum: lanes with bit OFF set keep the upper OFF of their
-// 2·OFF values, the others the lower, and each adds what its partner hands over.
-template <int OFF, typename T> PAINN_DEVICE void transpose_step(T (&v)[32], int lane) {
+// One butterfly step of warp_transpose_sum (and of message.cu's warp_sum8): lanes with bit OFF
+// set keep the upper OFF of their 2·OFF values, the others the lower, and each adds what its
+// partner hands over.
+template <int OFF, int N, typename T> PAINN_DEVICE void transpose_step(T (&v)[N], int lane) {
     bool upper = lane & OFF;
 #pragma unroll
     for (int q = 0; q < OFF; q++) {

@@ -314,24 +314,13 @@ MSG_ENTRY(painn_message_fwd, 20, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 
-// One butterfly step over N values (see warp_transpose_sum in common.cuh).
-template <int OFF, int N, typename T> PAINN_DEVICE void transpose_step_n(T (&v)[N], int lane) {
-    bool upper = lane & OFF;
-#pragma unroll
-    for (int q = 0; q < OFF; q++) {
-        T send = upper ? v[q] : v[q + OFF];
-        T keep = upper ? v[q + OFF] : v[q];
-        v[q] = keep + __shfl_xor_sync(0xffffffffu, send, OFF);
-    }
-}
-
 // Warp sums of eight values in 9 shuffles instead of 40: three butterfly steps leave value
 // (lane & 7) summed over the lane's group of eight, two plain steps add the four groups.
 template <typename T> PAINN_DEVICE T warp_sum8(T (&v)[8]) {
     int lane = threadIdx.x & 31;
-    transpose_step_n<4>(v, lane);
-    transpose_step_n<2>(v, lane);
-    transpose_step_n<1>(v, lane);
+    transpose_step<4>(v, lane);
+    transpose_step<2>(v, lane);
+    transpose_step<1>(v, lane);
     T r = v[0];
     r += __shfl_xor_sync(0xffffffffu, r, 8);
     r += __shfl_xor_sync(0xffffffffu, r, 16);
