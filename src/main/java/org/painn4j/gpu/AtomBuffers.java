@@ -1,6 +1,5 @@
 package org.painn4j.gpu;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.painn4j.calc.Precision;
 import org.painn4j.model.Dense;
@@ -12,7 +11,7 @@ import org.painn4j.model.PainnModel;
  * Layouts: s [N][F], v [N][3][F], x and y [N][3F], VU [N][3][2F]. Layer 0 needs no s, v, h or x
  * of its own (per-element tables, v = 0), and no adjoint of them: those entries are null.
  */
-final class AtomBuffers implements AutoCloseable {
+final class AtomBuffers extends BufferSet {
     final int capacity;
     // forward, per layer l (s and v have L+1: the input of layer l, and the final one)
     final DeviceBuffer[] s;
@@ -51,7 +50,6 @@ final class AtomBuffers implements AutoCloseable {
     final DeviceBuffer energies;
     final DeviceBuffer forces;
     static final long RESULTS_HEADER = 80;
-    private final List<DeviceBuffer> all = new ArrayList<>();
 
     AtomBuffers(CudaContext cuda, Precision p, PainnModel model, int capacity) {
         this.capacity = capacity;
@@ -110,8 +108,7 @@ final class AtomBuffers implements AutoCloseable {
         gvu = add(cuda, "channel mix adjoint", r * 6 * f);
         double[] ones = new double[capacity];
         java.util.Arrays.fill(ones, 1.0);
-        seed = Real.upload(cuda, p, "energy adjoint", ones);
-        all.add(seed);
+        seed = keep(Real.upload(cuda, p, "energy adjoint", ones));
         forcePartial = add(cuda, "virial partial sums", 72L * RadialKernels.forceBlocks(capacity));
         results = add(cuda, "results", RESULTS_HEADER + 32L * capacity);
         energy = results.slice("energy", 0, 8);
@@ -120,23 +117,8 @@ final class AtomBuffers implements AutoCloseable {
         forces = results.slice("forces", RESULTS_HEADER + 8L * capacity, 24L * capacity);
     }
 
-    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
-        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
-        all.add(b);
-        return b;
-    }
-
     /** Every buffer that an evaluation writes, for poisoning before a checked run. */
     List<DeviceBuffer> all() {
         return all.stream().filter(b -> b != seed).toList();
-    }
-
-    long bytes() {
-        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
-    }
-
-    @Override
-    public void close() {
-        all.forEach(DeviceBuffer::close);
     }
 }

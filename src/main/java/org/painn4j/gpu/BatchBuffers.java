@@ -1,6 +1,5 @@
 package org.painn4j.gpu;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.painn4j.structure.Structure;
@@ -11,7 +10,7 @@ import org.painn4j.structure.Structure;
  * count, coincident atoms, energy, virial). The atoms themselves, their list and their features
  * live in the calculator's ordinary buffers, one after another.
  */
-final class BatchBuffers implements AutoCloseable {
+final class BatchBuffers extends BufferSet {
     final int structureCapacity;
     final int atomCapacity;
     /** [S + 1]: structure b holds atoms [atomStart[b], atomStart[b + 1]). */
@@ -32,7 +31,6 @@ final class BatchBuffers implements AutoCloseable {
     final DeviceBuffer edgeCounts;
     /** Rows of virial partial sums per structure: the force blocks of the largest small structure. */
     static final int ROWS = RadialKernels.forceBlocks(NeighborKernels.SMALL_ATOMS);
-    private final List<DeviceBuffer> all = new ArrayList<>();
     // the batch now on the device
     private int structures;
     private int atoms;
@@ -134,20 +132,5 @@ final class BatchBuffers implements AutoCloseable {
     /** Every buffer a batched evaluation writes, for poisoning. */
     List<DeviceBuffer> outputs() {
         return List.of(forcePartial, results);
-    }
-
-    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
-        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
-        all.add(b);
-        return b;
-    }
-
-    long bytes() {
-        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
-    }
-
-    @Override
-    public void close() {
-        all.forEach(DeviceBuffer::close);
     }
 }

@@ -1,14 +1,12 @@
 package org.painn4j.gpu;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.painn4j.calc.Precision;
 import org.painn4j.model.Dense;
 import org.painn4j.model.PainnModel;
 import org.painn4j.model.RadialBasis;
 
 /** A model's weights on the device, in the engine's precision; uploaded once. */
-final class DeviceModel implements AutoCloseable {
+final class DeviceModel extends BufferSet {
     final PainnModel model;
     final int f;
     final int k;
@@ -39,7 +37,6 @@ final class DeviceModel implements AutoCloseable {
      */
     final DeviceBuffer hTable;
     final DeviceBuffer xTable;
-    private final List<DeviceBuffer> all = new ArrayList<>();
 
     DeviceModel(CudaContext cuda, PainnModel model, Precision p) {
         this.model = model;
@@ -85,10 +82,8 @@ final class DeviceModel implements AutoCloseable {
         }
         shift = up(cuda, Precision.FLOAT64, "energy shifts", sh);
         long r = (long) model.embeddingRows * Real.bytes(p);
-        hTable = new DeviceBuffer(cuda, "layer 0 context pre-activation", r * f);
-        xTable = new DeviceBuffer(cuda, "layer 0 context features", r * 3 * f);
-        all.add(hTable);
-        all.add(xTable);
+        hTable = add(cuda, "layer 0 context pre-activation", r * f);
+        xTable = add(cuda, "layer 0 context features", r * 3 * f);
     }
 
     /** Fills the layer-0 tables; the dense kernels must exist first, so the calculator calls this. */
@@ -104,17 +99,6 @@ final class DeviceModel implements AutoCloseable {
     }
 
     private DeviceBuffer up(CudaContext cuda, Precision p, String name, double[] values) {
-        DeviceBuffer b = Real.upload(cuda, p, name, values);
-        all.add(b);
-        return b;
-    }
-
-    long bytes() {
-        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
-    }
-
-    @Override
-    public void close() {
-        all.forEach(DeviceBuffer::close);
+        return keep(Real.upload(cuda, p, name, values));
     }
 }

@@ -1,7 +1,5 @@
 package org.painn4j.gpu;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.painn4j.calc.Precision;
 
 /**
@@ -9,7 +7,7 @@ import org.painn4j.calc.Precision;
  * [E][K], fc and fc' [E]; ∂E/∂d [E] and ∂E/∂u [E][3], accumulated over the layers of the
  * backward pass.
  */
-final class EdgeBuffers implements AutoCloseable {
+final class EdgeBuffers extends BufferSet {
     final DeviceBuffer d;
     final DeviceBuffer u;
     final DeviceBuffer phi;
@@ -18,7 +16,6 @@ final class EdgeBuffers implements AutoCloseable {
     final DeviceBuffer dfc;
     final DeviceBuffer gd;
     final DeviceBuffer gU;
-    private final List<DeviceBuffer> all = new ArrayList<>();
 
     EdgeBuffers(CudaContext cuda, Precision p, int edges, int k) {
         long b = (long) edges * Real.bytes(p);
@@ -30,20 +27,5 @@ final class EdgeBuffers implements AutoCloseable {
         dfc = add(cuda, "cutoff derivative", b);
         gd = add(cuda, "distance adjoint", b);
         gU = add(cuda, "direction adjoint", 3 * b);
-    }
-
-    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
-        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
-        all.add(b);
-        return b;
-    }
-
-    long bytes() {
-        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
-    }
-
-    @Override
-    public void close() {
-        all.forEach(DeviceBuffer::close);
     }
 }

@@ -1,10 +1,8 @@
 package org.painn4j.gpu;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /** Device memory of the neighbor list and its search, for fixed atom and edge capacities. */
-final class NeighborBuffers implements AutoCloseable {
+final class NeighborBuffers extends BufferSet {
     final int atomCapacity;
     final int edgeCapacity;
     final int binCapacity;
@@ -32,7 +30,6 @@ final class NeighborBuffers implements AutoCloseable {
     final DeviceBuffer neighbor;
     final DeviceBuffer image;
     final DeviceBuffer reverse;
-    private final List<DeviceBuffer> all = new ArrayList<>();
 
     NeighborBuffers(CudaContext cuda, int atomCapacity, int edgeCapacity) {
         this.atomCapacity = atomCapacity;
@@ -73,20 +70,5 @@ final class NeighborBuffers implements AutoCloseable {
         inverse.upload(frame.inverse());
         planes.upload(frame.planes());
         pbc.upload(frame.pbc());
-    }
-
-    private DeviceBuffer add(CudaContext cuda, String name, long bytes) {
-        DeviceBuffer b = new DeviceBuffer(cuda, name, bytes);
-        all.add(b);
-        return b;
-    }
-
-    long bytes() {
-        return all.stream().mapToLong(DeviceBuffer::bytes).sum();
-    }
-
-    @Override
-    public void close() {
-        all.forEach(DeviceBuffer::close);
     }
 }
