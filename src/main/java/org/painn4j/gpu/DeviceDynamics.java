@@ -305,6 +305,17 @@ public final class DeviceDynamics implements AutoCloseable {
         tick.launch(calc.stream, 1, 1, 1, step, rebuild);
     }
 
+    /**
+     * One time step launched kernel by kernel, outside the graph, so that a {@link Profiler} can
+     * time its kernels (MdStepProbe); the state advances as by {@link #advance}.
+     */
+    void stepEagerly() {
+        calc.context().makeCurrent();
+        states = null;
+        enqueueStep();
+        cuStreamSynchronize(calc.stream);
+    }
+
     private static int blocks(int count) {
         return (count + THREADS - 1) / THREADS;
     }
