@@ -19,7 +19,8 @@
 // floating-point atomics anywhere: the same input gives the same bits.
 //
 // Limits (FusedKernels.accepts): n·ceil(F/C) ≤ FUSED_THREADS (one message item per thread), at
-// most FUSED_LMAX layers, a readout of two dense layers.
+// most FUSED_LMAX layers, a readout of two dense layers, and an edge capacity whose ∂E/∂r and
+// reverse indices fit in block 0's shared memory at the end (28 bytes per edge).
 #include "geometry.cuh"
 #include "radial.cuh"
 
