@@ -105,14 +105,13 @@ struct Slice {
     PAINN_DEVICE int size() const { return f1 - f0; }
 };
 
-// t / d and t % d for a divisor fixed over a phase, without the ~20-instruction integer division:
+// t / d for a divisor fixed over a phase, without the ~20-instruction integer division:
 // exact for 0 ≤ t < 2^22 (the float quotient's error stays below the 0.5/d margin the +0.5 leaves).
 struct FastDiv {
     int d;
     float inv;
     PAINN_DEVICE explicit FastDiv(int d) : d(d), inv(1.0f / (float)d) {}
     PAINN_DEVICE int div(int t) const { return __float2int_rz(((float)t + 0.5f) * inv); }
-    PAINN_DEVICE int mod(int t) const { return t - div(t) * d; }
 };
 
 // Copies count values into shared memory, each thread issuing B loads before it stores any:

@@ -144,14 +144,18 @@ final class BenchCommand implements Callable<Integer> {
                             : Latency.measure(() -> calc.compute(structures), 0.3, calls, seconds, 10 * seconds);
                     long devBytes = calc instanceof GpuCalculator g ? g.deviceBytes() : 0;
                     long driverBytes = gpu ? used() - usedBefore : 0;
-                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.1f %11.1f %8d %11.1f %11.1f%s%n", n, r.edges(), p.label(),
+                    // --fused takes the one-kernel path only where it fits: each row says which path it timed
+                    boolean oneKernel = calc instanceof GpuCalculator g && batch == 1 && g.fusedFor(n);
+                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.1f %11.1f %8d %11.1f %11.1f%s%s%n", n, r.edges(), p.label(),
                             st.median(), st.p10(), st.p90(), st.calls(), devBytes / 1e6, driverBytes / 1e6,
-                            batch > 1 ? String.format(Locale.ROOT, " %9d %13.1f", batch, st.median() / batch) : "");
+                            batch > 1 ? String.format(Locale.ROOT, " %9d %13.1f", batch, st.median() / batch) : "",
+                            fused ? (oneKernel ? "  one kernel" : "  kernel by kernel") : "");
                     out.flush();
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("atoms", n);
                     row.put("edges", r.edges());
                     row.put("precision", p.label());
+                    row.put("one_kernel", oneKernel);
                     row.put("median_us", st.median());
                     row.put("p10_us", st.p10());
                     row.put("p90_us", st.p90());
