@@ -1,6 +1,6 @@
 package org.painn4j.gpu;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
@@ -74,7 +74,11 @@ final class FusedKernels implements AutoCloseable {
         int fs = (f + clusterSize - 1) / clusterSize;
         long fixed = (long) n * 10 * fs + 3L * fs * (k + 1);
         return n >= 1 && (long) n * fs <= THREADS && fixed + 32L * (2 * k + 10 * fs + 7) <= sharedElements()
-                && 28L * edgeCapacity <= SHARED_BYTES;
+                && fitsEdges(edgeCapacity);
+    }
+
+    private static boolean fitsEdges(int edgeCapacity) {
+        return 28L * edgeCapacity <= SHARED_BYTES;
     }
 
     private int sharedElements() {
@@ -87,18 +91,23 @@ final class FusedKernels implements AutoCloseable {
 
     /** Points the kernel at the calculator's current buffers; call after every reallocation. */
     void bind(CudaContext cuda, DeviceModel w, NeighborBuffers list, EdgeBuffers edges, AtomBuffers a) {
-        if (gdPart == null || edgeCapacity != list.edgeCapacity) {
+        if (edgeCapacity != list.edgeCapacity) {
             if (gdPart != null) {
                 gdPart.close();
                 gUPart.close();
+                gdPart = null;
+                gUPart = null;
             }
             edgeCapacity = list.edgeCapacity;
-            long r = (long) Real.bytes(precision) * clusterSize * edgeCapacity;
-            gdPart = new DeviceBuffer(cuda, "per-block shares of dE/dd", r);
-            gUPart = new DeviceBuffer(cuda, "per-block shares of dE/du", 3 * r);
+            // Only lists this path can take get the per-block shares: at 16,384 atoms they would cost 0.3 GB.
+            if (fitsEdges(edgeCapacity)) {
+                long r = (long) Real.bytes(precision) * clusterSize * edgeCapacity;
+                gdPart = new DeviceBuffer(cuda, "per-block shares of dE/dd", r);
+                gUPart = new DeviceBuffer(cuda, "per-block shares of dE/du", 3 * r);
+            }
         }
         int layers = model.config.nInteractions();
-        List<DeviceBuffer> head = new ArrayList<>(List.of(list.lattice, list.numbers, list.rowStart,
+        List<DeviceBuffer> head = Arrays.asList(list.lattice, list.numbers, list.rowStart,
                 list.center, list.neighbor, list.image, list.reverse,
                 edges.d, edges.u, edges.phi, edges.dphi, edges.fc, edges.dfc, edges.gd, edges.gU, gdPart, gUPart,
                 w.embedding, w.mu, w.sigma, w.filterW, w.filterB, w.xTable, w.shift,
@@ -106,7 +115,7 @@ final class FusedKernels implements AutoCloseable {
                 a.outPre[0], a.yOut, a.gRead[0],
                 a.s[layers], a.v[layers], a.gs[layers],
                 a.ctx, a.gy, a.gh, a.gctx, a.gvu, a.gx,
-                a.energy, a.virial, a.energies, a.forces, marks));
+                a.energy, a.virial, a.energies, a.forces, marks);
         if (head.size() != HEAD_FIELDS) {
             throw new IllegalStateException("fused table: " + head.size() + " head fields");
         }
