@@ -29,6 +29,10 @@
 #include "geometry.cuh"
 
 #define MAX_BINS_PER_AXIS 1024
+#define HISTOGRAM 256
+#define HISTOGRAM_PASSES 4
+#define ZOOM_FROM 8
+#define OUTLIER_SHARE 16
 
 struct Grid {
     int nb[3];
@@ -70,6 +74,45 @@ extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __rest
                 lo[a][t] = fmin(lo[a][t], lo[a][t + s]);
                 hi[a][t] = fmax(hi[a][t], hi[a][t + s]);
             }
+        __syncthreads();
+    }
+    // A few atoms far from the rest (an atom leaving a hot cluster, a stray molecule) would
+    // stretch a grid over the bounding box until the bins, capped in number, hold nearly every
+    // atom, and each atom's search becomes a scan of all others. So non-periodic axes get a grid
+    // over the range that leaves out the farthest nAtoms/OUTLIER_SHARE atoms at either end, found
+    // by histograms of HISTOGRAM buckets, each pass zooming into the last one's range (a few
+    // passes: an atom may be very far away). Atoms outside the range are clamped into the end
+    // bins. That is exact: clamping does not lengthen the bin distance of any pair, so every pair
+    // within rc stays within reach. Below OUTLIER_SHARE atoms the grid spans the bounding box.
+    __shared__ int hist[3][HISTOGRAM];
+    __shared__ int zoom[3];
+    int skip = nAtoms / OUTLIER_SHARE;
+    if (t < 3) zoom[t] = skip > 0 && !pbc[t] && hi[t][0] - lo[t][0] > ZOOM_FROM * rc;
+    for (int pass = 0; pass < HISTOGRAM_PASSES; pass++) {
+        for (int k = t; k < 3 * HISTOGRAM; k += blockDim.x) hist[k / HISTOGRAM][k % HISTOGRAM] = 0;
+        __syncthreads();
+        if (!zoom[0] && !zoom[1] && !zoom[2]) break;
+        for (int i = t; i < nAtoms; i += blockDim.x)
+            for (int a = 0; a < 3; a++) {
+                if (!zoom[a]) continue;
+                double x = frac(pos, binv, i, a);
+                int k = (int)floor((x - lo[a][0]) / (hi[a][0] - lo[a][0]) * HISTOGRAM);
+                atomicAdd(&hist[a][min(max(k, 0), HISTOGRAM - 1)], 1);
+            }
+        __syncthreads();
+        if (t < 3 && zoom[t]) {
+            // the edges of the buckets that hold the (skip+1)-th lowest and highest atom
+            int a = t, below = 0, above = 0, k0 = 0, k1 = HISTOGRAM - 1;
+            while (below + hist[a][k0] <= skip) below += hist[a][k0++];
+            while (above + hist[a][k1] <= skip) above += hist[a][k1--];
+            double l = lo[a][0], range = hi[a][0] - l, bucket = range / HISTOGRAM;
+            if (k0 > 0) lo[a][0] = l + k0 * bucket;
+            if (k1 < HISTOGRAM - 1) hi[a][0] = l + (k1 + 1) * bucket;
+            // another pass only where this one cut the range by more than half (a far atom
+            // left the bulk in a few buckets, to be resolved)
+            double now = hi[a][0] - lo[a][0];
+            zoom[a] = now < 0.5 * range && now > ZOOM_FROM * rc;
+        }
         __syncthreads();
     }
     if (t != 0) return;

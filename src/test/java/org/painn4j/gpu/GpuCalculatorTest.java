@@ -64,10 +64,33 @@ class GpuCalculatorTest {
                 new double[] {b, 0, 0, 0.2 * b, b, 0, -0.1 * b, 0.15 * b, b}, new boolean[] {true, true, true}, 2001)));
         list.add(Arguments.of("slab-400", RandomStructures.periodic(400,
                 new double[] {16, 0, 0, 2, 15, 0, 0, 0, 40}, new boolean[] {true, true, false}, 400)));
+        list.add(Arguments.of("cluster-3000-and-far-pairs", withFarPairs(RandomStructures.cluster(3000, 0.08, 3000))));
         list.add(Arguments.of("small-cell-self-images", new Structure(new int[] {6, 8, 1},
                 new double[] {0.1, 0.2, 0.3, 1.4, 1.6, 1.2, 2.2, 0.3, 2.0},
                 new double[] {3.1, 0, 0, 0.4, 2.9, 0, 0.3, -0.2, 3.3}, new boolean[] {true, true, true})));
         return list.stream();
+    }
+
+    /**
+     * s and four bonded pairs far out along different axes, up to 10⁶ Å away: the neighbor grid
+     * leaves such atoms out of its range and clamps them into its end bins, where each must
+     * still find its partner.
+     */
+    static Structure withFarPairs(Structure s) {
+        double[][] far = {{1e4, 0, 0}, {0, -3e3, 0}, {0, 0, 1e6}, {-80, -90, -70}};
+        int n = s.size();
+        int[] z = java.util.Arrays.copyOf(s.numbers(), n + 2 * far.length);
+        double[] pos = java.util.Arrays.copyOf(s.positions(), 3 * z.length);
+        for (int k = 0; k < far.length; k++) {
+            for (int m = 0; m < 2; m++) {
+                int i = n + 2 * k + m;
+                z[i] = m == 0 ? 6 : 1;
+                for (int c = 0; c < 3; c++) {
+                    pos[3 * i + c] = far[k][c] + (m == 0 ? 0 : 0.7 + 0.2 * c);
+                }
+            }
+        }
+        return Structure.molecule(z, pos);
     }
 
     @ParameterizedTest(name = "{0}")
