@@ -17,6 +17,55 @@ public final class Clusters {
     private Clusters() {
     }
 
+    /**
+     * About `atoms` atoms as copies of one molecule, translated onto a lattice whose spacing
+     * along each axis is the molecule's extent plus `gap` (the copies nearest the centre, the
+     * count rounded to whole molecules). For timing molecular dynamics: a random cluster is no
+     * molecule the model knows, and its dynamics blows it apart within a few hundred steps;
+     * copies of a training molecule stay intact, their atoms at least `gap` from other copies.
+     */
+    public static Structure molecules(Structure molecule, int atoms, double gap) {
+        int m = molecule.size();
+        int count = Math.max(1, (int) Math.round((double) atoms / m));
+        double[] lo = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+        double[] hi = {-Double.MAX_VALUE, -Double.MAX_VALUE, -Double.MAX_VALUE};
+        for (int i = 0; i < m; i++) {
+            for (int c = 0; c < 3; c++) {
+                lo[c] = Math.min(lo[c], molecule.position(i, c));
+                hi[c] = Math.max(hi[c], molecule.position(i, c));
+            }
+        }
+        double[] spacing = new double[3];
+        for (int c = 0; c < 3; c++) {
+            spacing[c] = hi[c] - lo[c] + gap;
+        }
+        int side = (int) Math.ceil(Math.cbrt(count)) + 2;
+        double mid = (side - 1) / 2.0;
+        Integer[] sites = new Integer[side * side * side];
+        for (int i = 0; i < sites.length; i++) {
+            sites[i] = i;
+        }
+        Arrays.sort(sites, Comparator.comparingDouble((Integer s) -> {
+            double x = (s % side - mid) * spacing[0];
+            double y = (s / side % side - mid) * spacing[1];
+            double z = (s / (side * side) - mid) * spacing[2];
+            return x * x + y * y + z * z;
+        }).thenComparingInt(s -> s));
+        int[] z = new int[count * m];
+        double[] pos = new double[3 * count * m];
+        for (int k = 0; k < count; k++) {
+            int s = sites[k];
+            int[] idx = {s % side, s / side % side, s / (side * side)};
+            for (int i = 0; i < m; i++) {
+                z[k * m + i] = molecule.number(i);
+                for (int c = 0; c < 3; c++) {
+                    pos[3 * (k * m + i) + c] = molecule.position(i, c) + idx[c] * spacing[c];
+                }
+            }
+        }
+        return Structure.molecule(z, pos);
+    }
+
     public static Structure random(int atoms, double density, long seed) {
         Random rnd = new Random(seed);
         double spacing = Math.cbrt(1.0 / density);

@@ -29,6 +29,7 @@ import org.painn4j.md.MdSettings;
 import org.painn4j.md.MdState;
 import org.painn4j.md.Thermostat;
 import org.painn4j.model.PainnModel;
+import org.painn4j.structure.ExtXyz;
 import org.painn4j.structure.Structure;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,11 +77,11 @@ final class BenchCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--md", description = {"Time molecular dynamics steps instead (device-resident velocity Verlet,",
-            "0.5 fs): steps/s and ns/day for --sizes (default here 21,256,1024,4096,16384) and for",
-            "--replicas copies of 21 atoms."})
+            "0.5 fs, 300 K): steps/s and ns/day for --sizes (default here 21,256,1024,4096,16384; copies",
+            "of the aspirin molecule, rounded to whole molecules) and for --replicas aspirin molecules."})
     boolean md;
 
-    @Option(names = "--replicas", defaultValue = "8", description = "Replicas of the 21-atom molecule with --md. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--replicas", defaultValue = "8", description = "Replicas of the aspirin molecule with --md. Default: ${DEFAULT-VALUE}.")
     int replicas;
 
     @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
@@ -186,6 +187,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Steps per second of the device-resident engine: one replica per size, then the replicas of 21 atoms. */
+    /** Molecular dynamics is timed on copies of a training molecule (Clusters.molecules says why). */
+    static final String MD_MOLECULE = "aspirin.extxyz";
+    static final double MD_GAP = 2.5;
+
     private int benchMd(PainnModel m, PrintWriter out) throws IOException {
         boolean defaultSizes = spec.commandLine().getParseResult().matchedOption("--sizes") == null;
         int[] mdSizes = defaultSizes ? new int[] {21, 256, 1024, 4096, 16384} : sizes;
@@ -194,20 +199,24 @@ final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         out.println("# " + CudaContext.shared().describe() + "; model " + m.config.name() + "; md: velocity Verlet, dt "
                 + dtFs + " fs, device-resident");
-        out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %12s%n", "atoms", "replicas", "precision", "µs/step", "steps/s", "ns/day");
+        out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %12s %9s %8s%n", "atoms", "replicas", "precision", "µs/step", "steps/s",
+                "ns/day", "steps", "T end K");
+        Structure molecule = ExtXyz.read(MdCommand.example(MD_MOLECULE)).get(0).structure();
+        out.println("# structures: copies of " + MD_MOLECULE + " (" + molecule.size() + " atoms) on a lattice, "
+                + MD_GAP + " Å apart; 300 K");
         List<int[]> runs = new ArrayList<>();
         for (int n : mdSizes) {
             runs.add(new int[] {n, 1});
         }
         if (replicas > 1) {
-            runs.add(new int[] {21, replicas});
+            runs.add(new int[] {molecule.size(), replicas});
         }
         for (int[] run : runs) {
             for (EngineOptions.PrecisionOption po : precisions) {
                 Precision p = po.precision;
                 List<MdState> start = new ArrayList<>();
                 for (int r = 0; r < run[1]; r++) {
-                    Structure s = Clusters.random(run[0], 0.08, seed + run[0]);
+                    Structure s = Clusters.molecules(molecule, run[0], MD_GAP);
                     double[] masses = Masses.of(s.numbers());
                     start.add(new MdState(0, s, masses, MaxwellBoltzmann.momenta(masses, 300, seed + r), null, 0, seed + r));
                 }
@@ -222,18 +231,23 @@ final class BenchCommand implements Callable<Integer> {
                         steps += chunk;
                     }
                     double secs = (System.nanoTime() - t0) / 1e9;
+                    // the timed steps are only worth their number while the molecules stay whole
+                    double tEnd = engine.state(0).temperature();
                     double perSecond = steps / secs;
                     double nsPerDay = perSecond * dtFs * 1e-6 * 86400;
-                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.0f %12.3g%n", run[0], run[1], p.label(),
-                            1e6 / perSecond, perSecond, nsPerDay);
+                    int atoms = start.get(0).structure().size();
+                    out.printf(Locale.ROOT, "%7d %9d  %-9s %11.1f %11.0f %12.3g %9d %8.0f%n", atoms, run[1], p.label(),
+                            1e6 / perSecond, perSecond, nsPerDay, engine.step(), tEnd);
                     out.flush();
                     Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("atoms", run[0]);
+                    row.put("atoms", atoms);
                     row.put("replicas", run[1]);
                     row.put("precision", p.label());
                     row.put("us_per_step", 1e6 / perSecond);
                     row.put("steps_per_s", perSecond);
                     row.put("ns_per_day", nsPerDay);
+                    row.put("steps", engine.step());
+                    row.put("temperature_end_K", tEnd);
                     rows.add(row);
                 }
             }

@@ -378,14 +378,23 @@ final class MdCommand implements Callable<Integer> {
 
     /** weights/examples/ethanol.extxyz beside the shipped model. */
     static Path example() {
+        try {
+            return example(EXAMPLE);
+        } catch (InputException e) {
+            throw new InputException("no --input given and " + e.getMessage());
+        }
+    }
+
+    /** An example structure of weights/examples/, beside the shipped model. */
+    static Path example(String name) {
         Path p;
         try {
-            p = ModelOption.shipped().resolveSibling("examples").resolve(EXAMPLE);
+            p = ModelOption.shipped().resolveSibling("examples").resolve(name);
         } catch (InputException e) {
-            p = Path.of("weights", "examples", EXAMPLE);
+            p = Path.of("weights", "examples", name);
         }
         if (!Files.isRegularFile(p)) {
-            throw new InputException("no --input given and the example molecule " + p + " is not there");
+            throw new InputException("the example molecule " + p + " is not there");
         }
         return p;
     }
