@@ -130,6 +130,9 @@ public final class DeviceDynamics implements AutoCloseable {
     private final Kernel last;
     private final Kernel tick;
     private CUgraphExec graph;
+    /** How often the step graph was captured, and how often a block ran again after a list grew (probes). */
+    int captures;
+    int reruns;
     /** Every replica's state, read back at the first request after a block. */
     private State[] states;
 
@@ -255,7 +258,7 @@ public final class DeviceDynamics implements AutoCloseable {
     }
 
     /** The next step builds the Verlet list whatever the displacements. */
-    private void forgetList() {
+    void forgetList() {
         double[] far = new double[3 * n];
         java.util.Arrays.fill(far, 1e300);
         reference.upload(far);
@@ -344,6 +347,7 @@ public final class DeviceDynamics implements AutoCloseable {
                 if (!grow()) {
                     break;
                 }
+                reruns++;
                 restore();
             }
         } catch (CudaException e) {
@@ -373,6 +377,7 @@ public final class DeviceDynamics implements AutoCloseable {
         graph = new CUgraphExec();
         cuGraphInstantiate(graph, g, 0);
         cuGraphDestroy(g);
+        captures++;
     }
 
     private void dropGraph() {
