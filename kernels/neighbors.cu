@@ -25,6 +25,9 @@
 //   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
 //   painn_neighbors_batch_count/_fill   the same for a batch of small structures, a block each
+//   painn_neighbors_batch_edges         each structure's edge count, for a batch of larger ones,
+//                            whose binned search runs the kernels above structure by structure
+//                            (their atom arrays offset to the structure) and scans the rows once
 //   painn_verlet_count/_fill the exact list for rc filtered out of a Verlet list (molecular dynamics)
 #include "geometry.cuh"
 
@@ -317,6 +320,13 @@ extern "C" __global__ void painn_neighbors_total(int nAtoms, const int* __restri
     status[1] = max(status[1], rowStart[nAtoms]);  // the largest count since the host last cleared it
 }
 
+// The edge count of each structure of a batch: the rows of its atoms.
+extern "C" __global__ void painn_neighbors_batch_edges(int structures, const int* __restrict__ atomStart,
+                                                       const int* __restrict__ rowStart, int* __restrict__ edgeCounts) {
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b < structures) edgeCounts[b] = rowStart[atomStart[b + 1]] - rowStart[atomStart[b]];
+}
+
 // When the list does not fit, every row is emptied, so that the kernels after it run on an empty
 // list instead of reading past the edge arrays; the host sees status[0] > capacity, grows the
 // buffers and evaluates again.
@@ -390,9 +400,11 @@ PAINN_DEVICE void sort_row_slowly(int begin, int count, int* __restrict__ neighb
 }
 
 // One warp per atom: the row's edges (when the list fits its capacity), sorted.
+// first: the list index of the structure's atom 0 (a structure of a batch; else 0). Every other
+// argument is the structure's own, its atom arrays and rowStart offset to that atom.
 extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capacity, const int* __restrict__ status,
                                                 const int* __restrict__ rowStart, int* __restrict__ center,
-                                                int* __restrict__ neighbor, int* __restrict__ image,
+                                                int* __restrict__ neighbor, int* __restrict__ image, int first,
         const int* __restrict__ rebuild) {
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
@@ -414,8 +426,8 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
                                 keys[slot] = row_key(j, s0, s1, s2);
                             } else {
                                 int e = begin + slot;
-                                center[e] = i;
-                                neighbor[e] = j;
+                                center[e] = first + i;
+                                neighbor[e] = first + j;
                                 image[3 * e] = n0;
                                 image[3 * e + 1] = n1;
                                 image[3 * e + 2] = n2;
@@ -429,7 +441,7 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
         for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
         __syncwarp();
         warp_sort(keys, padded);
-        write_row(i, 0, begin, count, keys, wrap, center, neighbor, image);
+        write_row(i, first, begin, count, keys, wrap, center, neighbor, image);
     } else if (lane == 0) {
         sort_row_slowly(begin, count, neighbor, image);
     }

@@ -34,11 +34,12 @@ import org.painn4j.structure.Structure;
  * one neighbor list in which no edge joins two replicas, one batched force evaluation
  * ({@link GpuCalculator#compute(java.util.List)}'s kernels), the integrator over all atoms, each
  * replica with its own cell, Philox key and status word. Each replica gets the numbers it gets
- * when it runs alone, bit for bit. Replicas share a dynamics only when each suits the
- * single-block neighbor search and all are of one batch class ({@link GpuCalculator#batchClass}).
+ * when it runs alone, bit for bit. Replicas share a dynamics when all are of one batch class
+ * ({@link GpuCalculator#batchClass}).
  *
- * <p>The list: a small structure gets a fresh list every step from the single-block search;
- * a larger one (alone) keeps a Verlet list built for rc + skin, rebuilt on the device when an
+ * <p>The list: replicas together, and a small structure alone, get a fresh list every step (the
+ * single-block search; for larger replicas the binned search, structure by structure); a larger
+ * structure alone keeps a Verlet list built for rc + skin, rebuilt on the device when an
  * atom has moved more than half the skin, and takes from it every step the exact list for rc
  * (the same rows, filtered). Either way the force kernels see exactly the list a fresh search
  * gives, so the trajectory does not depend on when the Verlet list was rebuilt, and a run
@@ -103,7 +104,7 @@ public final class DeviceDynamics implements AutoCloseable {
     private final double rc;
     /** Several replicas: one batched list and force call. */
     private final boolean batched;
-    /** A fresh single-block list every step (always when batched), else a Verlet list. */
+    /** A fresh list every step (always when batched), else a Verlet list. */
     private final boolean small;
     private NeighborBuffers verlet;
     private final DeviceBuffer x;

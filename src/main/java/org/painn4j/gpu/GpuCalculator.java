@@ -41,9 +41,9 @@ import org.painn4j.structure.Structure;
  * geometrically and are reused from one call to the next; the only values read back are the
  * results and the list's edge count, once at the end. Not thread-safe: one calculator per thread.
  *
- * <p>{@link #compute(List)} evaluates small structures (those of the single-block neighbor
- * search) in batches: their atoms one after another, one list for all of them in which no edge
- * joins two structures, the model's kernels once over all atoms, and each structure's energy
+ * <p>{@link #compute(List)} evaluates structures in batches: their atoms one after another, one
+ * list for all of them in which no edge joins two structures (small ones found by one block per
+ * structure, larger ones by the binned search run structure by structure), the model's kernels once over all atoms, and each structure's energy
  * and virial reduced over its own atoms in the order it has alone, so that every structure gets
  * the bits it gets alone (docs/kernels.md, "Batches").
  */
@@ -181,10 +181,10 @@ public final class GpuCalculator implements Calculator {
     }
 
     /**
-     * Several structures. Those that suit the single-block neighbor search are evaluated in
-     * batches of one size class (batchClass) and at most BATCH_ATOMS atoms: one graph replay and
-     * one read-back per batch, every structure with the bits it gets from {@link #compute}
-     * alone. Others are evaluated one at a time. A refusal names the structure's index.
+     * Several structures, evaluated in batches of one class (batchClass) and at most BATCH_ATOMS
+     * atoms: one graph replay and one read-back per batch, every structure with the bits it gets
+     * from {@link #compute} alone. A structure without partners of its class, or larger than a
+     * batch, is evaluated alone. A refusal names the structure's index.
      */
     @Override
     public List<Result> compute(List<Structure> structures) {
@@ -230,16 +230,22 @@ public final class GpuCalculator implements Calculator {
 
     /**
      * Which structures may share a batch: those of the same class, -1 for none. A batch takes
-     * structures of the single-block search (at most 128 atoms, few candidates), and only of one
-     * size class — at most SMALL_ROWS / 3 atoms, at most SMALL_ROWS, more — so that each of its
-     * dense layers runs the kernel that each of its structures runs alone (denseForward).
+     * structures of one neighbor search — the single-block search (at most 128 atoms, few
+     * candidates, classes 0–2) or the binned one, run structure by structure (classes 3–5) —
+     * and of one size class — at most SMALL_ROWS / 3 atoms, at most SMALL_ROWS, more — so that
+     * each of its dense layers runs the kernel that each of its structures runs alone
+     * (denseForward).
      */
     static int batchClass(int n, SearchFrame frame, double rc) {
-        if (n == 0 || !NeighborKernels.small(n, frame, rc)) {
+        if (n == 0) {
             return -1;
         }
-        return n <= DenseKernels.SMALL_ROWS / 3 ? 0 : n <= DenseKernels.SMALL_ROWS ? 1 : 2;
+        int size = n <= DenseKernels.SMALL_ROWS / 3 ? 0 : n <= DenseKernels.SMALL_ROWS ? 1 : 2;
+        return NeighborKernels.small(n, frame, rc) ? size : BINNED_CLASSES + size;
     }
+
+    /** Batch classes from this one on are searched by the binned kernels. */
+    static final int BINNED_CLASSES = 3;
 
     /** The batch class of a structure for this model; -1 (alone) also for one the GPU refuses. */
     public int batchClass(Structure s) {
@@ -290,15 +296,18 @@ public final class GpuCalculator implements Calculator {
             n += s.size();
         }
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
+        int largest = group.stream().mapToInt(Structure::size).max().orElse(0);
         try {
             ensureCapacity(n, edgeGuess);
-            ensureBatch(group.size(), n);
+            ensureBatch(group.size(), n, largest);
             uploadBatch(group, frames);
             while (true) {
                 if (graphs && Profiler.active() == null) {
+                    // the binned search's launches are sized per structure: its graph holds the sizes
                     replay("batch/" + batch.structures() + "/" + n + "/" + batch.largest() + "/" + list.edgeCapacity
                             + "/" + atoms.capacity + "/" + batch.structureCapacity + "/" + batch.atomCapacity + "/"
-                            + poison, this::runBatch);
+                            + batch.largestCapacity + "/" + poison
+                            + (batch.binned() ? "/" + Arrays.toString(batch.starts()) : ""), this::runBatch);
                 } else {
                     runBatch();
                 }
@@ -310,7 +319,7 @@ public final class GpuCalculator implements Calculator {
                     return batchResults(group, index);
                 }
                 ensureCapacity(n, edgeCount + edgeCount / 4);
-                ensureBatch(group.size(), n);
+                ensureBatch(group.size(), n, largest);
                 uploadBatch(group, frames);
             }
         } catch (CudaException e) {
@@ -318,20 +327,22 @@ public final class GpuCalculator implements Calculator {
         }
     }
 
-    /** Batch buffers for s structures of n atoms in all; capacities grow by half again. */
-    private void ensureBatch(int s, int n) {
-        if (batch != null && batch.structureCapacity >= s && batch.atomCapacity >= n) {
+    /** Batch buffers for s structures of n atoms in all, the largest of them `largest`; capacities grow by half again. */
+    private void ensureBatch(int s, int n, int largest) {
+        if (batch != null && batch.structureCapacity >= s && batch.atomCapacity >= n && batch.largestCapacity >= largest) {
             return;
         }
         dropGraph();
         int structureCap = batch != null && batch.structureCapacity >= s ? batch.structureCapacity
                 : Math.max(s + s / 2, 8);
         int atomCap = Math.max(atoms.capacity, n);
+        int largestCap = batch != null && batch.largestCapacity >= largest ? batch.largestCapacity
+                : largest + largest / 2;
         if (batch != null) {
             batch.close();
             batchOut.close();
         }
-        batch = new BatchBuffers(cuda, structureCap, atomCap);
+        batch = new BatchBuffers(cuda, structureCap, atomCap, largestCap);
         batchOut = new PinnedBuffer("batch results", 16 + BatchBuffers.resultBytes(structureCap) + 32L * atomCap);
     }
 
@@ -347,12 +358,17 @@ public final class GpuCalculator implements Calculator {
                 in.putDouble(8 * at++, s.position(i / 3, i % 3));
             }
         }
-        if (batch.upload(group, frames, list.numbers)) {
+        if (batch.upload(group, frames, list.numbers, binned(group, frames))) {
             // synchronous copies run on the legacy stream, which the evaluation's stream does not wait for
             cuCtxSynchronize();
             uploadedNumbers = null;
             uploadedFrame = null;
         }
+    }
+
+    /** Whether a batch (of one class) is searched by the binned kernels. */
+    private boolean binned(List<Structure> group, SearchFrame[] frames) {
+        return batchClass(group.get(0).size(), frames[0], model.config.cutoff()) >= BINNED_CLASSES;
     }
 
     /** The whole batched evaluation, enqueued on the stream; results land in batchOut. */
@@ -425,13 +441,14 @@ public final class GpuCalculator implements Calculator {
 
     /**
      * For molecular dynamics of several replicas: makes the buffers ready for these structures
-     * (each of the single-block search) as one batch, with room for at least edgesNeeded edges,
+     * (all of one batch class) as one batch, with room for at least edgesNeeded edges,
      * and their species and frames current on the device. Their positions are the caller's.
      */
     void prepareBatch(List<Structure> group, int edgesNeeded) {
         cuda.makeCurrent();
         SearchFrame[] frames = new SearchFrame[group.size()];
         int n = 0;
+        int largest = 0;
         for (int b = 0; b < group.size(); b++) {
             Structure s = group.get(b);
             model.checkAtomicNumbers(s.numbers());
@@ -441,10 +458,11 @@ public final class GpuCalculator implements Calculator {
                 throw new IllegalArgumentException("structure " + b + " does not suit a batch");
             }
             n += s.size();
+            largest = Math.max(largest, s.size());
         }
         ensureCapacity(n, edgesNeeded);
-        ensureBatch(group.size(), n);
-        if (batch.upload(group, frames, list.numbers)) {
+        ensureBatch(group.size(), n, largest);
+        if (batch.upload(group, frames, list.numbers, binned(group, frames))) {
             cuCtxSynchronize();
             uploadedNumbers = null;
             uploadedFrame = null;

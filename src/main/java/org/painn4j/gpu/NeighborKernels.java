@@ -23,6 +23,7 @@ final class NeighborKernels {
     private final Kernel verletFill;
     private final Kernel batchCount;
     private final Kernel batchFill;
+    private final Kernel batchEdges;
 
     /** The single-block search takes structures of at most this many atoms... */
     static final int SMALL_ATOMS = 128;
@@ -46,6 +47,7 @@ final class NeighborKernels {
         verletFill = new Kernel(cuda, "neighbors", "painn_verlet_fill");
         batchCount = new Kernel(cuda, "neighbors", "painn_neighbors_batch_count");
         batchFill = new Kernel(cuda, "neighbors", "painn_neighbors_batch_fill");
+        batchEdges = new Kernel(cuda, "neighbors", "painn_neighbors_batch_edges");
     }
 
     /** Whether the single-block search suits n atoms in this frame. */
@@ -80,21 +82,94 @@ final class NeighborKernels {
     }
 
     /**
-     * One list for a batch of small structures (each one {@link #small}), laid out in g: one
+     * One list for a batch of structures laid out in g. Small ones (each {@link #small}): one
      * block per structure counts its rows, then one per structure places them after the edges of
-     * the structures before it. Every structure's coincident atoms go to its own g.errorPairs
-     * entry (local atom indices), cleared first when clearError.
+     * the structures before it; larger ones (g.binned()): the binned search, structure by
+     * structure. Every structure's coincident atoms go to its own g.errorPairs entry (local atom
+     * indices), cleared first when clearError.
      */
     void buildBatch(CUstream s, NeighborBuffers b, BatchBuffers g, DeviceBuffer pos, double rc, double minDistance,
                     boolean clearError) {
         if (clearError) {
             g.errorPairs.fill32(-1, s);
         }
+        if (g.binned()) {
+            buildBinnedBatch(s, b, g, pos, rc, minDistance);
+            return;
+        }
         batchCount.launch(s, g.structures(), 1, 1024, g.atomStart, pos, g.lattices, g.inverses, g.planes, g.pbcs, rc,
                 minDistance, b.rowCount, g.edgeCounts, g.errorPairs);
         batchFill.launch(s, g.structures(), 1, 1024, g.structures(), g.atomStart, pos, g.lattices, g.inverses,
                 g.planes, g.pbcs, rc, b.edgeCapacity, b.rowCount, g.edgeCounts, b.rowStart, b.status, b.center,
                 b.neighbor, b.image, b.reverse);
+    }
+
+    /**
+     * A batch of structures too large for the single-block search: each structure's binned
+     * search (grid, bins, counts, then its rows) runs on its own atoms and bins, and the rows of
+     * all of them are scanned once between counting and filling, so that each structure's edges
+     * follow those of the structures before it. Every structure gets the rows it gets alone.
+     */
+    private void buildBinnedBatch(CUstream s, NeighborBuffers b, BatchBuffers g, DeviceBuffer pos, double rc,
+                                  double minDistance) {
+        int n = g.atoms();
+        int[] start = g.starts();
+        g.binCount.fill32(0, s);
+        g.cursor.fill32(0, s);
+        for (int k = 0; k < g.structures(); k++) {
+            Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
+            int blocks = (q.n + THREADS - 1) / THREADS;
+            int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
+            grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, null);
+            bin.launch(s, blocks, 1, THREADS, q.n, q.pos, q.inverse, q.pbc, q.grid, q.atomBin, q.wrap, q.binCount, null);
+            scan.launch(s, 1, 1, 1024, q.bins, q.binCount, q.binStart, null);
+            place.launch(s, blocks, 1, THREADS, q.n, q.atomBin, q.binStart, q.cursor, q.binAtoms, null);
+            count.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
+                    q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, null);
+        }
+        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, null);
+        total.launch(s, 1, 1, 1, n, b.rowStart, b.status, null);
+        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, null);
+        for (int k = 0; k < g.structures(); k++) {
+            Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
+            int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
+            fill.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
+                    q.binStart, q.binAtoms, b.edgeCapacity, b.status, q.rowStart, b.center, b.neighbor, b.image,
+                    start[k], null);
+        }
+        reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
+                b.center, b.neighbor, b.image, b.reverse, null);
+        batchEdges.launch(s, (g.structures() + THREADS - 1) / THREADS, 1, THREADS, g.structures(), g.atomStart,
+                b.rowStart, g.edgeCounts);
+    }
+
+    /** Structure k of a batch as the binned kernels see one structure: its own slices of every array. */
+    private static final class Search {
+        final int n;
+        final int bins;
+        final DeviceBuffer pos, inverse, planes, pbc, lattice, grid, atomBin, wrap, binCount, binStart, cursor,
+                binAtoms, rowCount, rowStart, errorPair;
+
+        Search(NeighborBuffers b, BatchBuffers g, DeviceBuffer positions, int k, int first, int n) {
+            this.n = n;
+            this.bins = g.binCapacity(k);
+            long base = g.binBase(k);
+            pos = positions.slice("positions", 24L * first, 24L * n);
+            inverse = g.inverses.slice("search frame", 72L * k, 72);
+            planes = g.planes.slice("plane spacings", 24L * k, 24);
+            pbc = g.pbcs.slice("pbc", 12L * k, 12);
+            lattice = g.lattices.slice("lattice", 72L * k, 72);
+            grid = g.grids.slice("bin grid", (long) BatchBuffers.GRID_BYTES * k, BatchBuffers.GRID_BYTES);
+            atomBin = b.atomBin.slice("atom bins", 4L * first, 4L * n);
+            wrap = b.wrap.slice("wrap counts", 12L * first, 12L * n);
+            binCount = g.binCount.slice("bin counts", 4 * base, 4L * bins);
+            binStart = g.binStart.slice("bin starts", 4 * (base + k), 4L * (bins + 1));
+            cursor = g.cursor.slice("bin cursors", 4 * base, 4L * bins);
+            binAtoms = b.binAtoms.slice("binned atoms", 4L * first, 4L * n);
+            rowCount = b.rowCount.slice("row counts", 4L * first, 4L * n);
+            rowStart = b.rowStart.slice("row starts", 4L * first, 4L * (n + 1));
+            errorPair = g.errorPairs.slice("coincident atoms", 8L * k, 8);
+        }
     }
 
     /**
@@ -128,7 +203,7 @@ final class NeighborKernels {
         total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
         clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, rebuild);
         fill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
-                b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.center, b.neighbor, b.image, rebuild);
+                b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.center, b.neighbor, b.image, 0, rebuild);
         reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
                 b.center, b.neighbor, b.image, b.reverse, rebuild);
     }

@@ -16,10 +16,10 @@ import org.painn4j.structure.Structure;
  * checkpoints. It integrates the same equations as {@link CpuMdEngine} (velocity Verlet; BAOAB
  * with the same Philox mapping), in float64 whatever the force precision.
  *
- * <p>Replicas of small structures of one batch class ({@link GpuCalculator#batchClass}) advance
- * together, one batched force call per step for all of them, up to
- * GpuCalculator.BATCH_ATOMS atoms per batch; others advance one after another, each with its
- * own calculator. Either way a replica's numbers are those it has when it runs alone.
+ * <p>Replicas of one batch class ({@link GpuCalculator#batchClass}) advance together, one
+ * batched force call per step for all of them, up to GpuCalculator.BATCH_ATOMS atoms per batch;
+ * a replica without partners (or larger than a batch) advances alone, each group with its own
+ * calculator. Either way a replica's numbers are those it has when it runs alone.
  */
 public final class GpuMdEngine implements MdEngine {
     private final GpuCalculator[] calculators;

@@ -35,7 +35,7 @@ class GpuBatchTest {
         GpuTests.assumeGpu();
     }
 
-    /** Molecules, periodic, triclinic, slab and wire cells of every size class, and two that go alone. */
+    /** Molecules, periodic, triclinic, slab and wire cells of every batch class, two of each at least. */
     static List<Structure> mixed() {
         List<Structure> list = new ArrayList<>();
         list.add(RandomStructures.cluster(21, 0.08, 1));
@@ -48,16 +48,24 @@ class GpuBatchTest {
         list.add(RandomStructures.cluster(40, 0.08, 6));
         list.add(RandomStructures.periodic(16, new double[] {8, 0, 0, 1, 8, 0, 0, 0, 20},
                 new boolean[] {true, true, false}, 7));
-        list.add(RandomStructures.cluster(300, 0.08, 8)); // too large for a batch: alone
+        list.add(RandomStructures.cluster(300, 0.08, 8)); // the binned search
         list.add(RandomStructures.periodic(10, new double[] {6, 0, 0, 0, 15, 0, 0, 0, 15},
                 new boolean[] {true, false, false}, 9));
         list.add(new Structure(new int[] {6, 8, 1}, new double[] {0.1, 0.2, 0.3, 1.4, 1.6, 1.2, 2.2, 0.3, 2.0},
                 new double[] {3.1, 0, 0, 0.4, 2.9, 0, 0.3, -0.2, 3.3}, new boolean[] {true, true, true}));
         list.add(RandomStructures.cluster(64, 0.08, 10));
         list.add(RandomStructures.periodic(48, new double[] {9, 0, 0, 0, 9, 0, 0, 0, 9},
-                new boolean[] {true, true, true}, 11)); // too many candidates for the single block: alone
+                new boolean[] {true, true, true}, 11)); // too many candidates for the single block: binned
         list.add(RandomStructures.cluster(128, 0.08, 12));
         list.add(RandomStructures.cluster(9, 0.08, 13));
+        // partners for the binned classes: more than 64 atoms, 22 to 64, at most 21 (tiny cells)
+        list.add(RandomStructures.cluster(500, 0.08, 14));
+        list.add(RandomStructures.periodic(40, new double[] {8.5, 0, 0, 0, 8.5, 0, 0, 0, 8.5},
+                new boolean[] {true, true, true}, 15));
+        list.add(RandomStructures.periodic(12, new double[] {4, 0, 0, 0, 4, 0, 0, 0, 4},
+                new boolean[] {true, true, true}, 16));
+        list.add(RandomStructures.periodic(14, new double[] {4.2, 0, 0, 0.3, 4.2, 0, 0, 0, 4.4},
+                new boolean[] {true, true, true}, 17));
         return list;
     }
 
@@ -82,10 +90,10 @@ class GpuBatchTest {
     void aBatchGivesEveryStructureItsOwnBits() {
         PainnModel model = shipped();
         List<Structure> structures = mixed();
-        // the classes of the list: every class batched, and the two that go alone
+        // the classes of the list: every class, single-block (0-2) and binned (3-5), with partners
         try (GpuCalculator probe = new GpuCalculator(model, Precision.FLOAT32)) {
             int[] classes = structures.stream().mapToInt(probe::batchClass).toArray();
-            assertArrayEquals(new int[] {0, 1, 2, 0, 0, 1, 0, -1, 0, 0, 1, -1, 2, 0}, classes);
+            assertArrayEquals(new int[] {0, 1, 2, 0, 0, 1, 0, 5, 0, 0, 1, 4, 2, 0, 5, 4, 3, 3}, classes);
         }
         for (Precision p : Precision.values()) {
             try (GpuCalculator single = new GpuCalculator(model, p); GpuCalculator batched = new GpuCalculator(model, p)) {
@@ -103,7 +111,7 @@ class GpuBatchTest {
                 }
                 CpuCalculator cpu = new CpuCalculator(model);
                 double tolerance = p == Precision.FLOAT64 ? 1e-8 : 1e-4;
-                for (int i : new int[] {1, 4, 9}) {
+                for (int i : new int[] {1, 4, 7, 9, 15, 16}) {
                     assertTrue(GpuCalculatorTest.maxAbsDiff(together.get(i).forces(),
                             cpu.compute(structures.get(i)).forces()) < tolerance, p.label() + " vs cpu, structure " + i);
                 }

@@ -133,9 +133,61 @@ class GpuReplicasTest {
         }
     }
 
-    /** A periodic box of 200 atoms keeps a Verlet list and advances alone, beside the batch of molecules. */
+    /**
+     * Replicas too large for the single-block search (two periodic boxes of 200 atoms, 189 atoms
+     * of aspirin molecules) advance in one batch, each structure searched by the binned kernels on
+     * its own, every step bit-identical to each replica alone (which keeps a Verlet list).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"none, FLOAT64", "langevin, FLOAT32"})
+    void largerReplicasAdvanceInOneBatchToo(String thermostat, Precision precision) {
+        PainnModel model = GpuMdEngineTest.shipped();
+        MdSettings settings = thermostat.equals("none") ? new MdSettings(0.5, Thermostat.NONE, 0, 0)
+                : new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.02);
+        Structure box = GpuMdEngineTest.structure("periodic");
+        Structure aspirins = org.painn4j.bench.Clusters.molecules(example("aspirin.extxyz"), 200, 2.5);
+        List<MdState> starts = List.of(GpuMdEngineTest.start(box, 600, 6), GpuMdEngineTest.start(aspirins, 300, 7),
+                GpuMdEngineTest.start(box, 600, 8));
+        List<GpuCalculator> made = new ArrayList<>();
+        try (GpuCalculator calc = new GpuCalculator(model, precision);
+             GpuMdEngine together = new GpuMdEngine(calc, () -> {
+                 GpuCalculator c = new GpuCalculator(model, precision);
+                 made.add(c);
+                 return c;
+             }, settings, starts)) {
+            assertEquals(0, made.size(), "one batch");
+            assertTrue(together.describe().contains("3 replicas in one batched force call"), together.describe());
+            List<GpuMdEngine> alone = new ArrayList<>();
+            List<GpuCalculator> own = new ArrayList<>();
+            try {
+                for (MdState s : starts) {
+                    GpuCalculator c = new GpuCalculator(model, precision);
+                    own.add(c);
+                    alone.add(new GpuMdEngine(c, () -> null, settings, List.of(s)));
+                }
+                for (int block : new int[] {0, 9, 31}) {
+                    together.advance(block);
+                    for (int r = 0; r < starts.size(); r++) {
+                        alone.get(r).advance(block);
+                        MdState a = alone.get(r).state(0);
+                        assertSameState(a, together.state(r), thermostat + " " + precision + ", replica " + r
+                                + " at step " + a.step());
+                    }
+                }
+                assertEquals(40, together.step());
+            } finally {
+                alone.forEach(GpuMdEngine::close);
+                own.forEach(GpuCalculator::close);
+            }
+        }
+    }
+
+    /**
+     * A periodic box of 200 atoms, the only replica of its batch class, keeps a Verlet list and
+     * advances alone, beside the batch of molecules.
+     */
     @Test
-    void aReplicaThatSuitsNoBatchAdvancesAloneBesideTheBatch() {
+    void aReplicaWithoutPartnersAdvancesAloneBesideTheBatch() {
         PainnModel model = GpuMdEngineTest.shipped();
         MdSettings bath = new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.02);
         Structure ethanol = example("ethanol.extxyz");

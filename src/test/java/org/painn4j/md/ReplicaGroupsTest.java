@@ -12,14 +12,18 @@ import org.painn4j.testing.RandomStructures;
 class ReplicaGroupsTest {
 
     @Test
-    void replicasOfOneSizeClassShareABatchAndOthersGoAlone() {
+    void replicasOfOneClassShareABatchAndOthersGoAlone() {
         Structure small = RandomStructures.cluster(9, 0.08, 1);
         Structure medium = RandomStructures.cluster(40, 0.08, 2);
         Structure large = RandomStructures.cluster(300, 0.08, 3);
         Structure box = RandomStructures.periodic(24, new double[] {6.2, 0, 0, 0, 6.2, 0, 0, 0, 6.2},
                 new boolean[] {true, true, true}, 4);
-        Structure[] replicas = {small, large, medium, small, box, large, small};
-        assertEquals(List.of(List.of(0, 3, 6), List.of(1), List.of(2, 4), List.of(5)),
+        // 40 atoms with 27 images each in reach: the binned search, a class apart from the 40-atom molecule
+        Structure denseBox = RandomStructures.periodic(40, new double[] {8.5, 0, 0, 0, 8.5, 0, 0, 0, 8.5},
+                new boolean[] {true, true, true}, 5);
+        Structure huge = RandomStructures.cluster(GpuCalculator.BATCH_ATOMS + 1, 0.08, 6);
+        Structure[] replicas = {small, large, medium, small, box, large, small, denseBox, large, huge};
+        assertEquals(List.of(List.of(0, 3, 6), List.of(1, 5, 8), List.of(2, 4), List.of(7), List.of(9)),
                 GpuMdEngine.groups(replicas, 5.0));
     }
 
