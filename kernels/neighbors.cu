@@ -79,18 +79,26 @@ extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __rest
             }
         __syncthreads();
     }
-    // A few atoms far from the rest (an atom leaving a hot cluster, a stray molecule) would
-    // stretch a grid over the bounding box until the bins, capped in number, hold nearly every
-    // atom, and each atom's search becomes a scan of all others. So non-periodic axes get a grid
-    // over the range that leaves out the farthest nAtoms/OUTLIER_SHARE atoms at either end, found
-    // by histograms of HISTOGRAM buckets, each pass zooming into the last one's range (a few
-    // passes: an atom may be very far away). Atoms outside the range are clamped into the end
-    // bins. That is exact: clamping does not lengthen the bin distance of any pair, so every pair
-    // within rc stays within reach. Below OUTLIER_SHARE atoms the grid spans the bounding box.
+    // A few atoms far from the rest (an atom leaving a hot cluster, a structure blowing apart)
+    // would stretch a grid over the bounding box until the bins, capped in number, hold nearly
+    // every atom, and each atom's search becomes a scan of all others. So where a grid over the
+    // box would not fit maxBins at bins rc wide, non-periodic axes get a grid over the range that
+    // leaves out the farthest nAtoms/OUTLIER_SHARE atoms at either end, found by histograms of
+    // HISTOGRAM buckets, each pass zooming into the last one's range (a few passes: an atom may
+    // be very far away). Atoms outside the range are clamped into the end bins. That is exact:
+    // clamping does not lengthen the bin distance of any pair, so every pair within rc stays
+    // within reach. A compact structure, or one of fewer than OUTLIER_SHARE atoms, gets the grid
+    // over its bounding box.
     __shared__ int hist[3][HISTOGRAM];
     __shared__ int zoom[3];
     int skip = nAtoms / OUTLIER_SHARE;
-    if (t < 3) zoom[t] = skip > 0 && !pbc[t] && hi[t][0] - lo[t][0] > ZOOM_FROM * rc;
+    // only where the grid over the whole box would not fit maxBins at bins rc wide
+    auto crowded = [&]() {
+        double bins = 1;
+        for (int a = 0; a < 3; a++) bins *= pbc[a] ? fmax(floor(h[a] / rc), 1.0) : fmax(floor((hi[a][0] - lo[a][0]) / rc), 1.0);
+        return bins > maxBins;
+    };
+    if (t < 3) zoom[t] = skip > 0 && !pbc[t] && hi[t][0] - lo[t][0] > ZOOM_FROM * rc && crowded();
     for (int pass = 0; pass < HISTOGRAM_PASSES; pass++) {
         for (int k = t; k < 3 * HISTOGRAM; k += blockDim.x) hist[k / HISTOGRAM][k % HISTOGRAM] = 0;
         __syncthreads();
@@ -116,6 +124,9 @@ extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __rest
             double now = hi[a][0] - lo[a][0];
             zoom[a] = now < 0.5 * range && now > ZOOM_FROM * rc;
         }
+        __syncthreads();
+        // the three ranges are final now: another pass only while the grid would still be crowded
+        if (t < 3 && zoom[t] && !crowded()) zoom[t] = 0;
         __syncthreads();
     }
     if (t != 0) return;
@@ -173,31 +184,57 @@ extern "C" __global__ void painn_neighbors_bin(int nAtoms, const double* __restr
     atomicAdd(&binCount[bin], 1);
 }
 
-// Exclusive prefix sum of n ints into out[0..n] (out[n] = total), one block of 1024 threads:
-// each thread scans a contiguous chunk, the chunk totals are scanned in shared memory.
+// Exclusive prefix sum of n ints into out[0..n] (out[n] = total), one block (a multiple of 32
+// threads, at most 1024): tiles of SCAN_ITEMS consecutive ints per thread, read and written
+// coalesced, each tile scanned by warp shuffles and its warps' totals, with a running carry.
+#define SCAN_ITEMS 4
 extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __restrict__ out,
         const int* __restrict__ rebuild) {
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
-    __shared__ int part[1024];
-    int t = threadIdx.x, T = blockDim.x;
-    int chunk = (n + T - 1) / T;
-    int begin = min(t * chunk, n), end = min(begin + chunk, n);
-    int s = 0;
-    for (int k = begin; k < end; k++) s += in[k];
-    part[t] = s;
-    __syncthreads();
-    for (int off = 1; off < T; off <<= 1) {
-        int v = t >= off ? part[t - off] : 0;
-        __syncthreads();
-        part[t] += v;
-        __syncthreads();
+    __shared__ int warpSum[32];
+    int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
+    int carry = 0;
+    for (int base = 0; base < n; base += SCAN_ITEMS * blockDim.x) {
+        int v[SCAN_ITEMS];
+#pragma unroll
+        for (int q = 0; q < SCAN_ITEMS; q++) {
+            int k = base + q * blockDim.x + t;
+            v[q] = k < n ? in[k] : 0;
+        }
+        // thread t owns the items t, t + T, ... of the tile: scanned as SCAN_ITEMS rows of T
+        int rowTotal[SCAN_ITEMS], excl[SCAN_ITEMS];
+#pragma unroll
+        for (int q = 0; q < SCAN_ITEMS; q++) {
+            int x = v[q];
+#pragma unroll
+            for (int o = 1; o < 32; o <<= 1) {
+                int y = __shfl_up_sync(0xffffffffu, x, o);
+                if (lane >= o) x += y;
+            }
+            if (lane == 31) warpSum[warp] = x;
+            __syncthreads();
+            if (warp == 0) {
+                int w = lane < warps ? warpSum[lane] : 0;
+#pragma unroll
+                for (int o = 1; o < 32; o <<= 1) {
+                    int y = __shfl_up_sync(0xffffffffu, w, o);
+                    if (lane >= o) w += y;
+                }
+                warpSum[lane] = w;
+            }
+            __syncthreads();
+            excl[q] = (warp > 0 ? warpSum[warp - 1] : 0) + x - v[q];
+            rowTotal[q] = warpSum[warps - 1];
+            __syncthreads();
+        }
+#pragma unroll
+        for (int q = 0; q < SCAN_ITEMS; q++) {
+            int k = base + q * blockDim.x + t;
+            if (k < n) out[k] = carry + excl[q];
+            carry += rowTotal[q];
+        }
     }
-    int run = part[t] - s;
-    for (int k = begin; k < end; k++) {
-        out[k] = run;
-        run += in[k];
-    }
-    if (t == T - 1) out[n] = part[T - 1];
+    if (t == 0) out[n] = carry;
 }
 
 extern "C" __global__ void painn_neighbors_place(int nAtoms, const int* __restrict__ atomBin,
