@@ -39,6 +39,13 @@ PAINN_DEVICE void store4(double* p, const double (&v)[4]) {
     reinterpret_cast<double2*>(p)[1] = make_double2(v[2], v[3]);
 }
 
+// The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
+#define GEMM_TILE 64
+#define GEMM_THREADS 256
+#define GEMM_BIG_M 128
+#define GEMM_BIG_N 64
+#define GEMM_BIG_THREADS 128
+
 // B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
 // A must be contiguous in k; its activation is applied as the slice is stored, not as it is
 // loaded, so that the loads stay in flight while the previous slice is multiplied. `vecA` /
@@ -47,7 +54,11 @@ PAINN_DEVICE void store4(double* p, const double (&v)[4]) {
 template <typename T, int GROUPS, bool B_K_CONTIG, int BM, int BN, int TM, int TN, typename ALoad, typename BLoad,
           typename Epi>
 PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    constexpr int BK = sizeof(T) == 4 ? 16 : 8;  // double: the same shared memory as float
+    // double: the same shared memory as float. The one-group 64×64 tiles take slices twice as
+    // deep: at a thousand rows they are few blocks, each waiting on its slices' loads, and half as
+    // many slices halve those waits (their shared memory stays under 48 KB; the sums run in the
+    // same k order, so the bits do not change).
+    constexpr int BK = (sizeof(T) == 4 ? 16 : 8) * (GROUPS == 1 && BM == GEMM_TILE ? 2 : 1);
     constexpr int TX = BN / TN, TY = BM / TM, NT = TX * TY;
     constexpr int RQ = TM / 4, CQ = TN / 4;  // quads of rows / columns per thread
     constexpr int AQT = BM * BK / 4, BQT = BN * BK / 4;  // quads of a slice
@@ -198,12 +209,6 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
     }
 }
 
-// The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
-#define GEMM_TILE 64
-#define GEMM_THREADS 256
-#define GEMM_BIG_M 128
-#define GEMM_BIG_N 64
-#define GEMM_BIG_THREADS 128
 template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_small(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_TILE, GEMM_TILE, 4, 4>(M, N, Kd, a, b, epi);
