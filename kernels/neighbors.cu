@@ -6,7 +6,8 @@
 // vectors orthogonal to them along the others (built on the host, which passes B⁻¹ and the
 // spacing h_a of the lattice planes): t = pos·B⁻¹. Periodic axes wrap t into [0, 1) and cut it
 // into nb_a bins at least rc thick where the cell allows; non-periodic axes cut [min t, max t]
-// into bins at least rc wide. Atom i then looks at the bins within `reach` of its own, where a
+// into bins at least rc wide (or, where such a grid would be crowded, the range without the
+// outermost atoms, which are clamped into the end bins: painn_neighbors_grid). Atom i then looks at the bins within `reach` of its own, where a
 // bin index past the grid of a periodic axis stands for an image: each (bin, image) pair is
 // visited once. Every kernel takes a `rebuild` flag (null: always): in molecular dynamics the list
 // is built with a skin and kept until an atom has moved half of it, which a kernel decides on
