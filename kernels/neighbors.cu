@@ -766,13 +766,20 @@ painn_neighbors_batch_fill(int nStructures, const int* __restrict__ atomStart, c
 // positions: the same rows in the same (j, n) order, filtered. Every kernel after it then sees
 // exactly the list a fresh search would give, so results do not depend on when the Verlet list
 // was last rebuilt (a restarted run repeats an uninterrupted one bit for bit). One warp per atom.
+// A batch (atomStructure not null): atom i takes the cell of its structure b, and reports a
+// coincident pair to errorPair[b] in the structure's own atom numbers (atomStart[b] subtracted).
 extern "C" __global__ void painn_verlet_count(int nAtoms, const double* __restrict__ pos,
-                                              const double* __restrict__ cell, double rc, double minDistance,
+                                              const double* __restrict__ cells, const int* __restrict__ atomStructure,
+                                              const int* __restrict__ atomStart, double rc, double minDistance,
                                               const int* __restrict__ vRowStart, const int* __restrict__ vNeighbor,
                                               const int* __restrict__ vImage, int* __restrict__ rowCount,
-                                              unsigned long long* __restrict__ errorPair) {
+                                              unsigned long long* __restrict__ errorPairs) {
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
+    int b = atomStructure ? atomStructure[i] : 0;
+    const double* cell = cells + 9 * b;
+    unsigned long long* errorPair = errorPairs + b;
+    int first = atomStructure ? atomStart[b] : 0;
     int lane = threadIdx.x & 31;
     int count = 0;
     for (int e0 = vRowStart[i]; e0 < vRowStart[i + 1]; e0 += 32) {
@@ -785,7 +792,7 @@ extern "C" __global__ void painn_verlet_count(int nAtoms, const double* __restri
             double d = __dsqrt_rn(norm_squared(r));
             ok = d < rc;
             if (ok && d < minDistance) {
-                int lo = min(i, j), hi = max(i, j);
+                int lo = min(i, j) - first, hi = max(i, j) - first;
                 atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
             }
         }
@@ -795,13 +802,15 @@ extern "C" __global__ void painn_verlet_count(int nAtoms, const double* __restri
 }
 
 extern "C" __global__ void painn_verlet_fill(int nAtoms, const double* __restrict__ pos,
-                                             const double* __restrict__ cell, double rc, int capacity,
+                                             const double* __restrict__ cells, const int* __restrict__ atomStructure,
+                                             double rc, int capacity,
                                              const int* __restrict__ status, const int* __restrict__ vRowStart,
                                              const int* __restrict__ vNeighbor, const int* __restrict__ vImage,
                                              const int* __restrict__ rowStart, int* __restrict__ center,
                                              int* __restrict__ neighbor, int* __restrict__ image) {
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms || status[0] > capacity) return;
+    const double* cell = cells + 9 * (atomStructure ? atomStructure[i] : 0);
     int lane = threadIdx.x & 31;
     int at = rowStart[i];
     for (int e0 = vRowStart[i]; e0 < vRowStart[i + 1]; e0 += 32) {

@@ -78,11 +78,16 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--md", description = {"Time molecular dynamics steps instead (device-resident velocity Verlet,",
             "0.5 fs, 300 K): steps/s and ns/day for --sizes (default here 21,256,1024,4096,16384; copies",
-            "of the aspirin molecule, rounded to whole molecules) and for --replicas aspirin molecules."})
+            "of the aspirin molecule, rounded to whole molecules) and for --replicas replicas of",
+            "--replica-atoms atoms."})
     boolean md;
 
-    @Option(names = "--replicas", defaultValue = "8", description = "Replicas of the aspirin molecule with --md. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--replicas", defaultValue = "8", description = "Replicas advancing together with --md. Default: ${DEFAULT-VALUE}.")
     int replicas;
+
+    @Option(names = "--replica-atoms", defaultValue = "21", paramLabel = "N",
+            description = "Atoms of each replica with --md (copies of aspirin, rounded to whole molecules). Default: ${DEFAULT-VALUE}.")
+    int replicaAtoms;
 
     @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
             description = {"Time one batched call of N different clusters of each size (Calculator.compute(List)),",
@@ -108,6 +113,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) {
             throw new InputException("--batch must be at least 1, got " + batch);
+        }
+        if (replicaAtoms < 1) {
+            throw new InputException("--replica-atoms must be at least 1, got " + replicaAtoms);
         }
         if (md) {
             if (!gpu) {
@@ -209,7 +217,7 @@ final class BenchCommand implements Callable<Integer> {
             runs.add(new int[] {n, 1});
         }
         if (replicas > 1) {
-            runs.add(new int[] {molecule.size(), replicas});
+            runs.add(new int[] {replicaAtoms, replicas});
         }
         for (int[] run : runs) {
             for (EngineOptions.PrecisionOption po : precisions) {

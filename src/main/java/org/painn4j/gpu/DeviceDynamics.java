@@ -37,11 +37,11 @@ import org.painn4j.structure.Structure;
  * when it runs alone, bit for bit. Replicas share a dynamics when all are of one batch class
  * ({@link GpuCalculator#batchClass}).
  *
- * <p>The list: replicas together, and a small structure alone, get a fresh list every step (the
- * single-block search; for larger replicas the binned search, structure by structure); a larger
- * structure alone keeps a Verlet list built for rc + skin, rebuilt on the device when an
- * atom has moved more than half the skin, and takes from it every step the exact list for rc
- * (the same rows, filtered). Either way the force kernels see exactly the list a fresh search
+ * <p>The list: small structures get a fresh list every step from the single-block search (a
+ * block per replica when batched); larger ones keep a Verlet list built for rc + skin (for
+ * replicas, by the binned search structure by structure), rebuilt on the device when an atom
+ * has moved more than half the skin, and take from it every step the exact list for rc (the
+ * same rows, filtered). Either way the force kernels see exactly the list a fresh search
  * gives, so the trajectory does not depend on when the Verlet list was rebuilt, and a run
  * restarted from its state repeats an uninterrupted one bit for bit.
  *
@@ -104,7 +104,7 @@ public final class DeviceDynamics implements AutoCloseable {
     private final double rc;
     /** Several replicas: one batched list and force call. */
     private final boolean batched;
-    /** A fresh list every step (always when batched), else a Verlet list. */
+    /** A fresh list every step from the single-block search, else a Verlet list. */
     private final boolean small;
     private NeighborBuffers verlet;
     private final DeviceBuffer x;
@@ -157,7 +157,7 @@ public final class DeviceDynamics implements AutoCloseable {
         cuda.makeCurrent();
         if (batched) {
             calc.prepareBatch(templates, Math.max(1024, 48 * n));
-            this.small = true;
+            this.small = !calc.batch.binned();
         } else {
             this.small = calc.prepare(templates.get(0), Math.max(1024, 48 * n), rc + SKIN);
         }
@@ -286,15 +286,22 @@ public final class DeviceDynamics implements AutoCloseable {
 
     /** The neighbor list of this step at x: fresh, or filtered out of the Verlet list. */
     private void enqueueList() {
-        if (batched) {
+        if (batched && small) {
             calc.enqueueBatchList(x);
         } else if (small) {
             calc.neighbors.build(calc.stream, calc.list, x, n, rc, NeighborList.MIN_DISTANCE, true, null, false);
         } else {
             displacement.launch(calc.stream, blocks(n), 1, THREADS, n, x, reference, 0.5 * SKIN, rebuild);
-            calc.neighbors.build(calc.stream, verlet, x, n, rc + SKIN, NeighborList.MIN_DISTANCE, false, rebuild, false);
+            if (batched) {
+                calc.neighbors.buildBinnedBatch(calc.stream, verlet, calc.batch, x, rc + SKIN,
+                        NeighborList.MIN_DISTANCE, rebuild);
+            } else {
+                calc.neighbors.build(calc.stream, verlet, x, n, rc + SKIN, NeighborList.MIN_DISTANCE, false, rebuild,
+                        false);
+            }
             remember.launch(calc.stream, blocks(3 * n), 1, THREADS, n, rebuild, x, reference);
-            calc.neighbors.filter(calc.stream, verlet, calc.list, x, n, rc, NeighborList.MIN_DISTANCE);
+            calc.neighbors.filter(calc.stream, verlet, calc.list, batched ? calc.batch : null, x, n, rc,
+                    NeighborList.MIN_DISTANCE);
         }
     }
 
@@ -524,9 +531,9 @@ public final class DeviceDynamics implements AutoCloseable {
     }
 
     public String describe() {
-        return calc.describe() + ", device-resident " + (batched
-                ? "with " + replicas + " replicas in one batched force call and a fresh list every step"
-                : small ? "with a fresh list every step" : "with a Verlet list (skin " + SKIN + " Å)");
+        String list = small ? "a fresh list every step" : "a Verlet list (skin " + SKIN + " Å)";
+        return calc.describe() + ", device-resident with "
+                + (batched ? replicas + " replicas in one batched force call and " : "") + list;
     }
 
     @Override

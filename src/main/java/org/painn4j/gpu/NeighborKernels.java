@@ -68,14 +68,26 @@ final class NeighborKernels {
      */
     void filter(CUstream s, NeighborBuffers verlet, NeighborBuffers exact, DeviceBuffer pos, int n, double rc,
                 double minDistance) {
+        filter(s, verlet, exact, null, pos, n, rc, minDistance);
+    }
+
+    /**
+     * The same for a batch (g not null): each atom takes its structure's cell, and coincident
+     * atoms go to their structure's g.errorPairs entry.
+     */
+    void filter(CUstream s, NeighborBuffers verlet, NeighborBuffers exact, BatchBuffers g, DeviceBuffer pos, int n,
+                double rc, double minDistance) {
         int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
-        verletCount.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, exact.lattice, rc, minDistance, verlet.rowStart,
-                verlet.neighbor, verlet.image, exact.rowCount, exact.errorPair);
+        DeviceBuffer cells = g == null ? exact.lattice : g.lattices;
+        DeviceBuffer owner = g == null ? null : g.atomStructure;
+        verletCount.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, g == null ? null : g.atomStart, rc,
+                minDistance, verlet.rowStart, verlet.neighbor, verlet.image, exact.rowCount,
+                g == null ? exact.errorPair : g.errorPairs);
         scan.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, null);
         total.launch(s, 1, 1, 1, n, exact.rowStart, exact.status, null);
         clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity, exact.status,
                 exact.rowStart, null);
-        verletFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, exact.lattice, rc, exact.edgeCapacity, exact.status,
+        verletFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, rc, exact.edgeCapacity, exact.status,
                 verlet.rowStart, verlet.neighbor, verlet.image, exact.rowStart, exact.center, exact.neighbor, exact.image);
         reverse.launch(s, (exact.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity,
                 exact.rowStart, exact.center, exact.neighbor, exact.image, exact.reverse, null);
@@ -94,7 +106,7 @@ final class NeighborKernels {
             g.errorPairs.fill32(-1, s);
         }
         if (g.binned()) {
-            buildBinnedBatch(s, b, g, pos, rc, minDistance);
+            buildBinnedBatch(s, b, g, pos, rc, minDistance, null);
             return;
         }
         batchCount.launch(s, g.structures(), 1, 1024, g.atomStart, pos, g.lattices, g.inverses, g.planes, g.pbcs, rc,
@@ -109,9 +121,11 @@ final class NeighborKernels {
      * search (grid, bins, counts, then its rows) runs on its own atoms and bins, and the rows of
      * all of them are scanned once between counting and filling, so that each structure's edges
      * follow those of the structures before it. Every structure gets the rows it gets alone.
+     * With a rebuild flag (a Verlet list of replicas in molecular dynamics) every kernel does
+     * nothing while the flag is 0, and the structures' edge counts are left alone.
      */
-    private void buildBinnedBatch(CUstream s, NeighborBuffers b, BatchBuffers g, DeviceBuffer pos, double rc,
-                                  double minDistance) {
+    void buildBinnedBatch(CUstream s, NeighborBuffers b, BatchBuffers g, DeviceBuffer pos, double rc,
+                          double minDistance, DeviceBuffer rebuild) {
         int n = g.atoms();
         int[] start = g.starts();
         g.binCount.fill32(0, s);
@@ -120,27 +134,29 @@ final class NeighborKernels {
             Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int blocks = (q.n + THREADS - 1) / THREADS;
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
-            grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, null);
-            bin.launch(s, blocks, 1, THREADS, q.n, q.pos, q.inverse, q.pbc, q.grid, q.atomBin, q.wrap, q.binCount, null);
-            scan.launch(s, 1, 1, 1024, q.bins, q.binCount, q.binStart, null);
-            place.launch(s, blocks, 1, THREADS, q.n, q.atomBin, q.binStart, q.cursor, q.binAtoms, null);
+            grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, rebuild);
+            bin.launch(s, blocks, 1, THREADS, q.n, q.pos, q.inverse, q.pbc, q.grid, q.atomBin, q.wrap, q.binCount, rebuild);
+            scan.launch(s, 1, 1, 1024, q.bins, q.binCount, q.binStart, rebuild);
+            place.launch(s, blocks, 1, THREADS, q.n, q.atomBin, q.binStart, q.cursor, q.binAtoms, rebuild);
             count.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
-                    q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, null);
+                    q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, rebuild);
         }
-        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, null);
-        total.launch(s, 1, 1, 1, n, b.rowStart, b.status, null);
-        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, null);
+        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, rebuild);
+        total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
+        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, rebuild);
         for (int k = 0; k < g.structures(); k++) {
             Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
             fill.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
                     q.binStart, q.binAtoms, b.edgeCapacity, b.status, q.rowStart, b.center, b.neighbor, b.image,
-                    start[k], null);
+                    start[k], rebuild);
         }
         reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
-                b.center, b.neighbor, b.image, b.reverse, null);
-        batchEdges.launch(s, (g.structures() + THREADS - 1) / THREADS, 1, THREADS, g.structures(), g.atomStart,
-                b.rowStart, g.edgeCounts);
+                b.center, b.neighbor, b.image, b.reverse, rebuild);
+        if (rebuild == null) {
+            batchEdges.launch(s, (g.structures() + THREADS - 1) / THREADS, 1, THREADS, g.structures(), g.atomStart,
+                    b.rowStart, g.edgeCounts);
+        }
     }
 
     /** Structure k of a batch as the binned kernels see one structure: its own slices of every array. */

@@ -135,8 +135,8 @@ class GpuReplicasTest {
 
     /**
      * Replicas too large for the single-block search (two periodic boxes of 200 atoms, 189 atoms
-     * of aspirin molecules) advance in one batch, each structure searched by the binned kernels on
-     * its own, every step bit-identical to each replica alone (which keeps a Verlet list).
+     * of aspirin molecules) advance in one batch with one Verlet list, each structure searched by
+     * the binned kernels on its own, every step bit-identical to each replica alone.
      */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"none, FLOAT64", "langevin, FLOAT32"})
@@ -156,7 +156,8 @@ class GpuReplicasTest {
                  return c;
              }, settings, starts)) {
             assertEquals(0, made.size(), "one batch");
-            assertTrue(together.describe().contains("3 replicas in one batched force call"), together.describe());
+            assertTrue(together.describe().contains("3 replicas in one batched force call and a Verlet list"),
+                    together.describe());
             List<GpuMdEngine> alone = new ArrayList<>();
             List<GpuCalculator> own = new ArrayList<>();
             try {
