@@ -39,23 +39,11 @@ public final class Clusters {
         for (int c = 0; c < 3; c++) {
             spacing[c] = hi[c] - lo[c] + gap;
         }
-        int side = (int) Math.ceil(Math.cbrt(count)) + 2;
-        double mid = (side - 1) / 2.0;
-        Integer[] sites = new Integer[side * side * side];
-        for (int i = 0; i < sites.length; i++) {
-            sites[i] = i;
-        }
-        Arrays.sort(sites, Comparator.comparingDouble((Integer s) -> {
-            double x = (s % side - mid) * spacing[0];
-            double y = (s / side % side - mid) * spacing[1];
-            double z = (s / (side * side) - mid) * spacing[2];
-            return x * x + y * y + z * z;
-        }).thenComparingInt(s -> s));
+        int[][] sites = nearestSites(count, spacing);
         int[] z = new int[count * m];
         double[] pos = new double[3 * count * m];
         for (int k = 0; k < count; k++) {
-            int s = sites[k];
-            int[] idx = {s % side, s / side % side, s / (side * side)};
+            int[] idx = sites[k];
             for (int i = 0; i < m; i++) {
                 z[k * m + i] = molecule.number(i);
                 for (int c = 0; c < 3; c++) {
@@ -69,28 +57,41 @@ public final class Clusters {
     public static Structure random(int atoms, double density, long seed) {
         Random rnd = new Random(seed);
         double spacing = Math.cbrt(1.0 / density);
-        int side = (int) Math.ceil(Math.cbrt(atoms)) + 2;
-        double mid = (side - 1) / 2.0;
-        Integer[] sites = new Integer[side * side * side];
-        for (int i = 0; i < sites.length; i++) {
-            sites[i] = i;
-        }
-        Arrays.sort(sites, Comparator.comparingDouble((Integer s) -> {
-            double x = s % side - mid;
-            double y = s / side % side - mid;
-            double z = s / (side * side) - mid;
-            return x * x + y * y + z * z;
-        }).thenComparingInt(s -> s));
+        int[][] sites = nearestSites(atoms, new double[] {1, 1, 1});
         int[] z = new int[atoms];
         double[] pos = new double[3 * atoms];
         for (int a = 0; a < atoms; a++) {
-            int s = sites[a];
-            int[] idx = {s % side, s / side % side, s / (side * side)};
+            int[] idx = sites[a];
             for (int c = 0; c < 3; c++) {
                 pos[3 * a + c] = (idx[c] + 0.3 * (2 * rnd.nextDouble() - 1)) * spacing;
             }
             z[a] = ORGANIC[rnd.nextInt(ORGANIC.length)];
         }
         return Structure.molecule(z, pos);
+    }
+
+    /**
+     * The lattice indices of the `count` sites nearest the centre of a cube of sites a little
+     * larger than needed, distances scaled by each axis's spacing, ties broken by site number.
+     */
+    private static int[][] nearestSites(int count, double[] spacing) {
+        int side = (int) Math.ceil(Math.cbrt(count)) + 2;
+        double mid = (side - 1) / 2.0;
+        Integer[] sites = new Integer[side * side * side];
+        for (int i = 0; i < sites.length; i++) {
+            sites[i] = i;
+        }
+        Arrays.sort(sites, Comparator.comparingDouble((Integer s) -> {
+            double x = (s % side - mid) * spacing[0];
+            double y = (s / side % side - mid) * spacing[1];
+            double z = (s / (side * side) - mid) * spacing[2];
+            return x * x + y * y + z * z;
+        }).thenComparingInt(s -> s));
+        int[][] idx = new int[count][];
+        for (int k = 0; k < count; k++) {
+            int s = sites[k];
+            idx[k] = new int[] {s % side, s / side % side, s / (side * side)};
+        }
+        return idx;
     }
 }

@@ -99,24 +99,11 @@ class GpuReplicasTest {
              }, settings, starts)) {
             assertEquals(1, made.size(), "two batches: the molecules, the water boxes");
             assertTrue(together.describe().contains("3 replicas in one batched force call"), together.describe());
-            List<GpuMdEngine> alone = new ArrayList<>();
-            List<GpuCalculator> own = new ArrayList<>();
-            try {
-                for (MdState s : starts) {
-                    GpuCalculator c = new GpuCalculator(model, precision);
-                    own.add(c);
-                    alone.add(new GpuMdEngine(c, () -> null, settings, List.of(s)));
-                }
+            try (RunsAlone alone = new RunsAlone(model, precision, settings, starts)) {
                 boolean wrapped = false;
                 double[] before = null;
                 for (int block : new int[] {0, 7, 13, 30}) {
-                    together.advance(block);
-                    for (int r = 0; r < starts.size(); r++) {
-                        alone.get(r).advance(block);
-                        MdState a = alone.get(r).state(0);
-                        assertSameState(a, together.state(r), thermostat + " " + precision + ", replica " + r
-                                + " at step " + a.step());
-                    }
+                    alone.advanceWith(together, block, thermostat + " " + precision);
                     double[] box = together.state(4).structure().positions();
                     for (int i = 0; before != null && i < box.length; i++) {
                         wrapped |= Math.abs(box[i] - before[i]) > 3;
@@ -126,10 +113,37 @@ class GpuReplicasTest {
                 assertEquals(50, together.step());
                 assertNotEquals(together.state(0).structure().positions()[0], together.state(2).structure().positions()[0]);
                 assertTrue(wrapped, "an atom of the water box crossed the cell's face and was wrapped");
-            } finally {
-                alone.forEach(GpuMdEngine::close);
-                own.forEach(GpuCalculator::close);
             }
+        }
+    }
+
+    /** Each replica run alone, on a calculator of its own, to hold the batched run against. */
+    static final class RunsAlone implements AutoCloseable {
+        private final List<GpuMdEngine> engines = new ArrayList<>();
+        private final List<GpuCalculator> calculators = new ArrayList<>();
+
+        RunsAlone(PainnModel model, Precision precision, MdSettings settings, List<MdState> starts) {
+            for (MdState s : starts) {
+                GpuCalculator c = new GpuCalculator(model, precision);
+                calculators.add(c);
+                engines.add(new GpuMdEngine(c, () -> null, settings, List.of(s)));
+            }
+        }
+
+        /** Advances the batch and every run alone by `block` steps; each replica must equal its run alone. */
+        void advanceWith(GpuMdEngine together, int block, String what) {
+            together.advance(block);
+            for (int r = 0; r < engines.size(); r++) {
+                engines.get(r).advance(block);
+                MdState a = engines.get(r).state(0);
+                assertSameState(a, together.state(r), what + ", replica " + r + " at step " + a.step());
+            }
+        }
+
+        @Override
+        public void close() {
+            engines.forEach(GpuMdEngine::close);
+            calculators.forEach(GpuCalculator::close);
         }
     }
 
@@ -158,27 +172,11 @@ class GpuReplicasTest {
             assertEquals(0, made.size(), "one batch");
             assertTrue(together.describe().contains("3 replicas in one batched force call and a Verlet list"),
                     together.describe());
-            List<GpuMdEngine> alone = new ArrayList<>();
-            List<GpuCalculator> own = new ArrayList<>();
-            try {
-                for (MdState s : starts) {
-                    GpuCalculator c = new GpuCalculator(model, precision);
-                    own.add(c);
-                    alone.add(new GpuMdEngine(c, () -> null, settings, List.of(s)));
-                }
+            try (RunsAlone alone = new RunsAlone(model, precision, settings, starts)) {
                 for (int block : new int[] {0, 9, 31}) {
-                    together.advance(block);
-                    for (int r = 0; r < starts.size(); r++) {
-                        alone.get(r).advance(block);
-                        MdState a = alone.get(r).state(0);
-                        assertSameState(a, together.state(r), thermostat + " " + precision + ", replica " + r
-                                + " at step " + a.step());
-                    }
+                    alone.advanceWith(together, block, thermostat + " " + precision);
                 }
                 assertEquals(40, together.step());
-            } finally {
-                alone.forEach(GpuMdEngine::close);
-                own.forEach(GpuCalculator::close);
             }
         }
     }
