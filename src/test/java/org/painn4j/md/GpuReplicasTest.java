@@ -92,11 +92,7 @@ class GpuReplicasTest {
         List<MdState> starts = starts(900);
         List<GpuCalculator> made = new ArrayList<>();
         try (GpuCalculator calc = new GpuCalculator(model, precision);
-             GpuMdEngine together = new GpuMdEngine(calc, () -> {
-                 GpuCalculator c = new GpuCalculator(model, precision);
-                 made.add(c);
-                 return c;
-             }, settings, starts)) {
+             GpuMdEngine together = new GpuMdEngine(calc, counted(model, precision, made), settings, starts)) {
             assertEquals(1, made.size(), "two batches: the molecules, the water boxes");
             assertTrue(together.describe().contains("3 replicas in one batched force call"), together.describe());
             try (RunsAlone alone = new RunsAlone(model, precision, settings, starts)) {
@@ -115,6 +111,15 @@ class GpuReplicasTest {
                 assertTrue(wrapped, "an atom of the water box crossed the cell's face and was wrapped");
             }
         }
+    }
+
+    /** Makes the calculators of further batches, each also added to `made`. */
+    static java.util.function.Supplier<GpuCalculator> counted(PainnModel model, Precision p, List<GpuCalculator> made) {
+        return () -> {
+            GpuCalculator c = new GpuCalculator(model, p);
+            made.add(c);
+            return c;
+        };
     }
 
     /** Each replica run alone, on a calculator of its own, to hold the batched run against. */
@@ -164,11 +169,7 @@ class GpuReplicasTest {
                 GpuMdEngineTest.start(box, 600, 8));
         List<GpuCalculator> made = new ArrayList<>();
         try (GpuCalculator calc = new GpuCalculator(model, precision);
-             GpuMdEngine together = new GpuMdEngine(calc, () -> {
-                 GpuCalculator c = new GpuCalculator(model, precision);
-                 made.add(c);
-                 return c;
-             }, settings, starts)) {
+             GpuMdEngine together = new GpuMdEngine(calc, counted(model, precision, made), settings, starts)) {
             assertEquals(0, made.size(), "one batch");
             assertTrue(together.describe().contains("3 replicas in one batched force call and a Verlet list"),
                     together.describe());
@@ -195,11 +196,7 @@ class GpuReplicasTest {
                 GpuMdEngineTest.start(ethanol, 600, 5));
         List<GpuCalculator> made = new ArrayList<>();
         try (GpuCalculator calc = new GpuCalculator(model, Precision.FLOAT32);
-             GpuMdEngine together = new GpuMdEngine(calc, () -> {
-                 GpuCalculator c = new GpuCalculator(model, Precision.FLOAT32);
-                 made.add(c);
-                 return c;
-             }, bath, starts)) {
+             GpuMdEngine together = new GpuMdEngine(calc, counted(model, Precision.FLOAT32, made), bath, starts)) {
             assertEquals(1, made.size(), "the molecules' batch, and the box alone");
             assertTrue(together.describe().contains("2 replicas in one batched force call")
                     && together.describe().contains("(2 batches of replicas)"), together.describe());
