@@ -17,6 +17,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import jcuda.CudaException;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -297,31 +300,25 @@ public final class GpuCalculator implements Calculator {
         }
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
         int largest = group.stream().mapToInt(Structure::size).max().orElse(0);
+        int total = n;
         try {
             ensureCapacity(n, edgeGuess);
             ensureBatch(group.size(), n, largest);
             uploadBatch(group, frames);
-            while (true) {
-                if (graphs && Profiler.active() == null) {
-                    // the binned search's launches are sized per structure: its graph holds the sizes
-                    replay("batch/" + batch.structures() + "/" + n + "/" + batch.largest() + "/" + list.edgeCapacity
+            // the binned search's launches are sized per structure: its graph holds the sizes
+            int edgeCount = runUntilFits(
+                    () -> "batch/" + batch.structures() + "/" + total + "/" + batch.largest() + "/" + list.edgeCapacity
                             + "/" + atoms.capacity + "/" + batch.structureCapacity + "/" + batch.atomCapacity + "/"
                             + batch.largestCapacity + "/" + poison
-                            + (batch.binned() ? "/" + Arrays.toString(batch.starts()) : ""), this::runBatch);
-                } else {
-                    runBatch();
-                }
-                cuStreamSynchronize(stream);
-                int edgeCount = batchOut.data.getInt(0);
-                if (edgeCount <= list.edgeCapacity) {
-                    lastAtoms = n;
-                    lastEdges = edgeCount;
-                    return batchResults(group, index);
-                }
-                ensureCapacity(n, edgeCount + edgeCount / 4);
-                ensureBatch(group.size(), n, largest);
-                uploadBatch(group, frames);
-            }
+                            + (batch.binned() ? "/" + Arrays.toString(batch.starts()) : ""),
+                    this::runBatch, () -> batchOut.data.getInt(0), count -> {
+                        ensureCapacity(total, count + count / 4);
+                        ensureBatch(group.size(), total, largest);
+                        uploadBatch(group, frames);
+                    });
+            lastAtoms = n;
+            lastEdges = edgeCount;
+            return batchResults(group, index);
         } catch (CudaException e) {
             throw new GpuException("GPU evaluation failed: " + e.getMessage(), e);
         }
@@ -486,32 +483,41 @@ public final class GpuCalculator implements Calculator {
         ensureCapacity(n, edgeGuess);
         try {
             upload(structure, frame);
-            while (true) {
-                if (graphs && Profiler.active() == null) {
-                    replay(n, backward);
-                } else {
-                    run(n, backward);
-                }
-                cuStreamSynchronize(stream);
-                int edgeCount = hostOut.data.getInt(0);
-                if (edgeCount <= list.edgeCapacity) {
-                    lastAtoms = n;
-                    lastEdges = edgeCount;
-                    return result(structure, edgeCount, backward);
-                }
-                ensureCapacity(n, edgeCount + edgeCount / 4);
-                upload(structure, frame);
-            }
+            int edgeCount = runUntilFits(
+                    () -> n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/"
+                            + smallList + "/" + fusedFor(n),
+                    () -> run(n, backward), () -> hostOut.data.getInt(0), count -> {
+                        ensureCapacity(n, count + count / 4);
+                        upload(structure, frame);
+                    });
+            lastAtoms = n;
+            lastEdges = edgeCount;
+            return result(structure, edgeCount, backward);
         } catch (CudaException e) {
             throw new GpuException("GPU evaluation failed: " + e.getMessage(), e);
         }
     }
 
-    /** Launches the graph of this kind of evaluation, capturing it first if needed. */
-    private void replay(int n, boolean backward) {
-        String key = n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/" + smallList
-                + "/" + fusedFor(n);
-        replay(key, () -> run(n, backward));
+    /**
+     * Runs an evaluation until its list fits: a replay of the graph of `key` (captured from
+     * `enqueue` when the key is new), or `enqueue` kernel by kernel while profiling or without
+     * graphs; then the edge count read back, and when the list outgrew its capacity, `grow`
+     * (given the count) and another run. Returns the edge count.
+     */
+    private int runUntilFits(Supplier<String> key, Runnable enqueue, IntSupplier edgeCount, IntConsumer grow) {
+        while (true) {
+            if (graphs && Profiler.active() == null) {
+                replay(key.get(), enqueue);
+            } else {
+                enqueue.run();
+            }
+            cuStreamSynchronize(stream);
+            int count = edgeCount.getAsInt();
+            if (count <= list.edgeCapacity) {
+                return count;
+            }
+            grow.accept(count);
+        }
     }
 
     /** Launches the graph of key, capturing `enqueue` into it first when the key is new. */
