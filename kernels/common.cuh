@@ -80,6 +80,14 @@ template <typename T> PAINN_DEVICE T warp_sum(T v) {
     extern "C" __global__ void name##_f32 PARAMS(float) { name##_impl<float> args; }      \
     extern "C" __global__ void name##_f64 PARAMS(double) { name##_impl<double> args; }
 
+// The same for entry points that share one implementation and differ in a compile-time
+// argument (the GEMM driver of dense.cuh: GEMM_TILES, GEMM_BIG, GEMM_ROWS):
+//   PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, PARAMS, args)
+// gives painn_dense_fwd_big_f32 calling painn_dense_fwd_impl<float, GEMM_BIG>, and _f64.
+#define PAINN_ENTRY_OF(name, impl, ARG, PARAMS, args)                                      \
+    extern "C" __global__ void name##_f32 PARAMS(float) { impl<float, ARG> args; }       \
+    extern "C" __global__ void name##_f64 PARAMS(double) { impl<double, ARG> args; }
+
 // The same, for kernels that also take the radial basis size as a compile-time bound KMAX
 // (arrays of K filter weights live in registers only when their size is known at compile
 // time): name_f32_k<KMAX>, name_f64_k<KMAX>.

@@ -21,38 +21,21 @@ struct DenseFwdEpi {
     }
 };
 
-template <typename T>
+template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
                                        const T* residual, T* y) {
     RowsA<T> a{x, Kd, siluIn != 0};
     WeightT<T> b{w, Kd, 0};
     DenseFwdEpi<T> epi{y, bias, residual, N};
-    gemm_small<T, 1, true>(M, N, Kd, a, b, epi);
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_fwd_big_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                           const T* residual, T* y) {
-    RowsA<T> a{x, Kd, siluIn != 0};
-    WeightT<T> b{w, Kd, 0};
-    DenseFwdEpi<T> epi{y, bias, residual, N};
-    gemm_big<T, 1, true>(M, N, Kd, a, b, epi);
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_fwd_rows_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                            const T* residual, T* y) {
-    RowsA<T> a{x, Kd, siluIn != 0};
-    WeightT<T> b{w, Kd, 0};
-    DenseFwdEpi<T> epi{y, bias, residual, N};
-    gemm_rows<T, 1>(M, N, Kd, a, b, epi);
+    gemm<D, T, 1, true>(M, N, Kd, a, b, epi);
 }
 
 #define DENSE_FWD_PARAMS(T) \
     (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y)
-PAINN_ENTRY(painn_dense_fwd, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
-PAINN_ENTRY(painn_dense_fwd_big, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
-PAINN_ENTRY(painn_dense_fwd_rows, DENSE_FWD_PARAMS, (M, N, Kd, x, siluIn, w, bias, residual, y))
+#define DENSE_FWD_ARGS (M, N, Kd, x, siluIn, w, bias, residual, y)
+PAINN_ENTRY_OF(painn_dense_fwd, painn_dense_fwd_impl, GEMM_TILES, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
+PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
+PAINN_ENTRY_OF(painn_dense_fwd_rows, painn_dense_fwd_impl, GEMM_ROWS, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 
 template <typename T>
 struct DenseBwdEpi {
@@ -69,34 +52,17 @@ struct DenseBwdEpi {
 };
 
 // M rows, N = the layer's inputs, Kd = its outputs; W is [Kd][N].
-template <typename T>
+template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_dense_bwd_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
                                        const T* residual, T* gx) {
     RowsA<T> a{gy, Kd, false};
     WeightN<T> b{w, N};
     DenseBwdEpi<T> epi{gx, pre, residual, N};
-    gemm_small<T, 1, false>(M, N, Kd, a, b, epi);
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_bwd_big_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
-                                           const T* residual, T* gx) {
-    RowsA<T> a{gy, Kd, false};
-    WeightN<T> b{w, N};
-    DenseBwdEpi<T> epi{gx, pre, residual, N};
-    gemm_big<T, 1, false>(M, N, Kd, a, b, epi);
-}
-
-template <typename T>
-PAINN_DEVICE void painn_dense_bwd_rows_impl(int M, int N, int Kd, const T* gy, const T* w, const T* pre,
-                                            const T* residual, T* gx) {
-    RowsA<T> a{gy, Kd, false};
-    WeightN<T> b{w, N};
-    DenseBwdEpi<T> epi{gx, pre, residual, N};
-    gemm_rows<T, 1>(M, N, Kd, a, b, epi);
+    gemm<D, T, 1, false>(M, N, Kd, a, b, epi);
 }
 
 #define DENSE_BWD_PARAMS(T) (int M, int N, int Kd, const T* gy, const T* w, const T* pre, const T* residual, T* gx)
-PAINN_ENTRY(painn_dense_bwd, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
-PAINN_ENTRY(painn_dense_bwd_big, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
-PAINN_ENTRY(painn_dense_bwd_rows, DENSE_BWD_PARAMS, (M, N, Kd, gy, w, pre, residual, gx))
+#define DENSE_BWD_ARGS (M, N, Kd, gy, w, pre, residual, gx)
+PAINN_ENTRY_OF(painn_dense_bwd, painn_dense_bwd_impl, GEMM_TILES, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
+PAINN_ENTRY_OF(painn_dense_bwd_big, painn_dense_bwd_impl, GEMM_BIG, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
+PAINN_ENTRY_OF(painn_dense_bwd_rows, painn_dense_bwd_impl, GEMM_ROWS, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)

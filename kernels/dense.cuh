@@ -303,6 +303,20 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
     if (lane < mc) epi(m0 + lane, n, out);
 }
 
+// The three drivers by name, for kernels that differ only in which one they run: 64×64 tiles,
+// 128×64 tiles, one warp per output column.
+enum GemmDriver { GEMM_TILES, GEMM_BIG, GEMM_ROWS };
+template <GemmDriver D, typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    if constexpr (D == GEMM_ROWS) {
+        gemm_rows<T, GROUPS>(M, N, Kd, a, b, epi);
+    } else if constexpr (D == GEMM_BIG) {
+        gemm_big<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    } else {
+        gemm_small<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    }
+}
+
 // Rows up to which the row-per-lane product is used instead of the tiled one.
 #define GEMM_SMALL_M 64
 

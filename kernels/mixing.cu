@@ -58,31 +58,24 @@ struct MixingUpdateEpi {
 };
 
 // Grid as painn_dense_fwd's (the _rows variant for N ≤ 64). hPre is Dense₃'s pre-activation [N][F]; W4 is [3F][F].
-template <typename T>
+template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* hPre, const T* w4, const T* b4,
                                                const T* S, const T* vu, const T* s, const T* v, T* y, T* sOut,
                                                T* vOut) {
     RowsA<T> a{hPre, F, true};
     WeightT<T> b{w4, F, F};
     MixingUpdateEpi<T> epi{b4, S, vu, s, v, y, sOut, vOut, F};
-    gemm_small<T, 3, true>(nAtoms, F, F, a, b, epi);
-}
-
-template <typename T>
-PAINN_DEVICE void painn_mixing_update_fwd_rows_impl(int nAtoms, int F, const T* hPre, const T* w4, const T* b4,
-                                                    const T* S, const T* vu, const T* s, const T* v, T* y, T* sOut,
-                                                    T* vOut) {
-    RowsA<T> a{hPre, F, true};
-    WeightT<T> b{w4, F, F};
-    MixingUpdateEpi<T> epi{b4, S, vu, s, v, y, sOut, vOut, F};
-    gemm_rows<T, 3>(nAtoms, F, F, a, b, epi);
+    gemm<D, T, 3, true>(nAtoms, F, F, a, b, epi);
 }
 
 #define MIXING_UPDATE_FWD_PARAMS(T)                                                                \
     (int nAtoms, int F, const T* hPre, const T* w4, const T* b4, const T* S, const T* vu, const T* s, \
      const T* v, T* y, T* sOut, T* vOut)
-PAINN_ENTRY(painn_mixing_update_fwd, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
-PAINN_ENTRY(painn_mixing_update_fwd_rows, MIXING_UPDATE_FWD_PARAMS, (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut))
+#define MIXING_UPDATE_FWD_ARGS (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut)
+PAINN_ENTRY_OF(painn_mixing_update_fwd, painn_mixing_update_fwd_impl, GEMM_TILES, MIXING_UPDATE_FWD_PARAMS,
+               MIXING_UPDATE_FWD_ARGS)
+PAINN_ENTRY_OF(painn_mixing_update_fwd_rows, painn_mixing_update_fwd_impl, GEMM_ROWS, MIXING_UPDATE_FWD_PARAMS,
+               MIXING_UPDATE_FWD_ARGS)
 
 // (5.1)–(5.6): p̄ = s̄'', q̄ = Σ_c v̄''_c U_c, r̄ = s̄'' S, S̄ = s̄'' r, V̄_c = S̄ U_c, Ū_c = v̄''_c q + S̄ V_c.
 template <typename T>
