@@ -155,6 +155,47 @@ struct Span {
     }
 };
 
+// A block's stream of edges [E0, E1) and the per-edge arrays its spans copy (dphi and dfc: the
+// backward pass only), and the double-buffered walk over it: span si is computed while span
+// si + 1 is copied in.
+template <typename T> struct EdgeStream {
+    int E0, E1, K;
+    const int* __restrict__ neighbor;
+    const T* __restrict__ phi;
+    const T* __restrict__ dphi;
+    const T* __restrict__ fc;
+    const T* __restrict__ dfc;
+    const T* __restrict__ u;
+
+    template <typename SpanT> PAINN_DEVICE int spans() const { return (E1 - E0 + SpanT::N - 1) / SpanT::N; }
+
+    // starts the copy of the first span
+    template <typename SpanT> PAINN_DEVICE void begin(SpanT (&sp)[2]) const {
+        if (E1 > E0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, dphi, fc, dfc, u);
+        cp_async_commit();
+    }
+
+    // span si, in shared memory for every thread on return (with TABLE its table rows too), and
+    // the copy of span si + 1 started
+    template <bool TABLE, typename SpanT>
+    PAINN_DEVICE SpanT& next(SpanT (&sp)[2], int si, int spans, const int* __restrict__ xRows) const {
+        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
+        if (si + 1 < spans) {
+            int e1 = e0 + SpanT::N;
+            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, dphi, fc, dfc, u);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+        SpanT& S = sp[si & 1];
+        if (TABLE) {
+            S.tableRows(cnt, xRows);
+            __syncthreads();
+        }
+        return S;
+    }
+};
+
 // Prefetch depth: neighbor rows of this many edges are loaded ahead into registers.
 template <typename T, bool BWD> struct Ahead {
     static constexpr int D = (sizeof(T) == 4 && !BWD) ? 4 : 2;
@@ -230,25 +271,13 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
         residual(cur);
     };
 
-    int E0 = rowStart[a0], E1 = rowStart[a1];
-    int spans = (E1 - E0 + SpanT::N - 1) / SpanT::N;
-    if (spans > 0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, nullptr, fc, nullptr, u);
-    cp_async_commit();
+    EdgeStream<T> es{rowStart[a0], rowStart[a1], K, neighbor, phi, nullptr, fc, nullptr, u};
+    int spans = es.template spans<SpanT>();
+    es.begin(sp);
     T nx[D][3], nv[D][3];
     for (int si = 0; si < spans; si++) {
-        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
-        SpanT& S = sp[si & 1];
-        if (si + 1 < spans) {
-            int e1 = e0 + SpanT::N;
-            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, nullptr, fc, nullptr, u);
-        }
-        cp_async_commit();
-        cp_async_wait<1>();
-        __syncthreads();
-        if (TABLE) {
-            S.tableRows(cnt, xRows);
-            __syncthreads();
-        }
+        int e0 = es.E0 + si * SpanT::N, cnt = min(SpanT::N, es.E1 - e0);
+        SpanT& S = es.template next<TABLE>(sp, si, spans, xRows);
         // the loads of edge q (past the span's end: its last edge again, so that no load is
         // conditional and the prefetched values need no merging)
         auto fetch = [&](int d, int q) {
@@ -404,29 +433,17 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
         own(cur);
     };
 
-    int E0 = rowStart[a0], E1 = rowStart[a1];
-    int spans = (E1 - E0 + SpanT::N - 1) / SpanT::N;
-    if (spans > 0) sp[0].stage(E0, min(SpanT::N, E1 - E0), K, neighbor, phi, dphi, fc, dfc, u);
-    cp_async_commit();
+    EdgeStream<T> es{rowStart[a0], rowStart[a1], K, neighbor, phi, dphi, fc, dfc, u};
+    int spans = es.template spans<SpanT>();
+    es.begin(sp);
     // neighbor rows of D edges ahead: x_j, v_j and (neighbour part) s̄'_j, v̄'_j
     T nx[D][3], nv[D][3], ng[D][4];
     T part[8];
 #pragma unroll
     for (int m = 0; m < 8; m++) part[m] = T(0);
     for (int si = 0; si < spans; si++) {
-        int e0 = E0 + si * SpanT::N, cnt = min(SpanT::N, E1 - e0);
-        SpanT& S = sp[si & 1];
-        if (si + 1 < spans) {
-            int e1 = e0 + SpanT::N;
-            sp[(si + 1) & 1].stage(e1, min(SpanT::N, E1 - e1), K, neighbor, phi, dphi, fc, dfc, u);
-        }
-        cp_async_commit();
-        cp_async_wait<1>();
-        __syncthreads();
-        if (TABLE) {
-            S.tableRows(cnt, xRows);
-            __syncthreads();
-        }
+        int e0 = es.E0 + si * SpanT::N, cnt = min(SpanT::N, es.E1 - e0);
+        SpanT& S = es.template next<TABLE>(sp, si, spans, xRows);
         auto fetch = [&](int d, int q) {
             q = min(q, cnt - 1);
             unsigned j = S.j[q];
