@@ -1,33 +1,19 @@
 package org.painn4j.gradcheck;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import org.painn4j.model.PainnModel;
 import org.painn4j.model.SafeTensors;
 import org.painn4j.testing.RandomModels;
+import org.painn4j.testing.TestWeights;
 
 /** The models the suite checks: the shipped schnetpack-shaped test model and a bessel one. */
 final class TestModels {
-    private static PainnModel shipped;
-
     private TestModels() {
     }
 
     /** weights/painn-test-random.safetensors: F=128, L=3, K=20, rc=5 Å, gaussian. */
-    static synchronized PainnModel shipped() {
-        if (shipped == null) {
-            Path dir = Path.of("").toAbsolutePath();
-            while (dir != null && !Files.exists(dir.resolve("weights/painn-test-random.safetensors"))) {
-                dir = dir.getParent();
-            }
-            if (dir == null) {
-                throw new IllegalStateException("weights/painn-test-random.safetensors not found above "
-                        + Path.of("").toAbsolutePath());
-            }
-            shipped = PainnModel.load(dir.resolve("weights/painn-test-random.safetensors"));
-        }
-        return shipped;
+    static PainnModel shipped() {
+        return TestWeights.testRandom();
     }
 
     /** Bessel basis, shared filters, a three-layer readout: the other code paths. */

@@ -19,6 +19,7 @@ import org.painn4j.model.PainnModel;
 import org.painn4j.structure.Structure;
 import org.painn4j.testing.RandomModels;
 import org.painn4j.testing.RandomStructures;
+import org.painn4j.testing.TestWeights;
 
 /**
  * Batched evaluation ({@link GpuCalculator#compute(List)}) against one structure at a time:
@@ -69,10 +70,6 @@ class GpuBatchTest {
         return list;
     }
 
-    static PainnModel shipped() {
-        return GpuCalculatorTest.shipped();
-    }
-
     static void assertSame(Result alone, Result batched, String what) {
         assertEquals(alone.edges(), batched.edges(), what + ": edges");
         assertTrue(alone.edges() > 0, what + ": a structure with edges");
@@ -88,7 +85,7 @@ class GpuBatchTest {
 
     @Test
     void aBatchGivesEveryStructureItsOwnBits() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         List<Structure> structures = mixed();
         // the classes of the list: every class, single-block (0-2) and binned (3-5), with partners
         try (GpuCalculator probe = new GpuCalculator(model, Precision.FLOAT32)) {
@@ -121,7 +118,7 @@ class GpuBatchTest {
 
     @Test
     void theGraphReplaysTheSameBitsAsThePlainLaunches() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         List<Structure> structures = mixed();
         for (Precision p : Precision.values()) {
             try (GpuCalculator plain = new GpuCalculator(model, p); GpuCalculator graph = new GpuCalculator(model, p)) {
@@ -179,7 +176,7 @@ class GpuBatchTest {
         Structure good = RandomStructures.cluster(9, 0.08, 1);
         Structure coincident = Structure.molecule(new int[] {6, 8, 1}, new double[] {0, 0, 0, 1.2, 0, 0, 1.2, 0, 0});
         Structure fermium = Structure.molecule(new int[] {6, 100}, new double[] {0, 0, 0, 1.2, 0, 0});
-        try (GpuCalculator gpu = new GpuCalculator(shipped(), Precision.FLOAT32)) {
+        try (GpuCalculator gpu = new GpuCalculator(TestWeights.testRandom(), Precision.FLOAT32)) {
             InputException e = assertThrows(InputException.class, () -> gpu.compute(List.of(good, good, coincident, good)));
             assertTrue(e.getMessage().startsWith("structure 2: atoms 1 and 2 are at the same position"), e.getMessage());
             e = assertThrows(InputException.class, () -> gpu.compute(List.of(good, fermium)));

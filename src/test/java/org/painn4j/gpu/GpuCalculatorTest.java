@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +26,7 @@ import org.painn4j.model.PainnModel;
 import org.painn4j.structure.Structure;
 import org.painn4j.testing.RandomModels;
 import org.painn4j.testing.RandomStructures;
+import org.painn4j.testing.TestWeights;
 
 /**
  * The whole GPU model against the float64 CPU reference: forces within 1e-8 eV/Å in float64
@@ -41,14 +40,6 @@ class GpuCalculatorTest {
     @BeforeAll
     static void gpu() {
         GpuTests.assumeGpu();
-    }
-
-    static PainnModel shipped() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("weights/painn-test-random.safetensors"))) {
-            dir = dir.getParent();
-        }
-        return PainnModel.load(dir.resolve("weights/painn-test-random.safetensors"));
     }
 
     static Stream<Arguments> structures() {
@@ -96,7 +87,7 @@ class GpuCalculatorTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("structures")
     void agreesWithTheCpuReference(String name, Structure s) {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Result ref = new CpuCalculator(model).compute(s);
         for (Precision p : Precision.values()) {
             double tolerance = p == Precision.FLOAT64 ? 1e-8 : 1e-4;
@@ -123,7 +114,7 @@ class GpuCalculatorTest {
 
     @Test
     void twoEvaluationsAreBitIdentical() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         double a = Math.cbrt(800 / 0.08);
         Structure s = RandomStructures.periodic(800, new double[] {a, 0, 0, 0, a, 0, 0, 0, a},
                 new boolean[] {true, true, true}, 77);
@@ -141,7 +132,7 @@ class GpuCalculatorTest {
 
     @Test
     void theGraphReplaysTheSameBitsAsThePlainLaunches() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
                 new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
             for (Precision p : Precision.values()) {
@@ -164,7 +155,7 @@ class GpuCalculatorTest {
 
     @Test
     void aMovedStructureIsEvaluatedAfreshByTheSameGraph() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Structure s = RandomStructures.cluster(40, 0.08, 8);
         double[] p = s.positions();
         for (int i = 0; i < p.length; i++) {
@@ -196,7 +187,7 @@ class GpuCalculatorTest {
     @Test
     void coincidentAtomsAreRefused() {
         Structure s = Structure.molecule(new int[] {6, 8, 1}, new double[] {0, 0, 0, 1.2, 0, 0, 1.2, 0, 0});
-        try (GpuCalculator gpu = new GpuCalculator(shipped(), Precision.FLOAT32)) {
+        try (GpuCalculator gpu = new GpuCalculator(TestWeights.testRandom(), Precision.FLOAT32)) {
             InputException e = assertThrows(InputException.class, () -> gpu.compute(s));
             assertTrue(e.getMessage().contains("atoms 1 and 2 are at the same position"), e.getMessage());
         }
@@ -204,7 +195,7 @@ class GpuCalculatorTest {
 
     @Test
     void isolatedAtomsGiveZeroForcesAndTheEnergyOfTheShifts() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Structure s = Structure.molecule(new int[] {6, 8}, new double[] {0, 0, 0, 20, 0, 0});
         try (GpuCalculator gpu = new GpuCalculator(model, Precision.FLOAT64)) {
             Result r = gpu.compute(s);

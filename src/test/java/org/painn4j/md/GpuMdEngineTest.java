@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -21,6 +19,7 @@ import org.painn4j.model.PainnModel;
 import org.painn4j.structure.NeighborList;
 import org.painn4j.structure.Structure;
 import org.painn4j.testing.RandomStructures;
+import org.painn4j.testing.TestWeights;
 
 /**
  * The device-resident engine against the Java integrators driving the same GPU calculator: the
@@ -34,14 +33,6 @@ class GpuMdEngineTest {
     @BeforeAll
     static void gpu() {
         GpuTests.assumeGpu();
-    }
-
-    static PainnModel shipped() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("weights/painn-test-random.safetensors"))) {
-            dir = dir.getParent();
-        }
-        return PainnModel.load(dir.resolve("weights/painn-test-random.safetensors"));
     }
 
     /** A molecule (single-block list every step) or 200 atoms in a periodic box (Verlet list). */
@@ -62,7 +53,7 @@ class GpuMdEngineTest {
     @ParameterizedTest
     @ValueSource(strings = {"molecule", "periodic"})
     void velocityVerletMatchesTheJavaIntegratorsBitForBit(String kind) {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Structure s = structure(kind);
         MdSettings nve = new MdSettings(0.5, Thermostat.NONE, 0, 0);
         try (GpuCalculator forJava = new GpuCalculator(model, Precision.FLOAT64);
@@ -121,7 +112,7 @@ class GpuMdEngineTest {
 
     @Test
     void langevinFollowsTheJavaIntegratorsToRounding() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Structure s = structure("periodic");
         MdSettings bath = new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.05);
         try (GpuCalculator forJava = new GpuCalculator(model, Precision.FLOAT64);
@@ -146,7 +137,7 @@ class GpuMdEngineTest {
     @ParameterizedTest
     @ValueSource(strings = {"none", "langevin"})
     void aRestartFromTheStateRepeatsTheUninterruptedRun(String thermostat) {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Structure s = structure("periodic");
         MdSettings settings = thermostat.equals("none") ? new MdSettings(0.5, Thermostat.NONE, 0, 0)
                 : new MdSettings(0.5, Thermostat.LANGEVIN, 800, 0.02);
@@ -175,7 +166,7 @@ class GpuMdEngineTest {
     @Test
     void coincidentAtomsAreRefusedAtTheStart() {
         Structure s = Structure.molecule(new int[] {6, 8, 1}, new double[] {0, 0, 0, 1.2, 0, 0, 1.2, 0, 0});
-        try (GpuCalculator calc = new GpuCalculator(shipped(), Precision.FLOAT32)) {
+        try (GpuCalculator calc = new GpuCalculator(TestWeights.testRandom(), Precision.FLOAT32)) {
             InputException e = assertThrows(InputException.class, () ->
                     new GpuMdEngine(calc, () -> null, new MdSettings(0.5, Thermostat.NONE, 0, 0), List.of(start(s, 300, 1))));
             assertTrue(e.getMessage().contains("atoms 1 and 2"), e.getMessage());
@@ -184,7 +175,7 @@ class GpuMdEngineTest {
 
     @Test
     void replicasRunIndependently() {
-        PainnModel model = shipped();
+        PainnModel model = TestWeights.testRandom();
         Structure s = MdFixtures.ethanol();
         MdSettings bath = new MdSettings(0.5, Thermostat.LANGEVIN, 300, 0.01);
         try (GpuCalculator calc = new GpuCalculator(model, Precision.FLOAT32);

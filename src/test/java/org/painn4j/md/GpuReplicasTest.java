@@ -23,6 +23,7 @@ import org.painn4j.gpu.GpuTests;
 import org.painn4j.model.PainnModel;
 import org.painn4j.structure.ExtXyz;
 import org.painn4j.structure.Structure;
+import org.painn4j.testing.TestWeights;
 
 /**
  * Replicas on the device in one batched force call per step: each replica's trajectory is, bit
@@ -86,7 +87,7 @@ class GpuReplicasTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"none, FLOAT32", "langevin, FLOAT32", "langevin, FLOAT64"})
     void everyReplicaFollowsItsOwnRunAlone(String thermostat, Precision precision) {
-        PainnModel model = GpuMdEngineTest.shipped();
+        PainnModel model = TestWeights.testRandom();
         MdSettings settings = thermostat.equals("none") ? new MdSettings(0.5, Thermostat.NONE, 0, 0)
                 : new MdSettings(0.5, Thermostat.LANGEVIN, 900, 0.05);
         List<MdState> starts = starts(900);
@@ -160,7 +161,7 @@ class GpuReplicasTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"none, FLOAT64", "langevin, FLOAT32"})
     void largerReplicasAdvanceInOneBatchToo(String thermostat, Precision precision) {
-        PainnModel model = GpuMdEngineTest.shipped();
+        PainnModel model = TestWeights.testRandom();
         MdSettings settings = thermostat.equals("none") ? new MdSettings(0.5, Thermostat.NONE, 0, 0)
                 : new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.02);
         Structure box = GpuMdEngineTest.structure("periodic");
@@ -188,7 +189,7 @@ class GpuReplicasTest {
      */
     @Test
     void aReplicaWithoutPartnersAdvancesAloneBesideTheBatch() {
-        PainnModel model = GpuMdEngineTest.shipped();
+        PainnModel model = TestWeights.testRandom();
         MdSettings bath = new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.02);
         Structure ethanol = example("ethanol.extxyz");
         Structure box = GpuMdEngineTest.structure("periodic");
@@ -213,7 +214,7 @@ class GpuReplicasTest {
 
     @Test
     void aRestartFromTheStatesRepeatsTheUninterruptedRun() {
-        PainnModel model = GpuMdEngineTest.shipped();
+        PainnModel model = TestWeights.testRandom();
         MdSettings bath = new MdSettings(0.5, Thermostat.LANGEVIN, 600, 0.02);
         List<MdState> starts = starts(600).subList(0, 3);
         try (GpuCalculator one = new GpuCalculator(model, Precision.FLOAT32);
@@ -248,7 +249,7 @@ class GpuReplicasTest {
         double[] p = bad.momenta();
         p[4] = Double.NaN;
         starts.set(1, new MdState(0, bad.structure(), bad.masses(), p, null, 0.0, bad.seed()));
-        try (GpuCalculator calc = new GpuCalculator(GpuMdEngineTest.shipped(), Precision.FLOAT32);
+        try (GpuCalculator calc = new GpuCalculator(TestWeights.testRandom(), Precision.FLOAT32);
              GpuMdEngine md = new GpuMdEngine(calc, () -> null, MdSettings.nve(0.5), starts)) {
             UnstableException e = assertThrows(UnstableException.class, () -> md.advance(10));
             assertEquals(1, e.replica());
