@@ -111,7 +111,7 @@ public final class CudaContext {
         return new long[] {free[0], total[0]};
     }
 
-    /** A kernel of a stage's module: the sm_90 build on Hopper and newer, else compute_80. */
+    /** A kernel of a stage's module: its sm_90 build on Hopper and newer where it has one, else compute_80. */
     public synchronized CUfunction function(String stage, String kernel) {
         CUmodule m = modules.computeIfAbsent(stage, this::load);
         CUfunction f = new CUfunction();
