@@ -60,7 +60,6 @@ public final class GpuCalculator implements Calculator {
     final RadialKernels radial;
     final MessageKernels message;
     final DenseKernels dense;
-    private final ColumnDense columnDense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
     /** The one-kernel evaluation of small structures; null where the device or model cannot use it. */
@@ -102,7 +101,6 @@ public final class GpuCalculator implements Calculator {
         this.neighbors = new NeighborKernels(cuda);
         this.radial = new RadialKernels(cuda, precision);
         this.dense = new DenseKernels(cuda, precision);
-        this.columnDense = new ColumnDense(cuda, precision);
         this.mixing = new MixingKernels(cuda, precision);
         this.readout = new ReadoutKernels(cuda, precision);
         this.fused = FusedKernels.available(cuda, model) ? new FusedKernels(cuda, model, precision) : null;
@@ -243,7 +241,7 @@ public final class GpuCalculator implements Calculator {
         if (n == 0) {
             return -1;
         }
-        int size = n <= DenseKernels.SMALL_ROWS / 3 ? 0 : n <= DenseKernels.SMALL_ROWS ? 1 : 2;
+        int size = n <= GemmKernel.SMALL_ROWS / 3 ? 0 : n <= GemmKernel.SMALL_ROWS ? 1 : 2;
         return NeighborKernels.small(n, frame, rc) ? size : BINNED_CLASSES + size;
     }
 
@@ -715,8 +713,8 @@ public final class GpuCalculator implements Calculator {
             denseForward(n, 3, shape, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l]);
             mixing.normForward(stream, n, f, model.config.epsilon(), a.sMid[l], a.vu[l], a.ctx, a.norm[l], a.dot[l]);
             denseForward(n, 1, shape, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l]);
-            mixing.updateForward(stream, n, shape, f, a.a3[l], weights.m2w[l], weights.m2b[l], a.dot[l], a.vu[l],
-                    a.sMid[l], a.vMid[l], a.y[l], a.s[l + 1], a.v[l + 1]);
+            mixing.updateForward(stream, n, perColumn(1, shape), f, a.a3[l], weights.m2w[l], weights.m2b[l], a.dot[l],
+                    a.vu[l], a.sMid[l], a.vMid[l], a.y[l], a.s[l + 1], a.v[l + 1]);
         }
         readoutForward(n, shape, batch);
         if (backward) {
@@ -727,33 +725,25 @@ public final class GpuCalculator implements Calculator {
 
     /**
      * Dense layers over n atoms of `per` rows each (3 for vector features). A structure alone
-     * gets the per-column kernels when it has at most DenseKernels.SMALL_ROWS rows, else the
-     * tiled ones, and either computes each row apart from the others: so a batch whose largest
+     * gets the per-column kernels when it has at most GemmKernel.SMALL_ROWS rows, else the tiled
+     * ones, and either computes each row apart from the others: so a batch whose largest
      * structure has `shape` atoms gives every structure its own bits when it runs, on all its
      * rows, the kernel each structure runs alone. (A batch holds structures of one size class,
      * batchClass, so that this kernel is the same for all of them.)
      */
     private void denseForward(int n, int per, int shape, int out, int in, DeviceBuffer x, boolean silu,
                               DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y) {
-        if (perColumn(n, per, shape)) {
-            columnDense.forward(stream, per * n, out, in, x, silu, w, bias, residual, y);
-        } else {
-            dense.forward(stream, per * n, out, in, x, silu, w, bias, residual, y);
-        }
+        dense.forward(stream, per * n, perColumn(per, shape), out, in, x, silu, w, bias, residual, y);
     }
 
     private void denseBackward(int n, int per, int shape, int in, int out, DeviceBuffer gy, DeviceBuffer w,
                                DeviceBuffer pre, DeviceBuffer residual, DeviceBuffer gx) {
-        if (perColumn(n, per, shape)) {
-            columnDense.backward(stream, per * n, in, out, gy, w, pre, residual, gx);
-        } else {
-            dense.backward(stream, per * n, in, out, gy, w, pre, residual, gx);
-        }
+        dense.backward(stream, per * n, perColumn(per, shape), in, out, gy, w, pre, residual, gx);
     }
 
-    /** Whether a batch needs the per-column kernels on more rows than DenseKernels gives them. */
-    private static boolean perColumn(int n, int per, int shape) {
-        return per * shape <= DenseKernels.SMALL_ROWS && per * n > DenseKernels.SMALL_ROWS;
+    /** Whether the largest structure of a batch, `shape` atoms of `per` rows, gets the per-column kernels alone. */
+    private static boolean perColumn(int per, int shape) {
+        return GemmKernel.perColumn(per * shape);
     }
 
     /** hostOut: [0, 16) neighbor status, then energy, virial, energies [N], forces [N][3]. */

@@ -7,16 +7,15 @@ import org.painn4j.calc.Precision;
 final class MixingKernels {
     private static final int THREADS = 256;
     private final Kernel normFwd;
-    private final Kernel updateFwd;
-    private final Kernel updateFwdRows;
+    private final GemmKernel updateFwd;
     private final Kernel prepBwd;
     private final Kernel normBwd;
 
     MixingKernels(CudaContext cuda, Precision p) {
         String t = Real.suffix(p);
         normFwd = new Kernel(cuda, "mixing", "painn_mixing_norm_fwd_" + t);
-        updateFwd = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_" + t);
-        updateFwdRows = new Kernel(cuda, "mixing", "painn_mixing_update_fwd_rows_" + t);
+        // three column groups of 4×4 outputs per thread already take the registers that 8×8 tiles would
+        updateFwd = new GemmKernel(cuda, "mixing", "painn_mixing_update_fwd", p, false);
         prepBwd = new Kernel(cuda, "mixing", "painn_mixing_prep_bwd_" + t);
         normBwd = new Kernel(cuda, "mixing", "painn_mixing_norm_bwd_" + t);
     }
@@ -28,21 +27,13 @@ final class MixingKernels {
     }
 
     /**
-     * y = Dense₄(silu(hPre)), s'' = s' + p + r S, v'' = v' + q U in one GEMM. The kernel is chosen
-     * for `shape` atoms, the largest structure of a batch (n for one structure): both kernels
-     * compute every row apart from the others, so a batch of structures gets the bits each gets
-     * alone when its kernel is the one each gets alone.
+     * y = Dense₄(silu(hPre)), s'' = s' + p + r S, v'' = v' + q U in one GEMM; perColumn as
+     * {@link GemmKernel}'s (for a batch: what its largest structure takes alone).
      */
-    void updateForward(CUstream s, int n, int shape, int f, DeviceBuffer hPre, DeviceBuffer w4, DeviceBuffer b4,
-                       DeviceBuffer dot, DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid, DeviceBuffer y,
-                       DeviceBuffer sOut, DeviceBuffer vOut) {
-        if (shape <= DenseKernels.SMALL_ROWS) {
-            updateFwdRows.launch(s, DenseKernels.columnBlocks(f), DenseKernels.rowBlocks(n), 256, n, f, hPre, w4, b4,
-                    dot, vu, sMid, vMid, y, sOut, vOut);
-        } else {
-            updateFwd.launch(s, DenseKernels.tiles(f), DenseKernels.tiles(n), 256, n, f, hPre, w4, b4, dot, vu, sMid,
-                    vMid, y, sOut, vOut);
-        }
+    void updateForward(CUstream s, int n, boolean perColumn, int f, DeviceBuffer hPre, DeviceBuffer w4,
+                       DeviceBuffer b4, DeviceBuffer dot, DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid,
+                       DeviceBuffer y, DeviceBuffer sOut, DeviceBuffer vOut) {
+        updateFwd.launch(s, n, f, perColumn, n, f, hPre, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
     }
 
     /** (p̄, q̄, r̄) and the first part of (V̄, Ū). */
