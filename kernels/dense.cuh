@@ -221,7 +221,8 @@ PAINN_DEVICE void gemm_big(int M, int N, int Kd, const ALoad& a, const BLoad& b,
 // The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its
 // rows empty and the whole GEMM to a handful of blocks. Here each warp owns one output column n
 // (and its GROUPS companions) for up to 32 rows; lanes split k, and a transpose-sum leaves row m's
-// total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads.
+// total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads (ROWS_WARPS warps).
+#define ROWS_WARPS 8
 template <typename T, int GROUPS, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     // A is staged whole when it fits (32 rows × up to ROWS_KC k, activation applied once and
@@ -253,22 +254,30 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
             for (int g = 0; g < GROUPS; g++) bw[g][q] = active && kk < kc ? b(g, k0 + kk, n) : T(0);
         }
         __syncthreads();
-        // As[k][m]: lane-indexed reads below walk k, so k is the row. Eight loads are issued
-        // before any is stored, so that their latencies overlap instead of adding up.
-        constexpr int BATCH = 8;
-        for (int base = threadIdx.x; base < 32 * kc; base += BATCH * blockDim.x) {
-            T v[BATCH];
+        // As[k][m]: lane-indexed reads below walk k, so k is the row. Warp w stages rows w, w + 8,
+        // w + 16 and w + 24, lane l their k = l, l + 32, ...: every load of the chunk is issued before
+        // any value is activated and stored, so that their latencies overlap, and the addresses step
+        // by a constant, so that staging costs a few instructions per value (an index t split by a
+        // division into (m, k), as before, cost about 50: more than the products themselves).
+        constexpr int RPW = 32 / ROWS_WARPS;
+        int warp = threadIdx.x >> 5;
+        T v[RPW][KPL];
 #pragma unroll
-            for (int q = 0; q < BATCH; q++) {
-                int t = base + q * blockDim.x;
-                int m = t / kc, kk = t - m * kc;
-                v[q] = (t < 32 * kc && m < mc) ? a(m0 + m, k0 + kk) : T(0);
+        for (int r = 0; r < RPW; r++) {
+            int m = warp + ROWS_WARPS * r;
+#pragma unroll
+            for (int q = 0; q < KPL; q++) {
+                int kk = lane + 32 * q;
+                if (32 * q < kc) v[r][q] = (m < mc && kk < kc) ? a.load(m0 + m, k0 + kk) : T(0);
             }
+        }
 #pragma unroll
-            for (int q = 0; q < BATCH; q++) {
-                int t = base + q * blockDim.x;
-                int m = t / kc, kk = t - m * kc;
-                if (t < 32 * kc) As[kk][m] = v[q];
+        for (int r = 0; r < RPW; r++) {
+            int m = warp + ROWS_WARPS * r;
+#pragma unroll
+            for (int q = 0; q < KPL; q++) {
+                int kk = lane + 32 * q;
+                if (32 * q < kc && kk < kc) As[kk][m] = m < mc ? a.act(v[r][q]) : T(0);
             }
         }
         __syncthreads();
@@ -320,17 +329,13 @@ PAINN_DEVICE void gemm(int M, int N, int Kd, const ALoad& a, const BLoad& b, con
 // Rows up to which the row-per-lane product is used instead of the tiled one.
 #define GEMM_SMALL_M 64
 
-// A(m, k) = X[m][k], optionally through silu.
+// A(m, k) = act(X[m][k]), act = silu or identity: raw loads, then the activation, so that the
+// drivers can have the loads in flight before any value is activated.
 template <typename T>
 struct RowsA {
     const T* __restrict__ x;
     int ld;
     bool siluIn;
-    PAINN_DEVICE T operator()(int m, int k) const {
-        T v = x[(size_t)m * ld + k];
-        return siluIn ? silu(v) : v;
-    }
-    // for the tiled product: raw loads, then the activation
     PAINN_DEVICE T load(int m, int k) const { return x[(size_t)m * ld + k]; }
     PAINN_DEVICE void load4(int m, int k, T (&v)[4]) const { gload4(x + (size_t)m * ld + k, v); }
     PAINN_DEVICE T act(T v) const { return siluIn ? silu(v) : v; }
