@@ -1,15 +1,19 @@
 // Atom-wise dense layers (context nets, channel mix, readout) as tiled GEMMs, forward and
 // backward, with their element-wise neighbours fused (dense.cuh explains the main loop).
-//   forward   Y = act(X)·Wᵀ + b [+ R]             act = silu or identity, applied on load
+//   forward   Y = act(X)·Wᵀ + b [+ R] [, silu(Y)]  act = silu or identity, applied on load
 //   backward  X̄ = (Ȳ·W) [⊙ silu'(P)] [+ R]         P: the pre-activation that silu took
 // Grid: (ceil(N/64), ceil(M/64)), 256 threads; the _big variants, for many rows,
 // (ceil(N/64), ceil(M/128)), 128 threads; the _rows variants, for M ≤ 64 rows (small molecules),
 // (ceil(N/8), ceil(M/32)).
 #include "dense.cuh"
 
+// yAct, where given, receives silu(y) as well: the next layer then stages it as it is instead of
+// applying silu to every value in every block that stages it (in a per-column GEMM, silu was half
+// the instructions of its staging).
 template <typename T>
 struct DenseFwdEpi {
     T* __restrict__ y;
+    T* __restrict__ yAct;
     const T* __restrict__ bias;
     const T* __restrict__ residual;
     int N;
@@ -18,21 +22,22 @@ struct DenseFwdEpi {
         if (bias) v += bias[n];
         if (residual) v += residual[(size_t)m * N + n];
         y[(size_t)m * N + n] = v;
+        if (yAct) yAct[(size_t)m * N + n] = silu(v);
     }
 };
 
 template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                       const T* residual, T* y) {
+                                       const T* residual, T* y, T* yAct) {
     RowsA<T> a{x, Kd, siluIn != 0};
     WeightT<T> b{w, Kd, 0};
-    DenseFwdEpi<T> epi{y, bias, residual, N};
+    DenseFwdEpi<T> epi{y, yAct, bias, residual, N};
     gemm<D, T, 1, true>(M, N, Kd, a, b, epi);
 }
 
 #define DENSE_FWD_PARAMS(T) \
-    (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y)
-#define DENSE_FWD_ARGS (M, N, Kd, x, siluIn, w, bias, residual, y)
+    (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y, T* yAct)
+#define DENSE_FWD_ARGS (M, N, Kd, x, siluIn, w, bias, residual, y, yAct)
 PAINN_ENTRY_OF(painn_dense_fwd, painn_dense_fwd_impl, GEMM_TILES, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_fwd_rows, painn_dense_fwd_impl, GEMM_ROWS, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)

@@ -57,21 +57,22 @@ struct MixingUpdateEpi {
     }
 };
 
-// Grid as painn_dense_fwd's (the _rows variant for N ≤ 64). hPre is Dense₃'s pre-activation [N][F]; W4 is [3F][F].
+// Grid as painn_dense_fwd's (the _rows variant for N ≤ 64). h = silu(g), Dense₃'s output after its
+// activation (stored by Dense₃'s epilogue) [N][F]; W4 is [3F][F].
 template <typename T, GemmDriver D>
-PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* hPre, const T* w4, const T* b4,
+PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* h, const T* w4, const T* b4,
                                                const T* S, const T* vu, const T* s, const T* v, T* y, T* sOut,
                                                T* vOut) {
-    RowsA<T> a{hPre, F, true};
+    RowsA<T> a{h, F, false};
     WeightT<T> b{w4, F, F};
     MixingUpdateEpi<T> epi{b4, S, vu, s, v, y, sOut, vOut, F};
     gemm<D, T, 3, true>(nAtoms, F, F, a, b, epi);
 }
 
 #define MIXING_UPDATE_FWD_PARAMS(T)                                                                \
-    (int nAtoms, int F, const T* hPre, const T* w4, const T* b4, const T* S, const T* vu, const T* s, \
+    (int nAtoms, int F, const T* h, const T* w4, const T* b4, const T* S, const T* vu, const T* s, \
      const T* v, T* y, T* sOut, T* vOut)
-#define MIXING_UPDATE_FWD_ARGS (nAtoms, F, hPre, w4, b4, S, vu, s, v, y, sOut, vOut)
+#define MIXING_UPDATE_FWD_ARGS (nAtoms, F, h, w4, b4, S, vu, s, v, y, sOut, vOut)
 PAINN_ENTRY_OF(painn_mixing_update_fwd, painn_mixing_update_fwd_impl, GEMM_TILES, MIXING_UPDATE_FWD_PARAMS,
                MIXING_UPDATE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_mixing_update_fwd_rows, painn_mixing_update_fwd_impl, GEMM_ROWS, MIXING_UPDATE_FWD_PARAMS,

@@ -23,8 +23,8 @@ public class DenseBenchmark {
     @Benchmark
     public void forward(Workload w, Workload.Rates r) {
         AtomBuffers a = w.calc.atoms;
-        w.calc.dense.forward(w.calc.stream, w.n, 3 * w.f, w.f, a.hPre[1], true, w.calc.weights.c2w[1],
-                w.calc.weights.c2b[1], null, a.x[1]);
+        w.calc.dense.forward(w.calc.stream, w.n, 3 * w.f, w.f, a.hidden[0], false, w.calc.weights.c2w[1],
+                w.calc.weights.c2b[1], null, a.x[1], null);
         w.sync();
         r.add(((double) w.n * w.f + 3.0 * w.f * w.f + 3.0 * w.n * w.f) * w.t, 6.0 * w.n * w.f * w.f);
     }

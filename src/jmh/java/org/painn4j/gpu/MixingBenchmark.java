@@ -29,7 +29,7 @@ public class MixingBenchmark {
     public void updateForward(Workload w, Workload.Rates r) {
         AtomBuffers a = w.calc.atoms;
         DeviceModel m = w.calc.weights;
-        w.calc.mixing.updateForward(w.calc.stream, w.n, false, w.f, a.a3[1], m.m2w[1], m.m2b[1], a.dot[1], a.vu[1],
+        w.calc.mixing.updateForward(w.calc.stream, w.n, false, w.f, a.hidden[0], m.m2w[1], m.m2b[1], a.dot[1], a.vu[1],
                 a.sMid[1], a.vMid[1], a.y[1], a.s[2], a.v[2]);
         w.sync();
         r.add(((double) w.n * w.f * (1 + 1 + 3 + 1 + 3 + 3 + 1 + 3) + 3.0 * w.f * w.f) * w.t, 6.0 * w.n * w.f * w.f);

@@ -26,6 +26,11 @@ final class AtomBuffers extends BufferSet {
     final DeviceBuffer[] a3;
     final DeviceBuffer[] y;
     final DeviceBuffer ctx;
+    /**
+     * Scratch: silu of a hidden layer's output [N][width], stored by its producer for the next
+     * layer (context net, mixing, readout); two, so that a readout layer can read one and write the other.
+     */
+    final DeviceBuffer[] hidden;
     /** Readout: pre-activations of the hidden layers, and the last layer's output [N]. */
     final DeviceBuffer[] outPre;
     final DeviceBuffer yOut;
@@ -94,6 +99,12 @@ final class AtomBuffers extends BufferSet {
         }
         ctx = add(cuda, "mixing context", r * 2 * f);
         Dense[] out = model.outnet;
+        int width = f;
+        for (int i = 0; i < out.length - 1; i++) {
+            width = Math.max(width, out[i].out());
+        }
+        hidden = new DeviceBuffer[] {add(cuda, "activated hidden features", r * width),
+            add(cuda, "activated hidden features", r * width)};
         outPre = new DeviceBuffer[out.length - 1];
         gRead = new DeviceBuffer[out.length - 1];
         for (int i = 0; i < out.length - 1; i++) {

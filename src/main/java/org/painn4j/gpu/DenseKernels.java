@@ -13,16 +13,20 @@ final class DenseKernels {
         bwd = new GemmKernel(cuda, "dense", "painn_dense_bwd", p, true);
     }
 
-    /** y [rows][out] = act(x)·Wᵀ + b [+ residual], act = silu when siluIn; perColumn: GemmKernel's. */
+    /**
+     * y [rows][out] = act(x)·Wᵀ + b [+ residual], act = silu when siluIn, and yAct = silu(y) where
+     * given (for a next layer that takes silu(y): cheaper stored once than applied as staged);
+     * perColumn: GemmKernel's.
+     */
     void forward(CUstream s, int rows, boolean perColumn, int out, int in, DeviceBuffer x, boolean siluIn,
-                 DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y) {
-        fwd.launch(s, rows, out, perColumn, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y);
+                 DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y, DeviceBuffer yAct) {
+        fwd.launch(s, rows, out, perColumn, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct);
     }
 
     /** As above, for rows that are one structure alone. */
     void forward(CUstream s, int rows, int out, int in, DeviceBuffer x, boolean siluIn, DeviceBuffer w,
-                 DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y) {
-        forward(s, rows, GemmKernel.perColumn(rows), out, in, x, siluIn, w, bias, residual, y);
+                 DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y, DeviceBuffer yAct) {
+        forward(s, rows, GemmKernel.perColumn(rows), out, in, x, siluIn, w, bias, residual, y, yAct);
     }
 
     /** gx [rows][in] = (gy·W) [⊙ silu'(pre)] [+ residual], W [out][in]; perColumn: GemmKernel's. */

@@ -89,8 +89,8 @@ final class DeviceModel extends BufferSet {
     /** Fills the layer-0 tables; the dense kernels must exist first, so the calculator calls this. */
     void buildTables(DenseKernels dense, jcuda.driver.CUstream stream) {
         int rows = model.embeddingRows;
-        dense.forward(stream, rows, f, f, embedding, false, c1w[0], c1b[0], null, hTable);
-        dense.forward(stream, rows, 3 * f, f, hTable, true, c2w[0], c2b[0], null, xTable);
+        dense.forward(stream, rows, f, f, embedding, false, c1w[0], c1b[0], null, hTable, null);
+        dense.forward(stream, rows, 3 * f, f, hTable, true, c2w[0], c2b[0], null, xTable, null);
     }
 
     /** First filter row of layer l: shared filters reuse block 0. */

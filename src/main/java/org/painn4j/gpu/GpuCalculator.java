@@ -705,15 +705,18 @@ public final class GpuCalculator implements Calculator {
                 message.forward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers,
                         weights.embedding, list.numbers, null, a.sMid[0], a.vMid[0]);
             } else {
-                denseForward(n, 1, shape, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l]);
-                denseForward(n, 1, shape, 3 * f, f, a.hPre[l], true, weights.c2w[l], weights.c2b[l], null, a.x[l]);
+                denseForward(n, 1, shape, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l],
+                        a.hidden[0]);
+                denseForward(n, 1, shape, 3 * f, f, a.hidden[0], false, weights.c2w[l], weights.c2b[l], null, a.x[l],
+                        null);
                 message.forward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.s[l], null, a.v[l],
                         a.sMid[l], a.vMid[l]);
             }
-            denseForward(n, 3, shape, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l]);
+            denseForward(n, 3, shape, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l], null);
             mixing.normForward(stream, n, f, model.config.epsilon(), a.sMid[l], a.vu[l], a.ctx, a.norm[l], a.dot[l]);
-            denseForward(n, 1, shape, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l]);
-            mixing.updateForward(stream, n, perColumn(1, shape), f, a.a3[l], weights.m2w[l], weights.m2b[l], a.dot[l],
+            denseForward(n, 1, shape, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l],
+                    a.hidden[0]);
+            mixing.updateForward(stream, n, perColumn(1, shape), f, a.hidden[0], weights.m2w[l], weights.m2b[l], a.dot[l],
                     a.vu[l], a.sMid[l], a.vMid[l], a.y[l], a.s[l + 1], a.v[l + 1]);
         }
         readoutForward(n, shape, batch);
@@ -732,8 +735,9 @@ public final class GpuCalculator implements Calculator {
      * batchClass, so that this kernel is the same for all of them.)
      */
     private void denseForward(int n, int per, int shape, int out, int in, DeviceBuffer x, boolean silu,
-                              DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y) {
-        dense.forward(stream, per * n, perColumn(per, shape), out, in, x, silu, w, bias, residual, y);
+                              DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y,
+                              DeviceBuffer yAct) {
+        dense.forward(stream, per * n, perColumn(per, shape), out, in, x, silu, w, bias, residual, y, yAct);
     }
 
     private void denseBackward(int n, int per, int shape, int in, int out, DeviceBuffer gy, DeviceBuffer w,
@@ -752,13 +756,17 @@ public final class GpuCalculator implements Calculator {
     private void readoutForward(int n, int shape, BatchBuffers batch) {
         Dense[] out = model.outnet;
         AtomBuffers a = atoms;
+        // each hidden layer stores silu of its output for the next, in the hidden buffer the previous did not
         DeviceBuffer h = a.s[model.config.nInteractions()];
         for (int i = 0; i < out.length - 1; i++) {
-            denseForward(n, 1, shape, out[i].out(), out[i].in(), h, i > 0, weights.outW[i], weights.outB[i], null, a.outPre[i]);
-            h = a.outPre[i];
+            DeviceBuffer act = a.hidden[i % 2];
+            denseForward(n, 1, shape, out[i].out(), out[i].in(), h, false, weights.outW[i], weights.outB[i], null,
+                    a.outPre[i], act);
+            h = act;
         }
         int last = out.length - 1;
-        denseForward(n, 1, shape, 1, out[last].in(), h, last > 0, weights.outW[last], weights.outB[last], null, a.yOut);
+        denseForward(n, 1, shape, 1, out[last].in(), h, false, weights.outW[last], weights.outB[last], null, a.yOut,
+                null);
         if (batch == null) {
             readout.energies(stream, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
         } else {

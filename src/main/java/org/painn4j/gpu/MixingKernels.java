@@ -27,13 +27,14 @@ final class MixingKernels {
     }
 
     /**
-     * y = Dense₄(silu(hPre)), s'' = s' + p + r S, v'' = v' + q U in one GEMM; perColumn as
-     * {@link GemmKernel}'s (for a batch: what its largest structure takes alone).
+     * y = Dense₄(h), s'' = s' + p + r S, v'' = v' + q U in one GEMM, h = silu(Dense₃(ctx)) as
+     * Dense₃ stored it; perColumn as {@link GemmKernel}'s (for a batch: what its largest structure
+     * takes alone).
      */
-    void updateForward(CUstream s, int n, boolean perColumn, int f, DeviceBuffer hPre, DeviceBuffer w4,
+    void updateForward(CUstream s, int n, boolean perColumn, int f, DeviceBuffer h, DeviceBuffer w4,
                        DeviceBuffer b4, DeviceBuffer dot, DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid,
                        DeviceBuffer y, DeviceBuffer sOut, DeviceBuffer vOut) {
-        updateFwd.launch(s, n, f, perColumn, n, f, hPre, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
+        updateFwd.launch(s, n, f, perColumn, n, f, h, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
     }
 
     /** (p̄, q̄, r̄) and the first part of (V̄, Ū). */
