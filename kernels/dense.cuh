@@ -221,13 +221,8 @@ PAINN_DEVICE void gemm_big(int M, int N, int Kd, const ALoad& a, const BLoad& b,
 // The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its
 // rows empty and the whole GEMM to a handful of blocks. Here each warp owns one output column n
 // (and its GROUPS companions) for up to 32 rows; lanes split k, and a transpose-sum leaves row m's
-// total in lane m. For deep products (Kd > 128) two or four warps share a column, each summing
-// every second or fourth 32-wide step of k, and their totals are added in a fixed order: a warp's
-// chain of dependent instructions, not the arithmetic, is what such a small product waits on.
-// Grid: (ceil(N / (ROWS_WARPS / rows_split(Kd))), ceil(M/32)), 256 threads (ROWS_WARPS warps);
-// GemmKernel.rowsSplit mirrors rows_split.
+// total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads (ROWS_WARPS warps).
 #define ROWS_WARPS 8
-PAINN_DEVICE int rows_split(int Kd) { return Kd > 256 ? 4 : Kd > 128 ? 2 : 1; }
 template <typename T, int GROUPS, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     // A is staged whole when it fits (32 rows × up to ROWS_KC k, activation applied once and
@@ -237,10 +232,7 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
     constexpr int ROWS_KC = sizeof(T) == 4 ? 320 : 160;  // under 48 KB of shared memory
     __shared__ __align__(16) T As[ROWS_KC][ROWS_LD];
     int lane = threadIdx.x & 31;
-    int warp = threadIdx.x >> 5;
-    int split = rows_split(Kd);
-    int part = warp & (split - 1);  // this warp's share of k: the steps q with q % split == part
-    int n = blockIdx.x * (ROWS_WARPS / split) + warp / split;
+    int n = blockIdx.x * 8 + (threadIdx.x >> 5);
     bool active = n < N;
     int m0 = blockIdx.y * 32;
     int mc = min(32, M - m0);
@@ -259,8 +251,7 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
         for (int q = 0; q < KPL; q++) {
             int kk = lane + 32 * q;
 #pragma unroll
-            for (int g = 0; g < GROUPS; g++)
-                bw[g][q] = active && kk < kc && (q & (split - 1)) == part ? b(g, k0 + kk, n) : T(0);
+            for (int g = 0; g < GROUPS; g++) bw[g][q] = active && kk < kc ? b(g, k0 + kk, n) : T(0);
         }
         __syncthreads();
         // As[k][m]: lane-indexed reads below walk k, so k is the row. Warp w stages rows w, w + 8,
@@ -269,6 +260,7 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
         // by a constant, so that staging costs a few instructions per value (an index t split by a
         // division into (m, k), as before, cost about 50: more than the products themselves).
         constexpr int RPW = 32 / ROWS_WARPS;
+        int warp = threadIdx.x >> 5;
         T v[RPW][KPL];
 #pragma unroll
         for (int r = 0; r < RPW; r++) {
@@ -294,7 +286,6 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
         for (int q = 0; q < KPL; q++) {
             int kk = lane + 32 * q;
             if (kk >= kc) break;
-            if ((q & (split - 1)) != part) continue;
             T bv[GROUPS];
 #pragma unroll
             for (int g = 0; g < GROUPS; g++) bv[g] = bw[g][q];
@@ -314,23 +305,10 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
                 for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv[g];
         }
     }
+    if (!active) return;
     T out[GROUPS];
 #pragma unroll
-    for (int g = 0; g < GROUPS; g++) out[g] = active ? warp_transpose_sum(acc[g]) : T(0);
-    if (split > 1) {
-        // the warps of a column hand their totals over through shared memory (As is free now);
-        // the first adds them in order of part
-        __syncthreads();
-        T* red = &As[0][0];
-#pragma unroll
-        for (int g = 0; g < GROUPS; g++) red[(warp * GROUPS + g) * 32 + lane] = out[g];
-        __syncthreads();
-        if (part != 0) return;
-#pragma unroll
-        for (int g = 0; g < GROUPS; g++)
-            for (int p = 1; p < split; p++) out[g] += red[((warp + p) * GROUPS + g) * 32 + lane];
-    }
-    if (!active) return;
+    for (int g = 0; g < GROUPS; g++) out[g] = warp_transpose_sum(acc[g]);
     if (lane < mc) epi(m0 + lane, n, out);
 }
 

@@ -47,16 +47,10 @@ final class GemmKernel {
         return rowCount <= SMALL_ROWS;
     }
 
-    /** Warps that share one output column of the per-column driver: rows_split in dense.cuh. */
-    static int rowsSplit(int depth) {
-        return depth > 256 ? 4 : depth > 128 ? 2 : 1;
-    }
-
-    /** A product of `rowCount` × `columns` outputs over `depth` k; args as the kernel's parameter list. */
-    void launch(CUstream s, int rowCount, int columns, int depth, boolean perColumn, Object... args) {
+    /** A product of `rowCount` × `columns` outputs; args as the kernel's parameter list. */
+    void launch(CUstream s, int rowCount, int columns, boolean perColumn, Object... args) {
         if (perColumn) {
-            int perBlock = 8 / rowsSplit(depth);
-            rows.launch(s, ceil(columns, perBlock), ceil(rowCount, 32), THREADS, args);
+            rows.launch(s, (columns + 7) / 8, (rowCount + 31) / 32, THREADS, args);
         } else if (big != null && fillsDevice(rowCount, columns)) {
             big.launch(s, ceil(columns, BIG_COLUMNS), ceil(rowCount, BIG_ROWS), BIG_THREADS, args);
         } else {
