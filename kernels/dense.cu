@@ -24,6 +24,25 @@ struct DenseFwdEpi {
         y[(size_t)m * N + n] = v;
         if (yAct) yAct[(size_t)m * N + n] = silu(v);
     }
+    PAINN_DEVICE bool quads() const { return N % 4 == 0; }
+    PAINN_DEVICE void quad(int m, int n, const T (&acc)[4][1]) const {
+        T b[4] = {0, 0, 0, 0}, r[4] = {0, 0, 0, 0}, v[4];
+        size_t at = (size_t)m * N + n;
+        if (bias) gload4(bias + n, b);
+        if (residual) gload4(residual + at, r);
+#pragma unroll
+        for (int c = 0; c < 4; c++) {
+            v[c] = acc[c][0];
+            if (bias) v[c] += b[c];
+            if (residual) v[c] += r[c];
+        }
+        store4(y + at, v);
+        if (yAct) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) v[c] = silu(v[c]);
+            store4(yAct + at, v);
+        }
+    }
 };
 
 template <typename T, GemmDriver D>
@@ -53,6 +72,20 @@ struct DenseBwdEpi {
         if (pre) v *= silu_prime(pre[(size_t)m * N + n]);
         if (residual) v += residual[(size_t)m * N + n];
         gx[(size_t)m * N + n] = v;
+    }
+    PAINN_DEVICE bool quads() const { return N % 4 == 0; }
+    PAINN_DEVICE void quad(int m, int n, const T (&acc)[4][1]) const {
+        T p[4], r[4], v[4];
+        size_t at = (size_t)m * N + n;
+        if (pre) gload4(pre + at, p);
+        if (residual) gload4(residual + at, r);
+#pragma unroll
+        for (int c = 0; c < 4; c++) {
+            v[c] = acc[c][0];
+            if (pre) v[c] *= silu_prime(p[c]);
+            if (residual) v[c] += r[c];
+        }
+        store4(gx + at, v);
     }
 };
 

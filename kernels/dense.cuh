@@ -15,6 +15,8 @@
 // barrier per slice. Each output's sum runs over k in order, so both shapes give the same bits.
 #pragma once
 
+#include <type_traits>
+
 #include "common.cuh"
 
 // Four reals from 16-byte-aligned global memory (two 16-byte loads for double).
@@ -38,6 +40,12 @@ PAINN_DEVICE void store4(double* p, const double (&v)[4]) {
     reinterpret_cast<double2*>(p)[0] = make_double2(v[0], v[1]);
     reinterpret_cast<double2*>(p)[1] = make_double2(v[2], v[3]);
 }
+
+// Whether an epilogue has quad(m, n, out[4][GROUPS]) for four consecutive columns n..n+3 (used
+// where quads() says its rows allow 16-byte accesses).
+template <typename E, typename = void> struct QuadEpilogue : std::false_type {};
+template <typename E>
+struct QuadEpilogue<E, std::void_t<decltype(&E::quads)>> : std::true_type {};
 
 // The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
 #define GEMM_TILE 64
@@ -193,18 +201,31 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
         __syncthreads();
         buf ^= 1;
     }
+    // A thread's outputs come as quads of consecutive columns: an epilogue with quad() gets all
+    // four at once, so that it can issue the loads of their operands together, 16 bytes at a time,
+    // instead of waiting on one output's loads before the next output's (they cannot be moved
+    // past the previous output's stores, which might alias them).
 #pragma unroll
     for (int r = 0; r < TM; r++) {
+        int m = m0 + (r / 4) * (BM / RQ) + tm * 4 + r % 4;
+        if (m >= M) continue;
 #pragma unroll
-        for (int c = 0; c < TN; c++) {
-            int m = m0 + (r / 4) * (BM / RQ) + tm * 4 + r % 4;
-            int n = n0 + (c / 4) * (BN / CQ) + tn * 4 + c % 4;
-            if (m < M && n < N) {
-                T out[GROUPS];
+        for (int j = 0; j < CQ; j++) {
+            int n = n0 + j * (BN / CQ) + tn * 4;
+            T out[4][GROUPS];
 #pragma unroll
-                for (int g = 0; g < GROUPS; g++) out[g] = acc[g][r][c];
-                epi(m, n, out);
+            for (int c = 0; c < 4; c++)
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++) out[c][g] = acc[g][r][j * 4 + c];
+            if constexpr (QuadEpilogue<Epi>::value) {
+                if (n + 3 < N && epi.quads()) {
+                    epi.quad(m, n, out);
+                    continue;
+                }
             }
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+                if (n + c < N) epi(m, n + c, out[c]);
         }
     }
 }

@@ -55,6 +55,41 @@ struct MixingUpdateEpi {
             vOut[vc] = v[vc] + q * vu[((size_t)i * 3 + c) * 2 * F + F + f];
         }
     }
+    // the same for features f..f+3, every operand loaded before anything is stored
+    PAINN_DEVICE bool quads() const { return F % 4 == 0; }
+    PAINN_DEVICE void quad(int i, int f, const T (&acc)[4][3]) const {
+        size_t at = (size_t)i * F + f;
+        T bp[4], bq[4], br[4], Sv[4], sv[4], U[3][4], vv[3][4];
+        gload4(bias + f, bp);
+        gload4(bias + F + f, bq);
+        gload4(bias + 2 * F + f, br);
+        gload4(S + at, Sv);
+        gload4(s + at, sv);
+#pragma unroll
+        for (int c = 0; c < 3; c++) {
+            gload4(vu + ((size_t)i * 3 + c) * 2 * F + F + f, U[c]);
+            gload4(v + ((size_t)i * 3 + c) * F + f, vv[c]);
+        }
+        T p[4], q[4], r[4], so[4];
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            p[k] = acc[k][0] + bp[k];
+            q[k] = acc[k][1] + bq[k];
+            r[k] = acc[k][2] + br[k];
+            so[k] = sv[k] + p[k] + r[k] * Sv[k];
+        }
+        store4(y + (size_t)i * 3 * F + f, p);
+        store4(y + (size_t)i * 3 * F + F + f, q);
+        store4(y + (size_t)i * 3 * F + 2 * F + f, r);
+        store4(sOut + at, so);
+#pragma unroll
+        for (int c = 0; c < 3; c++) {
+            T vo[4];
+#pragma unroll
+            for (int k = 0; k < 4; k++) vo[k] = vv[c][k] + q[k] * U[c][k];
+            store4(vOut + ((size_t)i * 3 + c) * F + f, vo);
+        }
+    }
 };
 
 // Grid as painn_dense_fwd's (the _rows variant for N ≤ 64). h = silu(g), Dense₃'s output after its
