@@ -278,8 +278,8 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
         // As[k][m]: lane-indexed reads below walk k, so k is the row. Warp w stages rows w, w + 8,
         // w + 16 and w + 24, lane l their k = l, l + 32, ...: every load of the chunk is issued before
         // any value is activated and stored, so that their latencies overlap, and the addresses step
-        // by a constant, so that staging costs a few instructions per value (an index t split by a
-        // division into (m, k), as before, cost about 50: more than the products themselves).
+        // by a constant, so that staging costs a few instructions per value (a flat index split into
+        // (m, k) by a division costs about 50: more than the products themselves).
         constexpr int RPW = 32 / ROWS_WARPS;
         int warp = threadIdx.x >> 5;
         T v[RPW][KPL];

@@ -28,7 +28,8 @@ final class AtomBuffers extends BufferSet {
     final DeviceBuffer ctx;
     /**
      * Scratch: silu of a hidden layer's output [N][width], stored by its producer for the next
-     * layer (context net, mixing, readout); two, so that a readout layer can read one and write the other.
+     * layer (context net, mixing, readout); a second one only for a readout of two hidden layers
+     * or more, so that each of its layers can read one and write the other.
      */
     final DeviceBuffer[] hidden;
     /** Readout: pre-activations of the hidden layers, and the last layer's output [N]. */
@@ -103,8 +104,10 @@ final class AtomBuffers extends BufferSet {
         for (int i = 0; i < out.length - 1; i++) {
             width = Math.max(width, out[i].out());
         }
-        hidden = new DeviceBuffer[] {add(cuda, "activated hidden features", r * width),
-            add(cuda, "activated hidden features", r * width)};
+        hidden = new DeviceBuffer[out.length > 2 ? 2 : 1];
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = add(cuda, "activated hidden features", r * width);
+        }
         outPre = new DeviceBuffer[out.length - 1];
         gRead = new DeviceBuffer[out.length - 1];
         for (int i = 0; i < out.length - 1; i++) {

@@ -759,7 +759,7 @@ public final class GpuCalculator implements Calculator {
         // each hidden layer stores silu of its output for the next, in the hidden buffer the previous did not
         DeviceBuffer h = a.s[model.config.nInteractions()];
         for (int i = 0; i < out.length - 1; i++) {
-            DeviceBuffer act = a.hidden[i % 2];
+            DeviceBuffer act = a.hidden[i % a.hidden.length];
             denseForward(n, 1, shape, out[i].out(), out[i].in(), h, false, weights.outW[i], weights.outB[i], null,
                     a.outPre[i], act);
             h = act;
