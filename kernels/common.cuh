@@ -39,6 +39,29 @@ PAINN_DEVICE void load4(const double* p, double (&v)[4]) {
     v[3] = b.y;
 }
 
+// Asynchronous copies global → shared memory (sm_80+): issued without waiting, landed by
+// cp_async_wait<N>() (at most N of the committed groups still in flight).
+PAINN_DEVICE void cp_async16(void* dst, const void* src) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(src));
+}
+
+// 16 bytes of which the first `bytes` (0 or 16 here) are read and the rest zero-filled: rows and
+// columns past a matrix's edge land as zeros without a branch around the copy.
+PAINN_DEVICE void cp_async16_fill(void* dst, const void* src, int bytes) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(bytes));
+}
+
+template <int BYTES> PAINN_DEVICE void cp_async_small(void* dst, const void* src) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], %2;\n" ::"r"(s), "l"(src), "n"(BYTES));
+}
+
+PAINN_DEVICE void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int N> PAINN_DEVICE void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
 // One butterfly step of warp_transpose_sum (and of message.cu's warp_sum8): lanes with bit OFF
 // set keep the upper OFF of their 2·OFF values, the others the lower, and each adds what its
 // partner hands over.
@@ -81,7 +104,7 @@ template <typename T> PAINN_DEVICE T warp_sum(T v) {
     extern "C" __global__ void name##_f64 PARAMS(double) { name##_impl<double> args; }
 
 // The same for entry points that share one implementation and differ in a compile-time
-// argument (the GEMM driver of dense.cuh: GEMM_TILES, GEMM_BIG, GEMM_ROWS):
+// argument (the GEMM driver of dense.cuh: GEMM_TILES, GEMM_BIG, GEMM_MID, GEMM_ROWS):
 //   PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, PARAMS, args)
 // gives painn_dense_fwd_big_f32 calling painn_dense_fwd_impl<float, GEMM_BIG>, and _f64.
 #define PAINN_ENTRY_OF(name, impl, ARG, PARAMS, args)                                      \

@@ -3,7 +3,8 @@
 //   forward   Y = act(X)·Wᵀ + b [+ R] [, silu(Y)]  act = silu or identity, applied on load
 //   backward  X̄ = (Ȳ·W) [⊙ silu'(P)] [+ R]         P: the pre-activation that silu took
 // Grid: (ceil(N/64), ceil(M/64)), 256 threads; the _big variants, for many rows,
-// (ceil(N/64), ceil(M/128)), 128 threads; the _rows variants, for M ≤ 64 rows (small molecules),
+// (ceil(N/64), ceil(M/128)), 128 threads, and the _mid variants (ceil(N/32), ceil(M/32)), 64
+// threads, both without activation on the input and with Kd and N multiples of 4; the _rows variants, for M ≤ 64 rows (small molecules),
 // (ceil(N/8), ceil(M/32)).
 #include "dense.cuh"
 
@@ -48,6 +49,8 @@ struct DenseFwdEpi {
 template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
                                        const T* residual, T* y, T* yAct) {
+    // the pipelined tiles copy A as it is stored: GemmKernel never gives them an activation
+    if ((D == GEMM_BIG || D == GEMM_MID) && siluIn) __trap();
     RowsA<T> a{x, Kd, siluIn != 0};
     WeightT<T> b{w, Kd, 0};
     DenseFwdEpi<T> epi{y, yAct, bias, residual, N};
@@ -59,6 +62,7 @@ PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int sil
 #define DENSE_FWD_ARGS (M, N, Kd, x, siluIn, w, bias, residual, y, yAct)
 PAINN_ENTRY_OF(painn_dense_fwd, painn_dense_fwd_impl, GEMM_TILES, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
+PAINN_ENTRY_OF(painn_dense_fwd_mid, painn_dense_fwd_impl, GEMM_MID, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_fwd_rows, painn_dense_fwd_impl, GEMM_ROWS, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 
 template <typename T>
@@ -103,4 +107,5 @@ PAINN_DEVICE void painn_dense_bwd_impl(int M, int N, int Kd, const T* gy, const 
 #define DENSE_BWD_ARGS (M, N, Kd, gy, w, pre, residual, gx)
 PAINN_ENTRY_OF(painn_dense_bwd, painn_dense_bwd_impl, GEMM_TILES, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_bwd_big, painn_dense_bwd_impl, GEMM_BIG, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
+PAINN_ENTRY_OF(painn_dense_bwd_mid, painn_dense_bwd_impl, GEMM_MID, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_bwd_rows, painn_dense_bwd_impl, GEMM_ROWS, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)

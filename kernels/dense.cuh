@@ -7,12 +7,12 @@
 // columns share one A tile: the mixing update computes p, q and r of the same features in one
 // block.
 //
-// Two shapes: 64×64 tiles of 4×4 per thread (256 threads), and, for many rows, 128×64 tiles of
-// 8×8 per thread (128 threads), whose 16 multiply-adds per shared-memory read (instead of 8) are
-// what lets the FMA pipes run. The three-group update keeps the first shape: with three B tiles
-// it already does 12 multiply-adds per read. Shared memory is double-buffered: the next slice's
-// loads are issued to registers before the current slice is multiplied and stored after it, one
-// barrier per slice. Each output's sum runs over k in order, so both shapes give the same bits.
+// gemm_tiles: 64×64 tiles of 4×4 per thread (256 threads); the three-group update uses them too
+// (with three B tiles they do 12 multiply-adds per read). Shared memory is double-buffered: the
+// next slice's loads are issued to registers before the current slice is multiplied and stored
+// after it, one barrier per slice. For many rows and for mid sizes, gemm_pipe (below): 128×64
+// tiles of 8×8 and 32×32 tiles of 4×4 per thread, fed by cp.async. Each output's sum runs over k
+// in order, so every tiled driver gives the same bits.
 #pragma once
 
 #include <type_traits>
@@ -234,10 +234,6 @@ template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoa
 PAINN_DEVICE void gemm_small(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_TILE, GEMM_TILE, 4, 4>(M, N, Kd, a, b, epi);
 }
-template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
-PAINN_DEVICE void gemm_big(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    gemm_tiles<T, GROUPS, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, 8, 8>(M, N, Kd, a, b, epi);
-}
 
 // The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its
 // rows empty and the whole GEMM to a handful of blocks. Here each warp owns one output column n
@@ -333,20 +329,6 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
     if (lane < mc) epi(m0 + lane, n, out);
 }
 
-// The three drivers by name, for kernels that differ only in which one they run: 64×64 tiles,
-// 128×64 tiles, one warp per output column.
-enum GemmDriver { GEMM_TILES, GEMM_BIG, GEMM_ROWS };
-template <GemmDriver D, typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
-PAINN_DEVICE void gemm(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    if constexpr (D == GEMM_ROWS) {
-        gemm_rows<T, GROUPS>(M, N, Kd, a, b, epi);
-    } else if constexpr (D == GEMM_BIG) {
-        gemm_big<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
-    } else {
-        gemm_small<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
-    }
-}
-
 // Rows up to which the row-per-lane product is used instead of the tiled one.
 #define GEMM_SMALL_M 64
 
@@ -380,3 +362,211 @@ struct WeightN {
     PAINN_DEVICE T operator()(int, int k, int n) const { return w[(size_t)k * in + n]; }
     PAINN_DEVICE void load4n(int, int k, int n, T (&v)[4]) const { gload4(w + (size_t)k * in + n, v); }
 };
+
+// The products for hundreds to thousands of rows, where a GEMM makes only one to three blocks
+// per multiprocessor, a few warps per scheduler, too few to hide one warp's shared-memory or
+// global loads behind another's work; so each warp must hide its own:
+//   * A slices come by cp.async, S stages deep, straight into shared memory as rows (no
+//     registers held for them, no transposing stores); rows past M and k past Kd land as zeros
+//     (a zero-filled copy, no branch);
+//   * B slices too where W is read as stored (backward, B(k, n) = W[k][n]); read transposed
+//     (forward) they go through registers a slice ahead and are stored transposed, since the
+//     products need B rows contiguous in n;
+//   * a thread's rows are BM/TM apart (m = tm + (BM/TM)·i), so that one 16-byte read gives it
+//     four k of a row and the four rows a warp reads at once fall in different banks; its
+//     columns come in quads (as in gemm_tiles), for the quad epilogues.
+// Two shapes (gemm_big, gemm_mid below). Each output's sum still runs over k in order: the same
+// bits as gemm_tiles. Needs Kd and N multiples of 4, A and W 16-byte aligned, and A without an
+// activation (GemmKernel launches them only then).
+template <typename T, int GROUPS, bool B_K_CONTIG, int BM, int BN, int TM, int TN, int BK, int S, typename BLoad,
+          typename Epi>
+PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
+    constexpr int TX = BN / TN, TY = BM / TM, NT = TX * TY;
+    constexpr int RS = BM / TM;              // a thread's rows are RS apart
+    constexpr int CQ = TN / 4, CS = BN / CQ;  // its column quads CS apart
+    constexpr int V = 16 / (int)sizeof(T);   // reals per 16-byte copy
+    constexpr int LA = BK + V, LB = BN + V;  // padded rows, still 16-byte aligned
+    constexpr int ACH = BM * BK / V / NT;    // A copies per thread and slice
+    constexpr int BCH = BK * BN / V / NT;    // B copies per group (W as stored)
+    constexpr int BQ = BN * BK / 4 / NT;     // B quads per group (W transposed)
+    static_assert(ACH * V * NT == BM * BK && BCH * V * NT == BK * BN && BQ * 4 * NT == BN * BK, "whole copies");
+    __shared__ __align__(16) T As[S][BM][LA];
+    __shared__ __align__(16) T Bs[S][GROUPS][BK][LB];
+    int tid = threadIdx.x, tn = tid % TX, tm = tid / TX;
+    int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    int slices = (Kd + BK - 1) / BK;
+
+    auto copyA = [&](int st, int k0) {
+#pragma unroll
+        for (int l = 0; l < ACH; l++) {
+            int c = tid + l * NT, row = c / (BK / V), k = k0 + (c % (BK / V)) * V;
+            bool in = m0 + row < M && k < Kd;
+            cp_async16_fill(&As[st][row][k - k0], in ? a.x + (size_t)(m0 + row) * a.ld + k : a.x, in ? 16 : 0);
+        }
+    };
+    auto copyB = [&](int st, int k0) {
+        if constexpr (!B_K_CONTIG) {
+#pragma unroll
+            for (int l = 0; l < BCH; l++) {
+                int c = tid + l * NT, kk = c / (BN / V), n = n0 + (c % (BN / V)) * V;
+                bool in = k0 + kk < Kd && n < N;
+                cp_async16_fill(&Bs[st][0][kk][n - n0], in ? b.w + (size_t)(k0 + kk) * b.in + n : b.w, in ? 16 : 0);
+            }
+        }
+    };
+    T rb[GROUPS][BQ][4];
+    auto loadB = [&](int k0) {
+        if constexpr (B_K_CONTIG) {
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+                for (int l = 0; l < BQ; l++) {
+                    int idx = tid + l * NT, nn = idx / (BK / 4), k = k0 + (idx % (BK / 4)) * 4;
+                    if (n0 + nn < N && k < Kd) {
+                        b.load4k(g, k, n0 + nn, rb[g][l]);
+                    } else {
+#pragma unroll
+                        for (int c = 0; c < 4; c++) rb[g][l][c] = T(0);
+                    }
+                }
+        }
+    };
+    auto storeB = [&](int st) {
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+            for (int l = 0; l < BQ; l++) {
+                int idx = tid + l * NT, nn = idx / (BK / 4), kq = idx % (BK / 4);
+#pragma unroll
+                for (int c = 0; c < 4; c++) Bs[st][g][kq * 4 + c][nn] = rb[g][l][c];
+            }
+    };
+
+#pragma unroll
+    for (int s = 0; s < S - 1; s++) {
+        if (s < slices) {
+            copyA(s, s * BK);
+            copyB(s, s * BK);
+        }
+        cp_async_commit();
+    }
+    if constexpr (B_K_CONTIG) {
+        loadB(0);
+        storeB(0);
+        if (slices > 1) loadB(BK);
+    }
+
+    T acc[GROUPS][TM][TN];
+#pragma unroll
+    for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+        for (int i = 0; i < TM; i++)
+#pragma unroll
+            for (int j = 0; j < TN; j++) acc[g][i][j] = T(0);
+
+    for (int s = 0; s < slices; s++) {
+        cp_async_wait<S - 2>();
+        __syncthreads();
+        // slice s is in stage s % S for every thread, and nobody reads stage (s + S − 1) % S
+        // (slice s − 1's) any more
+        int next = s + S - 1;
+        if (next < slices) {
+            copyA(next % S, next * BK);
+            copyB(next % S, next * BK);
+        }
+        cp_async_commit();
+        if constexpr (B_K_CONTIG) {
+            if (s + 1 < slices) {
+                storeB((s + 1) % S);
+                if (s + 2 < slices) loadB((s + 2) * BK);
+            }
+        }
+        int st = s % S;
+#pragma unroll
+        for (int kq = 0; kq < BK / 4; kq++) {
+            T ar[TM][4];
+#pragma unroll
+            for (int i = 0; i < TM; i++) load4(&As[st][tm + RS * i][kq * 4], ar[i]);
+#pragma unroll
+            for (int c4 = 0; c4 < 4; c4++) {
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++) {
+                    T br[TN];
+#pragma unroll
+                    for (int j = 0; j < CQ; j++) {
+                        T q[4];
+                        load4(&Bs[st][g][kq * 4 + c4][tn * 4 + CS * j], q);
+#pragma unroll
+                        for (int c = 0; c < 4; c++) br[j * 4 + c] = q[c];
+                    }
+#pragma unroll
+                    for (int i = 0; i < TM; i++)
+#pragma unroll
+                        for (int j = 0; j < TN; j++) acc[g][i][j] += ar[i][c4] * br[j];
+                }
+            }
+        }
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int i = 0; i < TM; i++) {
+        int m = m0 + tm + RS * i;
+        if (m >= M) continue;
+#pragma unroll
+        for (int j = 0; j < CQ; j++) {
+            int n = n0 + tn * 4 + CS * j;
+            T out[4][GROUPS];
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++) out[c][g] = acc[g][i][j * 4 + c];
+            if constexpr (QuadEpilogue<Epi>::value) {
+                if (n + 3 < N && epi.quads()) {
+                    epi.quad(m, n, out);
+                    continue;
+                }
+            }
+#pragma unroll
+            for (int c = 0; c < 4; c++)
+                if (n + c < N) epi(m, n + c, out[c]);
+        }
+    }
+}
+
+// Many rows (thousands of atoms): 128×64 tiles of 8×8 per thread, 128 threads, one group;
+// slices of 64 bytes of k, three stages.
+template <typename T, int GROUPS, bool B_K_CONTIG, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_big(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
+    static_assert(GROUPS == 1, "the big tiles compute one group");
+    gemm_pipe<T, 1, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, 8, 8, 64 / sizeof(T), 3>(M, N, Kd, a, b, epi);
+}
+
+// Hundreds of rows to a few thousand (where 64×64 tiles make fewer than two blocks per
+// multiprocessor): 32×32 tiles of 4×4 per thread, 64 threads, four times as many blocks, each
+// with a quarter of the multiply-adds per thread in its chain; slices of 128 bytes of k (half
+// as many slices to wait for), three stages, two for three groups (shared memory).
+#define GEMM_MID_TILE 32
+#define GEMM_MID_THREADS 64
+template <typename T, int GROUPS, bool B_K_CONTIG, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_mid(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
+    gemm_pipe<T, GROUPS, B_K_CONTIG, GEMM_MID_TILE, GEMM_MID_TILE, 4, 4, 128 / sizeof(T), GROUPS == 1 ? 3 : 2>(
+        M, N, Kd, a, b, epi);
+}
+
+// The four drivers by name, for kernels that differ only in which one they run: 64×64 tiles,
+// pipelined 128×64 tiles (one group) and 32×32 tiles (A as plain rows for both), one warp per
+// output column.
+enum GemmDriver { GEMM_TILES, GEMM_BIG, GEMM_MID, GEMM_ROWS };
+template <GemmDriver D, typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    if constexpr (D == GEMM_ROWS) {
+        gemm_rows<T, GROUPS>(M, N, Kd, a, b, epi);
+    } else if constexpr (D == GEMM_BIG) {
+        gemm_big<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    } else if constexpr (D == GEMM_MID) {
+        gemm_mid<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    } else {
+        gemm_small<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    }
+}

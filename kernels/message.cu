@@ -27,20 +27,6 @@
 // conditions per edge.
 #include "common.cuh"
 
-PAINN_DEVICE void cp_async16(void* dst, const void* src) {
-    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(src));
-}
-
-template <int BYTES> PAINN_DEVICE void cp_async_small(void* dst, const void* src) {
-    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.ca.shared.global [%0], [%1], %2;\n" ::"r"(s), "l"(src), "n"(BYTES));
-}
-
-PAINN_DEVICE void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-
-template <int N> PAINN_DEVICE void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
-
 template <typename T, int KMAX>
 struct FilterRows {
     T wa[KMAX], wb[KMAX], wc[KMAX];

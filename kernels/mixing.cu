@@ -92,7 +92,7 @@ struct MixingUpdateEpi {
     }
 };
 
-// Grid as painn_dense_fwd's (the _rows variant for N ≤ 64). h = silu(g), Dense₃'s output after its
+// Grid as painn_dense_fwd's (the _mid variant for mid sizes, the _rows variant for N ≤ 64). h = silu(g), Dense₃'s output after its
 // activation (stored by Dense₃'s epilogue) [N][F]; W4 is [3F][F].
 template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* h, const T* w4, const T* b4,
@@ -109,6 +109,8 @@ PAINN_DEVICE void painn_mixing_update_fwd_impl(int nAtoms, int F, const T* h, co
      const T* v, T* y, T* sOut, T* vOut)
 #define MIXING_UPDATE_FWD_ARGS (nAtoms, F, h, w4, b4, S, vu, s, v, y, sOut, vOut)
 PAINN_ENTRY_OF(painn_mixing_update_fwd, painn_mixing_update_fwd_impl, GEMM_TILES, MIXING_UPDATE_FWD_PARAMS,
+               MIXING_UPDATE_FWD_ARGS)
+PAINN_ENTRY_OF(painn_mixing_update_fwd_mid, painn_mixing_update_fwd_impl, GEMM_MID, MIXING_UPDATE_FWD_PARAMS,
                MIXING_UPDATE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_mixing_update_fwd_rows, painn_mixing_update_fwd_impl, GEMM_ROWS, MIXING_UPDATE_FWD_PARAMS,
                MIXING_UPDATE_FWD_ARGS)

@@ -20,7 +20,8 @@ final class DenseKernels {
      */
     void forward(CUstream s, int rows, boolean perColumn, int out, int in, DeviceBuffer x, boolean siluIn,
                  DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y, DeviceBuffer yAct) {
-        fwd.launch(s, rows, out, perColumn, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct);
+        boolean pipelined = !siluIn && in % 4 == 0 && out % 4 == 0;
+        fwd.launch(s, rows, out, perColumn, pipelined, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct);
     }
 
     /** As above, for rows that are one structure alone. */
@@ -32,7 +33,7 @@ final class DenseKernels {
     /** gx [rows][in] = (gy·W) [⊙ silu'(pre)] [+ residual], W [out][in]; perColumn: GemmKernel's. */
     void backward(CUstream s, int rows, boolean perColumn, int in, int out, DeviceBuffer gy, DeviceBuffer w,
                   DeviceBuffer pre, DeviceBuffer residual, DeviceBuffer gx) {
-        bwd.launch(s, rows, in, perColumn, rows, in, out, gy, w, pre, residual, gx);
+        bwd.launch(s, rows, in, perColumn, in % 4 == 0 && out % 4 == 0, rows, in, out, gy, w, pre, residual, gx);
     }
 
     /** As above, for rows that are one structure alone. */

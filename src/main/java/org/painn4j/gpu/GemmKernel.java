@@ -7,8 +7,9 @@ import jcuda.driver.CUstream;
 import org.painn4j.calc.Precision;
 
 /**
- * One GEMM kernel of dense.cuh in its drivers: 64×64 tiles of 4×4 per thread, 128×64 tiles of
- * 8×8 per thread ({@code _big}, where they fill the device) and one warp per output column
+ * One GEMM kernel of dense.cuh in its drivers: 64×64 tiles of 4×4 per thread, pipelined 128×64
+ * tiles of 8×8 per thread ({@code _big}, where they fill the device) and 32×32 tiles of 4×4
+ * ({@code _mid}, where 64×64 tiles would leave it half empty), and one warp per output column
  * ({@code _rows}, lanes over k, for few rows), each launched on the grid it expects.
  *
  * <p>Every driver computes each row apart from the others, but the per-column one sums in
@@ -22,12 +23,20 @@ final class GemmKernel {
     static final int BIG_ROWS = 128;
     static final int BIG_COLUMNS = 64;
     static final int BIG_THREADS = 128;
+    /**
+     * The mid-size tiles, GEMM_MID_TILE² and GEMM_MID_THREADS in dense.cuh: taken where 64×64 tiles
+     * would make fewer than two blocks per multiprocessor (a few hundred to a few thousand rows),
+     * so that four times as many blocks share the product, each with a quarter of the chain.
+     */
+    static final int MID_TILE = 32;
+    static final int MID_THREADS = 64;
     /** Rows up to which a structure alone gets the per-column driver (GEMM_SMALL_M in dense.cuh). */
     static final int SMALL_ROWS = 64;
     private static final int THREADS = 256;
 
     private final Kernel tiles;
     private final Kernel big;
+    private final Kernel mid;
     private final Kernel rows;
     private final int multiprocessors;
 
@@ -36,6 +45,7 @@ final class GemmKernel {
         String t = Real.suffix(p);
         tiles = new Kernel(cuda, stage, name + "_" + t);
         big = withBig ? new Kernel(cuda, stage, name + "_big_" + t) : null;
+        mid = new Kernel(cuda, stage, name + "_mid_" + t);
         rows = new Kernel(cuda, stage, name + "_rows_" + t);
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
@@ -47,12 +57,18 @@ final class GemmKernel {
         return rowCount <= SMALL_ROWS;
     }
 
-    /** A product of `rowCount` × `columns` outputs; args as the kernel's parameter list. */
-    void launch(CUstream s, int rowCount, int columns, boolean perColumn, Object... args) {
+    /**
+     * A product of `rowCount` × `columns` outputs; args as the kernel's parameter list.
+     * pipelined: whether the large tiles can take it (they copy A and W as stored, 16 bytes at a
+     * time: no activation on A, K and the columns multiples of 4).
+     */
+    void launch(CUstream s, int rowCount, int columns, boolean perColumn, boolean pipelined, Object... args) {
         if (perColumn) {
             rows.launch(s, (columns + 7) / 8, (rowCount + 31) / 32, THREADS, args);
-        } else if (big != null && fillsDevice(rowCount, columns)) {
+        } else if (big != null && pipelined && fillsDevice(rowCount, columns)) {
             big.launch(s, ceil(columns, BIG_COLUMNS), ceil(rowCount, BIG_ROWS), BIG_THREADS, args);
+        } else if (pipelined && (long) ceil(columns, TILE) * ceil(rowCount, TILE) < 2L * multiprocessors) {
+            mid.launch(s, ceil(columns, MID_TILE), ceil(rowCount, MID_TILE), MID_THREADS, args);
         } else {
             tiles.launch(s, ceil(columns, TILE), ceil(rowCount, TILE), THREADS, args);
         }

@@ -34,7 +34,7 @@ final class MixingKernels {
     void updateForward(CUstream s, int n, boolean perColumn, int f, DeviceBuffer h, DeviceBuffer w4,
                        DeviceBuffer b4, DeviceBuffer dot, DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid,
                        DeviceBuffer y, DeviceBuffer sOut, DeviceBuffer vOut) {
-        updateFwd.launch(s, n, f, perColumn, n, f, h, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
+        updateFwd.launch(s, n, f, perColumn, f % 4 == 0, n, f, h, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
     }
 
     /** (p̄, q̄, r̄) and the first part of (V̄, Ū). */
