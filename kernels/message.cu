@@ -4,7 +4,9 @@
 // most 256); each block walks the rows of a contiguous range of atoms (`perBlock` of them) as one
 // stream of edges, so that the filter weights are loaded once per block and no row end drains
 // the loads in flight. The kernels are compiled for K ≤ KMAX, as many multiply-adds per edge as
-// KMAX: the host picks the smallest bound that holds K (an exact one for the common K).
+// KMAX: the host picks the smallest bound that holds K (an exact one for the common K). The
+// common configuration (K ≤ 20, F = 128) is also compiled with F fixed (the _f128 entry points):
+// a gathered row's three reals then sit at constant offsets from one address.
 //
 // The edge scalars (φ, φ', fc, fc', u) and neighbor indices come into shared memory a span at a
 // time by cp.async, the next span while the current one is computed. What a feature thread
@@ -190,22 +192,26 @@ template <typename T, bool BWD> struct Ahead {
 // The two forms of a layer, compiled apart so that neither tests the other's conditions per
 // edge: TABLE (layer 0) reads x and s through the atomic numbers and has v = 0 and, backward,
 // no input adjoints; otherwise x, s, v are per atom and the adjoints are computed.
-#define MSG_ENTRY(name, KM, PARAMS, args)                                                            \
-    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM PARAMS(float) {               \
-        name##_impl<float, KM, false> args;                                                          \
-    }                                                                                                \
-    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM PARAMS(double) {              \
-        name##_impl<double, KM, false> args;                                                         \
-    }                                                                                                \
-    extern "C" __global__ void __launch_bounds__(256) name##_l0_f32_k##KM PARAMS(float) {            \
-        name##_impl<float, KM, true> args;                                                           \
-    }                                                                                                \
-    extern "C" __global__ void __launch_bounds__(256) name##_l0_f64_k##KM PARAMS(double) {           \
-        name##_impl<double, KM, true> args;                                                          \
+#define MSG_ENTRY_AS(name, sfx, KM, FC, PARAMS, args)                                                \
+    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM##sfx PARAMS(float) {             \
+        name##_impl<float, KM, false, FC> args;                                                         \
+    }                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM##sfx PARAMS(double) {            \
+        name##_impl<double, KM, false, FC> args;                                                        \
+    }                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f32_k##KM##sfx PARAMS(float) {          \
+        name##_impl<float, KM, true, FC> args;                                                          \
+    }                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f64_k##KM##sfx PARAMS(double) {         \
+        name##_impl<double, KM, true, FC> args;                                                         \
     }
+// name_f32_kKM (any F) and name_f32_kKM_fFC (F = FC compiled in: the three reals of a gathered row
+// then sit at constant offsets, one address per row instead of one per real)
+#define MSG_ENTRY(name, KM, PARAMS, args) MSG_ENTRY_AS(name, , KM, 0, PARAMS, args)
+#define MSG_ENTRY_F(name, KM, FC, PARAMS, args) MSG_ENTRY_AS(name, _f##FC, KM, FC, PARAMS, args)
 
-template <typename T, int KMAX, bool TABLE>
-PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
+template <typename T, int KMAX, bool TABLE, int FC>
+PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int K, const int* __restrict__ rowStart,
                                          const int* __restrict__ neighbor, const T* __restrict__ W,
                                          const T* __restrict__ bias, int row0, const T* __restrict__ phi,
                                          const T* __restrict__ fc, const T* __restrict__ u,
@@ -213,6 +219,7 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
                                          const T* __restrict__ s, const int* __restrict__ sRows,
                                          const T* __restrict__ v, T* __restrict__ sOut, T* __restrict__ vOut) {
     using SpanT = Span<T, KMAX, false>;
+    const int F = FC > 0 ? FC : Fin;
     constexpr int D = Ahead<T, false>::D;
     __shared__ __align__(16) SpanT sp[2];
     int a0 = blockIdx.x * perBlock;
@@ -226,6 +233,9 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
     w.load(W, bias, row0, F, K, f, active);
     // 32-bit offsets of this thread's three reals in a row of 3F (x and v alike)
     unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
+    // this thread's column of the gathered rows: a row's three reals are then F apart
+    const T* xf = x + f;
+    const T* vf = TABLE ? nullptr : v + f;
 
     // the atom whose row is being summed, and its residual s, v read ahead of its end
     int cur = a0;
@@ -269,13 +279,26 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int F, int K,
         auto fetch = [&](int d, int q) {
             q = min(q, cnt - 1);
             unsigned xo = (unsigned)(TABLE ? S.xr[q] : S.j[q]) * F3;
-            nx[d][0] = x[xo + o0];
-            nx[d][1] = x[xo + o1];
-            nx[d][2] = x[xo + o2];
-            if (!TABLE) {
-                nv[d][0] = v[xo + o0];
-                nv[d][1] = v[xo + o1];
-                nv[d][2] = v[xo + o2];
+            if constexpr (FC > 0) {
+                const T* xr = xf + xo;
+                nx[d][0] = xr[0];
+                nx[d][1] = xr[F];
+                nx[d][2] = xr[2 * F];
+                if (!TABLE) {
+                    const T* vr = vf + xo;
+                    nv[d][0] = vr[0];
+                    nv[d][1] = vr[F];
+                    nv[d][2] = vr[2 * F];
+                }
+            } else {
+                nx[d][0] = x[xo + o0];
+                nx[d][1] = x[xo + o1];
+                nx[d][2] = x[xo + o2];
+                if (!TABLE) {
+                    nv[d][0] = v[xo + o0];
+                    nv[d][1] = v[xo + o1];
+                    nv[d][2] = v[xo + o2];
+                }
             }
         };
         if (active) {
@@ -328,6 +351,7 @@ MSG_ENTRY(painn_message_fwd, 16, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 20, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY_F(painn_message_fwd, 20, 128, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 
 // Warp sums of eight values in 9 shuffles instead of 40: three butterfly steps leave value
 // (lane & 7) summed over the lane's group of eight, two plain steps add the four groups.
@@ -354,8 +378,8 @@ template <typename T> PAINN_DEVICE T warp_sum8(T (&v)[8]) {
 // then, once per span, over the warps in warp order by one thread per value.
 // `first` writes the per-edge sums instead of adding to them (the first layer the backward
 // pass visits), so no buffer needs clearing.
-template <typename T, int KMAX, bool TABLE>
-PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K, const int* __restrict__ rowStart,
+template <typename T, int KMAX, bool TABLE, int FC>
+PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int K, const int* __restrict__ rowStart,
                                          const int* __restrict__ neighbor, const T* __restrict__ W,
                                          const T* __restrict__ bias, int row0, const T* __restrict__ phi,
                                          const T* __restrict__ dphi, const T* __restrict__ fc,
@@ -365,6 +389,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
                                          const T* __restrict__ gvMid, int first, T* __restrict__ gd,
                                          T* __restrict__ gU, T* __restrict__ gv, T* __restrict__ gx) {
     using SpanT = Span<T, KMAX, true>;
+    const int F = FC > 0 ? FC : Fin;
     constexpr int D = Ahead<T, true>::D;
     static_assert(D % 2 == 0, "edges are reduced in pairs");
     __shared__ __align__(16) SpanT sp[2];
@@ -380,6 +405,11 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
     unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
+    // this thread's column of the gathered rows: a row's reals are then F apart
+    const T* xf = x + f;
+    const T* vf = TABLE ? nullptr : v + f;
+    const T* gsf = TABLE ? nullptr : gsMid + f;
+    const T* gvf = TABLE ? nullptr : gvMid + f;
 
     // atom a's own values, read when its row begins
     int cur = a0;
@@ -434,17 +464,36 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int F, int K,
             q = min(q, cnt - 1);
             unsigned j = S.j[q];
             unsigned xo = (unsigned)(TABLE ? S.xr[q] : j) * F3, vo = j * F3;
-            nx[d][0] = x[xo + o0];
-            nx[d][1] = x[xo + o1];
-            nx[d][2] = x[xo + o2];
-            if (!TABLE) {
-                nv[d][0] = v[vo + o0];
-                nv[d][1] = v[vo + o1];
-                nv[d][2] = v[vo + o2];
-                ng[d][0] = gsMid[j * F + o0];
-                ng[d][1] = gvMid[vo + o0];
-                ng[d][2] = gvMid[vo + o1];
-                ng[d][3] = gvMid[vo + o2];
+            if constexpr (FC > 0) {
+                const T* xr = xf + xo;
+                nx[d][0] = xr[0];
+                nx[d][1] = xr[F];
+                nx[d][2] = xr[2 * F];
+                if (!TABLE) {
+                    const T* vr = vf + vo;
+                    const T* gr = gvf + vo;
+                    nv[d][0] = vr[0];
+                    nv[d][1] = vr[F];
+                    nv[d][2] = vr[2 * F];
+                    ng[d][0] = gsf[j * F];
+                    ng[d][1] = gr[0];
+                    ng[d][2] = gr[F];
+                    ng[d][3] = gr[2 * F];
+                }
+            } else {
+                // 32-bit offsets: with F unknown, one offset per real either way
+                nx[d][0] = x[xo + o0];
+                nx[d][1] = x[xo + o1];
+                nx[d][2] = x[xo + o2];
+                if (!TABLE) {
+                    nv[d][0] = v[vo + o0];
+                    nv[d][1] = v[vo + o1];
+                    nv[d][2] = v[vo + o2];
+                    ng[d][0] = gsMid[j * F + o0];
+                    ng[d][1] = gvMid[vo + o0];
+                    ng[d][2] = gvMid[vo + o1];
+                    ng[d][3] = gvMid[vo + o2];
+                }
             }
         };
         if (active) {
@@ -541,3 +590,4 @@ MSG_ENTRY(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 20, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+MSG_ENTRY_F(painn_message_bwd, 20, 128, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)

@@ -152,6 +152,15 @@ public final class GpuCalculator implements Calculator {
         dropGraph();
     }
 
+    /**
+     * Whether the message kernels compiled for the model's F are used where they exist (the
+     * default) or those for any F (the same bits; for tests). Returns whether they exist.
+     */
+    boolean setExactMessageKernels(boolean on) {
+        dropGraph();
+        return message.useExact(on);
+    }
+
     /** Block 0's clock (cycles) at each phase boundary of the last one-kernel evaluation. */
     long[] fusedMarks() {
         long[] m = new long[FusedKernels.MARKS];

@@ -10,18 +10,26 @@ import org.painn4j.calc.Precision;
  * Filter + message + aggregation, fused (message.cu): one thread per feature, each block the
  * rows of a contiguous range of atoms. The kernels are compiled for K ≤ 8, 12, 16, 20, 24, 32
  * (filter weights in registers, and as many multiply-adds per edge as the bound); the smallest
- * that holds the model's K is used. Layer 0 (x and s from per-element tables, v = 0, no input
- * adjoints) has kernels of its own.
+ * that holds the model's K is used; for K ≤ 20 and F = 128 (the shipped model's, and
+ * schnetpack's default n_rbf) also with F fixed. Layer 0 (x and s from per-element tables, v = 0,
+ * no input adjoints) has kernels of its own.
  */
 final class MessageKernels {
     static final int[] K_BOUNDS = {8, 12, 16, 20, 24, 32};
     static final int MAX_FEATURES = 256;
+    /**
+     * The configuration also compiled with F fixed (schnetpack's default n_rbf, the shipped
+     * model's F): the three reals of a gathered row then sit at constant offsets, one address per
+     * row instead of one per real. Same sums, same bits as the kernels for any F.
+     */
+    static final int EXACT_K_BOUND = 20;
+    static final int EXACT_FEATURES = 128;
     /** Blocks per multiprocessor aimed at: about eight waves of the resident blocks. */
     static final int BLOCKS_PER_MULTIPROCESSOR = 32;
-    private final Kernel fwd;
-    private final Kernel bwd;
-    private final Kernel fwd0;
-    private final Kernel bwd0;
+    private final Kernel fwdAny, bwdAny, fwd0Any, bwd0Any;
+    private final Kernel fwdExact, bwdExact, fwd0Exact, bwd0Exact;
+    private final boolean exact;
+    private Kernel fwd, bwd, fwd0, bwd0;
     private final int block;
     private final int multiprocessors;
 
@@ -40,14 +48,34 @@ final class MessageKernels {
             throw new GpuException("the GPU engine supports n_rbf up to 32; this model has " + k);
         }
         String t = Real.suffix(p) + "_k" + bound;
-        fwd = new Kernel(cuda, "message", "painn_message_fwd_" + t);
-        bwd = new Kernel(cuda, "message", "painn_message_bwd_" + t);
-        fwd0 = new Kernel(cuda, "message", "painn_message_fwd_l0_" + t);
-        bwd0 = new Kernel(cuda, "message", "painn_message_bwd_l0_" + t);
+        fwdAny = new Kernel(cuda, "message", "painn_message_fwd_" + t);
+        bwdAny = new Kernel(cuda, "message", "painn_message_bwd_" + t);
+        fwd0Any = new Kernel(cuda, "message", "painn_message_fwd_l0_" + t);
+        bwd0Any = new Kernel(cuda, "message", "painn_message_bwd_l0_" + t);
+        exact = bound == EXACT_K_BOUND && f == EXACT_FEATURES;
+        String e = t + "_f" + f;
+        fwdExact = exact ? new Kernel(cuda, "message", "painn_message_fwd_" + e) : null;
+        bwdExact = exact ? new Kernel(cuda, "message", "painn_message_bwd_" + e) : null;
+        fwd0Exact = exact ? new Kernel(cuda, "message", "painn_message_fwd_l0_" + e) : null;
+        bwd0Exact = exact ? new Kernel(cuda, "message", "painn_message_bwd_l0_" + e) : null;
+        useExact(true);
         block = (f + 31) / 32 * 32;
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
         multiprocessors = Math.max(1, sms[0]);
+    }
+
+    /**
+     * Whether the kernels compiled for this F are used where they exist (the default; off: the
+     * kernels for any F, which give the same bits). Returns whether they exist.
+     */
+    boolean useExact(boolean on) {
+        boolean use = on && exact;
+        fwd = use ? fwdExact : fwdAny;
+        bwd = use ? bwdExact : bwdAny;
+        fwd0 = use ? fwd0Exact : fwd0Any;
+        bwd0 = use ? bwd0Exact : bwd0Any;
+        return exact;
     }
 
     /**

@@ -154,6 +154,28 @@ class GpuCalculatorTest {
     }
 
     @Test
+    void theMessageKernelsCompiledForF128GiveTheBitsOfThoseForAnyF() {
+        PainnModel model = RandomModels.model(128, 2, 20, 5.0, "gaussian", 31);
+        for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
+                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
+            for (Precision p : Precision.values()) {
+                try (GpuCalculator exact = new GpuCalculator(model, p); GpuCalculator any = new GpuCalculator(model, p)) {
+                    assertTrue(exact.setExactMessageKernels(true), "F = 128, K = 20 has kernels of its own");
+                    any.setExactMessageKernels(false);
+                    Result a = exact.compute(s);
+                    Result b = any.compute(s);
+                    assertArrayEquals(b.forces(), a.forces(), 0.0, p.label() + " forces");
+                    assertArrayEquals(b.energies(), a.energies(), 0.0, p.label() + " energies");
+                    assertEquals(b.energy(), a.energy(), 0.0);
+                    if (a.stress() != null) {
+                        assertArrayEquals(b.stress(), a.stress(), 0.0);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aMovedStructureIsEvaluatedAfreshByTheSameGraph() {
         PainnModel model = TestWeights.testRandom();
         Structure s = RandomStructures.cluster(40, 0.08, 8);
