@@ -19,10 +19,12 @@
 //   painn_neighbors_bin      per atom: its bin and wrap count; counts atoms per bin
 //   painn_scan               one block: exclusive prefix sums (bins, then rows)
 //   painn_neighbors_place    per atom: its slot in the bin-sorted atom array
-//   painn_neighbors_count    one warp per atom: how many neighbors (and coincident atoms, an error)
+//   painn_neighbors_count    one warp per atom: how many neighbors (and coincident atoms, an error);
+//                            a row of at most KEPT_KEYS edges is kept, sorted, for the fill
 //   painn_neighbors_total    the edge count into status[0]; painn_neighbors_clamp empties every
 //                            row when the count exceeds the capacity
-//   painn_neighbors_fill     one warp per atom: the row's edges, sorted in shared memory
+//   painn_neighbors_fill     one warp per atom: the row's edges (kept rows written out; longer
+//                            ones searched again and sorted in shared memory)
 //   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
 //   painn_neighbors_batch_count/_fill   the same for a batch of small structures, a block each
@@ -325,27 +327,51 @@ PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const d
 
 #define NEIGHBOR_WARPS 4
 #define ROW_CAPACITY 512
+// Rows of up to KEPT_KEYS edges leave the counting pass sorted, as keys (rowKeys[i][KEPT_KEYS]),
+// so that the filling pass only writes them out instead of searching the bins again; longer rows
+// (dense systems, long cutoffs) are searched again by the filling pass. NeighborBuffers.KEPT_KEYS.
+#define KEPT_KEYS 128
 
-// One warp per atom: counts its row; atoms closer than minDistance raise the error, reporting
-// the pair with the smallest (i, j) so that the message does not depend on thread timing.
+PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded);
+
+// One warp per atom: counts its row and, when it has at most KEPT_KEYS edges, keeps it sorted
+// in rowKeys; atoms closer than minDistance raise the error, reporting the pair with the
+// smallest (i, j) so that the message does not depend on thread timing.
 extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double minDistance,
                                                  int* __restrict__ rowCount,
                                                  unsigned long long* __restrict__ errorPair,
+                                                 unsigned long long* __restrict__ rowKeys,
         const int* __restrict__ rebuild) {
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    __shared__ unsigned long long buffer[NEIGHBOR_WARPS][KEPT_KEYS];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
+    int lane = threadIdx.x & 31;
+    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
     Grid g = *grid;
     int count = 0;
     warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
-                    [&](bool ok, int j, int, int, int, int, int, int, double d) {
-                        count += __popc(__ballot_sync(0xffffffffu, ok));
-                        if (ok && d < minDistance) {
-                            int lo = min(i, j), hi = max(i, j);
-                            atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
+                    [&](bool ok, int j, int s0, int s1, int s2, int, int, int, double d) {
+                        unsigned m = __ballot_sync(0xffffffffu, ok);
+                        if (ok) {
+                            int slot = count + __popc(m & ((1u << lane) - 1));
+                            if (slot < KEPT_KEYS) keys[slot] = row_key(j, s0, s1, s2);
+                            if (d < minDistance) {
+                                int lo = min(i, j), hi = max(i, j);
+                                atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
+                            }
                         }
+                        count += __popc(m);
                     });
-    if ((threadIdx.x & 31) == 0) rowCount[i] = count;
+    if (lane == 0) rowCount[i] = count;
+    if (count <= KEPT_KEYS) {
+        int padded = 32;
+        while (padded < count) padded <<= 1;
+        for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
+        __syncwarp();
+        warp_sort(keys, padded);
+        for (int t = lane; t < count; t += 32) rowKeys[(size_t)i * KEPT_KEYS + t] = keys[t];
+    }
 }
 
 // status[0] = the edge count, which the host reads back with the results; status[1] the largest
@@ -441,18 +467,24 @@ PAINN_DEVICE void sort_row_slowly(int begin, int count, int* __restrict__ neighb
 // first: the list index of the structure's atom 0 (a structure of a batch; else 0). Every other
 // argument is the structure's own, its atom arrays and rowStart offset to that atom.
 extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capacity, const int* __restrict__ status,
-                                                const int* __restrict__ rowStart, int* __restrict__ center,
-                                                int* __restrict__ neighbor, int* __restrict__ image, int first,
-        const int* __restrict__ rebuild) {
+                                                const int* __restrict__ rowStart,
+                                                const unsigned long long* __restrict__ rowKeys,
+                                                int* __restrict__ center, int* __restrict__ neighbor,
+                                                int* __restrict__ image, int first, const int* __restrict__ rebuild) {
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms || status[0] > capacity) return;
     int lane = threadIdx.x & 31;
     unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
-    Grid g = *grid;
     int begin = rowStart[i];
     int count = rowStart[i + 1] - begin;
+    if (count <= KEPT_KEYS) {
+        // sorted by the counting pass
+        write_row(i, first, begin, count, rowKeys + (size_t)i * KEPT_KEYS, wrap, center, neighbor, image);
+        return;
+    }
+    Grid g = *grid;
     bool fits = count <= ROW_CAPACITY;
     int at = 0;
     warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,

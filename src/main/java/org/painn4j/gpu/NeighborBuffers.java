@@ -22,6 +22,9 @@ final class NeighborBuffers extends BufferSet {
     final DeviceBuffer cursor;
     final DeviceBuffer binAtoms;
     final DeviceBuffer rowCount;
+    /** Rows of up to KEPT_KEYS edges, sorted by the counting pass for the filling pass (neighbors.cu). */
+    final DeviceBuffer rowKeys;
+    static final int KEPT_KEYS = 128;
     final DeviceBuffer status;
     final DeviceBuffer errorPair;
     // the list, CSR
@@ -51,6 +54,7 @@ final class NeighborBuffers extends BufferSet {
         cursor = add(cuda, "bin cursors", 4L * binCapacity);
         binAtoms = add(cuda, "binned atoms", 4 * n);
         rowCount = add(cuda, "row counts", 4 * n);
+        rowKeys = add(cuda, "kept rows", 8L * KEPT_KEYS * n);
         // [0] the edge count (int), [8..16) the coincident pair (u64): read back in one copy
         status = add(cuda, "neighbor status", 16);
         errorPair = status.slice("coincident atoms", 8, 8);

@@ -139,7 +139,7 @@ final class NeighborKernels {
             scan.launch(s, 1, 1, 1024, q.bins, q.binCount, q.binStart, rebuild);
             place.launch(s, blocks, 1, THREADS, q.n, q.atomBin, q.binStart, q.cursor, q.binAtoms, rebuild);
             count.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
-                    q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, rebuild);
+                    q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, q.rowKeys, rebuild);
         }
         scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, rebuild);
         total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
@@ -148,8 +148,8 @@ final class NeighborKernels {
             Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
             fill.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
-                    q.binStart, q.binAtoms, b.edgeCapacity, b.status, q.rowStart, b.center, b.neighbor, b.image,
-                    start[k], rebuild);
+                    q.binStart, q.binAtoms, b.edgeCapacity, b.status, q.rowStart, q.rowKeys, b.center, b.neighbor,
+                    b.image, start[k], rebuild);
         }
         reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
                 b.center, b.neighbor, b.image, b.reverse, rebuild);
@@ -164,7 +164,7 @@ final class NeighborKernels {
         final int n;
         final int bins;
         final DeviceBuffer pos, inverse, planes, pbc, lattice, grid, atomBin, wrap, binCount, binStart, cursor,
-                binAtoms, rowCount, rowStart, errorPair;
+                binAtoms, rowCount, rowKeys, rowStart, errorPair;
 
         Search(NeighborBuffers b, BatchBuffers g, DeviceBuffer positions, int k, int first, int n) {
             this.n = n;
@@ -183,6 +183,7 @@ final class NeighborKernels {
             cursor = g.cursor.slice("bin cursors", 4 * base, 4L * bins);
             binAtoms = b.binAtoms.slice("binned atoms", 4L * first, 4L * n);
             rowCount = b.rowCount.slice("row counts", 4L * first, 4L * n);
+            rowKeys = b.rowKeys.slice("kept rows", 8L * NeighborBuffers.KEPT_KEYS * first, 8L * NeighborBuffers.KEPT_KEYS * n);
             rowStart = b.rowStart.slice("row starts", 4L * first, 4L * (n + 1));
             errorPair = g.errorPairs.slice("coincident atoms", 8L * k, 8);
         }
@@ -214,12 +215,13 @@ final class NeighborKernels {
         scan.launch(s, 1, 1, 1024, b.binCapacity, b.binCount, b.binStart, rebuild);
         place.launch(s, blocks, 1, THREADS, n, b.atomBin, b.binStart, b.cursor, b.binAtoms, rebuild);
         count.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
-                b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair, rebuild);
+                b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair, b.rowKeys, rebuild);
         scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, rebuild);
         total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
         clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, rebuild);
         fill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
-                b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.center, b.neighbor, b.image, 0, rebuild);
+                b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.rowKeys, b.center, b.neighbor, b.image,
+                0, rebuild);
         reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
                 b.center, b.neighbor, b.image, b.reverse, rebuild);
     }
