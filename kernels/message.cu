@@ -189,6 +189,26 @@ template <typename T, bool BWD> struct Ahead {
     static constexpr int D = (sizeof(T) == 4 && !BWD) ? 4 : 2;
 };
 
+// This thread's feature column of [N][3F] rows (x, v, v̄'): the reals of a row starting at `at`
+// (= row · 3F) are at + f, at + F + f, at + 2F + f. With F compiled in (FC > 0) the row is one
+// address and its reals immediate offsets from it; otherwise 32-bit offsets, one per real.
+template <typename T, int FC> struct Column3 {
+    const T* __restrict__ p;
+    unsigned o0, o1, o2;  // f, F + f, 2F + f
+    PAINN_DEVICE void row(unsigned at, T (&out)[3]) const {
+        if constexpr (FC > 0) {
+            const T* r = p + o0 + at;
+            out[0] = r[0];
+            out[1] = r[FC];
+            out[2] = r[2 * FC];
+        } else {
+            out[0] = p[at + o0];
+            out[1] = p[at + o1];
+            out[2] = p[at + o2];
+        }
+    }
+};
+
 // The two forms of a layer, compiled apart so that neither tests the other's conditions per
 // edge: TABLE (layer 0) reads x and s through the atomic numbers and has v = 0 and, backward,
 // no input adjoints; otherwise x, s, v are per atom and the adjoints are computed.
@@ -233,9 +253,7 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int 
     w.load(W, bias, row0, F, K, f, active);
     // 32-bit offsets of this thread's three reals in a row of 3F (x and v alike)
     unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
-    // this thread's column of the gathered rows: a row's three reals are then F apart
-    const T* xf = x + f;
-    const T* vf = TABLE ? nullptr : v + f;
+    Column3<T, FC> cx{x, o0, o1, o2}, cv{v, o0, o1, o2};
 
     // the atom whose row is being summed, and its residual s, v read ahead of its end
     int cur = a0;
@@ -279,27 +297,8 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int 
         auto fetch = [&](int d, int q) {
             q = min(q, cnt - 1);
             unsigned xo = (unsigned)(TABLE ? S.xr[q] : S.j[q]) * F3;
-            if constexpr (FC > 0) {
-                const T* xr = xf + xo;
-                nx[d][0] = xr[0];
-                nx[d][1] = xr[F];
-                nx[d][2] = xr[2 * F];
-                if (!TABLE) {
-                    const T* vr = vf + xo;
-                    nv[d][0] = vr[0];
-                    nv[d][1] = vr[F];
-                    nv[d][2] = vr[2 * F];
-                }
-            } else {
-                nx[d][0] = x[xo + o0];
-                nx[d][1] = x[xo + o1];
-                nx[d][2] = x[xo + o2];
-                if (!TABLE) {
-                    nv[d][0] = v[xo + o0];
-                    nv[d][1] = v[xo + o1];
-                    nv[d][2] = v[xo + o2];
-                }
-            }
+            cx.row(xo, nx[d]);
+            if (!TABLE) cv.row(xo, nv[d]);
         };
         if (active) {
 #pragma unroll
@@ -405,11 +404,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int 
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
     unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
-    // this thread's column of the gathered rows: a row's reals are then F apart
-    const T* xf = x + f;
-    const T* vf = TABLE ? nullptr : v + f;
-    const T* gsf = TABLE ? nullptr : gsMid + f;
-    const T* gvf = TABLE ? nullptr : gvMid + f;
+    Column3<T, FC> cx{x, o0, o1, o2}, cv{v, o0, o1, o2}, cg{gvMid, o0, o1, o2};
 
     // atom a's own values, read when its row begins
     int cur = a0;
@@ -453,7 +448,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int 
     int spans = es.template spans<SpanT>();
     es.begin(sp);
     // neighbor rows of D edges ahead: x_j, v_j and (neighbour part) s̄'_j, v̄'_j
-    T nx[D][3], nv[D][3], ng[D][4];
+    T nx[D][3], nv[D][3], ngs[D], ngv[D][3];
     T part[8];
 #pragma unroll
     for (int m = 0; m < 8; m++) part[m] = T(0);
@@ -464,36 +459,11 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int 
             q = min(q, cnt - 1);
             unsigned j = S.j[q];
             unsigned xo = (unsigned)(TABLE ? S.xr[q] : j) * F3, vo = j * F3;
-            if constexpr (FC > 0) {
-                const T* xr = xf + xo;
-                nx[d][0] = xr[0];
-                nx[d][1] = xr[F];
-                nx[d][2] = xr[2 * F];
-                if (!TABLE) {
-                    const T* vr = vf + vo;
-                    const T* gr = gvf + vo;
-                    nv[d][0] = vr[0];
-                    nv[d][1] = vr[F];
-                    nv[d][2] = vr[2 * F];
-                    ng[d][0] = gsf[j * F];
-                    ng[d][1] = gr[0];
-                    ng[d][2] = gr[F];
-                    ng[d][3] = gr[2 * F];
-                }
-            } else {
-                // 32-bit offsets: with F unknown, one offset per real either way
-                nx[d][0] = x[xo + o0];
-                nx[d][1] = x[xo + o1];
-                nx[d][2] = x[xo + o2];
-                if (!TABLE) {
-                    nv[d][0] = v[vo + o0];
-                    nv[d][1] = v[vo + o1];
-                    nv[d][2] = v[vo + o2];
-                    ng[d][0] = gsMid[j * F + o0];
-                    ng[d][1] = gvMid[vo + o0];
-                    ng[d][2] = gvMid[vo + o1];
-                    ng[d][3] = gvMid[vo + o2];
-                }
+            cx.row(xo, nx[d]);
+            if (!TABLE) {
+                cv.row(vo, nv[d]);
+                ngs[d] = FC > 0 ? (gsMid + o0)[j * F] : gsMid[j * F + o0];
+                cg.row(vo, ngv[d]);
             }
         };
         if (active) {
@@ -513,10 +483,10 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int 
                         vj0 = nv[d][0];
                         vj1 = nv[d][1];
                         vj2 = nv[d][2];
-                        gsj = ng[d][0];
-                        h0 = ng[d][1];
-                        h1 = ng[d][2];
-                        h2 = ng[d][3];
+                        gsj = ngs[d];
+                        h0 = ngv[d][0];
+                        h1 = ngv[d][1];
+                        h2 = ngv[d][2];
                     }
                     fetch(d, q + D);
                     T pa, pb, pc, da, db, dc;
