@@ -3,8 +3,9 @@
 //   forward   Y = act(X)·Wᵀ + b [+ R] [, silu(Y)]  act = silu or identity, applied on load
 //   backward  X̄ = (Ȳ·W) [⊙ silu'(P)] [+ R]         P: the pre-activation that silu took
 // Grid: (ceil(N/64), ceil(M/64)), 256 threads; the _big variants, for many rows,
-// (ceil(N/64), ceil(M/128)), 128 threads, and the _mid variants (ceil(N/32), ceil(M/32)), 64
-// threads, both without activation on the input and with Kd and N multiples of 4; the _rows variants, for M ≤ 64 rows (small molecules),
+// (ceil(N/64), ceil(M/128)), 128 threads, and the _mid variants (ceil(N/32), ceil(M/32)), 128
+// threads (float32) or 64 (float64), both without activation on the input and with Kd and N
+// multiples of 4; the _rows variants, for M ≤ 64 rows (small molecules),
 // (ceil(N/8), ceil(M/32)).
 #include "dense.cuh"
 

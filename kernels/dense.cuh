@@ -543,15 +543,16 @@ PAINN_DEVICE void gemm_big(int M, int N, int Kd, const RowsA<T>& a, const BLoad&
 }
 
 // Hundreds of rows to a few thousand (where 64×64 tiles make fewer than two blocks per
-// multiprocessor): 32×32 tiles of 4×4 per thread, 64 threads, four times as many blocks, each
-// with a quarter of the multiply-adds per thread in its chain; slices of 128 bytes of k (half
-// as many slices to wait for), three stages, two for three groups (shared memory).
+// multiprocessor): 32×32 tiles, four times as many blocks as 64×64 ones; float32 2×4 outputs
+// per thread (128 threads: at 256–1,024 atoms 2×4 beat 4×4 by 4–11 %), float64 4×4 (64
+// threads: there 2×4 lost 2–12 %); slices of 128 bytes of k (half as many slices to wait for),
+// three stages, two for three groups (shared memory).
 #define GEMM_MID_TILE 32
-#define GEMM_MID_THREADS 64
+template <typename T> constexpr int kMidRowsPerThread = sizeof(T) == 4 ? 2 : 4;  // GemmKernel.midThreads
 template <typename T, int GROUPS, bool B_K_CONTIG, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_mid(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
-    gemm_pipe<T, GROUPS, B_K_CONTIG, GEMM_MID_TILE, GEMM_MID_TILE, 4, 4, 128 / sizeof(T), GROUPS == 1 ? 3 : 2>(
-        M, N, Kd, a, b, epi);
+    gemm_pipe<T, GROUPS, B_K_CONTIG, GEMM_MID_TILE, GEMM_MID_TILE, kMidRowsPerThread<T>, 4, 128 / sizeof(T),
+              GROUPS == 1 ? 3 : 2>(M, N, Kd, a, b, epi);
 }
 
 // The four drivers by name, for kernels that differ only in which one they run: 64×64 tiles,

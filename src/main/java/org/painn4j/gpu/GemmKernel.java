@@ -24,12 +24,13 @@ final class GemmKernel {
     static final int BIG_COLUMNS = 64;
     static final int BIG_THREADS = 128;
     /**
-     * The mid-size tiles, GEMM_MID_TILE² and GEMM_MID_THREADS in dense.cuh: taken where 64×64 tiles
-     * would make fewer than two blocks per multiprocessor (a few hundred to a few thousand rows),
-     * so that four times as many blocks share the product, each with a quarter of the chain.
+     * The mid-size tiles, GEMM_MID_TILE² in dense.cuh: taken where 64×64 tiles would make fewer
+     * than two blocks per multiprocessor (a few hundred to a few thousand rows), so that four
+     * times as many blocks share the product; 2×4 outputs per thread in float32 (128 threads),
+     * 4×4 in float64 (64), as kMidRowsPerThread there.
      */
     static final int MID_TILE = 32;
-    static final int MID_THREADS = 64;
+    private final int midThreads;
     /** Rows up to which a structure alone gets the per-column driver (GEMM_SMALL_M in dense.cuh). */
     static final int SMALL_ROWS = 64;
     private static final int THREADS = 256;
@@ -46,6 +47,7 @@ final class GemmKernel {
         tiles = new Kernel(cuda, stage, name + "_" + t);
         big = withBig ? new Kernel(cuda, stage, name + "_big_" + t) : null;
         mid = new Kernel(cuda, stage, name + "_mid_" + t);
+        midThreads = p == Precision.FLOAT32 ? 128 : 64;
         rows = new Kernel(cuda, stage, name + "_rows_" + t);
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
@@ -68,7 +70,7 @@ final class GemmKernel {
         } else if (big != null && pipelined && fillsDevice(rowCount, columns)) {
             big.launch(s, ceil(columns, BIG_COLUMNS), ceil(rowCount, BIG_ROWS), BIG_THREADS, args);
         } else if (pipelined && (long) ceil(columns, TILE) * ceil(rowCount, TILE) < 2L * multiprocessors) {
-            mid.launch(s, ceil(columns, MID_TILE), ceil(rowCount, MID_TILE), MID_THREADS, args);
+            mid.launch(s, ceil(columns, MID_TILE), ceil(rowCount, MID_TILE), midThreads, args);
         } else {
             tiles.launch(s, ceil(columns, TILE), ceil(rowCount, TILE), THREADS, args);
         }
