@@ -548,7 +548,9 @@ PAINN_DEVICE void gemm_big(int M, int N, int Kd, const RowsA<T>& a, const BLoad&
 // threads: there 2×4 lost 2–12 %); slices of 128 bytes of k (half as many slices to wait for),
 // three stages, two for three groups (shared memory).
 #define GEMM_MID_TILE 32
-template <typename T> constexpr int kMidRowsPerThread = sizeof(T) == 4 ? 2 : 4;  // GemmKernel.midThreads
+#define GEMM_MID_ROWS_F32 2
+#define GEMM_MID_ROWS_F64 4
+template <typename T> constexpr int kMidRowsPerThread = sizeof(T) == 4 ? GEMM_MID_ROWS_F32 : GEMM_MID_ROWS_F64;
 template <typename T, int GROUPS, bool B_K_CONTIG, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_mid(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
     gemm_pipe<T, GROUPS, B_K_CONTIG, GEMM_MID_TILE, GEMM_MID_TILE, kMidRowsPerThread<T>, 4, 128 / sizeof(T),

@@ -27,13 +27,15 @@ final class GemmKernel {
      * The mid-size tiles, GEMM_MID_TILE² in dense.cuh: taken where 64×64 tiles would make fewer
      * than two blocks per multiprocessor (a few hundred to a few thousand rows), so that four
      * times as many blocks share the product; 2×4 outputs per thread in float32 (128 threads),
-     * 4×4 in float64 (64), as kMidRowsPerThread there.
+     * 4×4 in float64 (64): GEMM_MID_ROWS_F32 and _F64 there.
      */
     static final int MID_TILE = 32;
+    static final int MID_ROWS_F32 = 2;
+    static final int MID_ROWS_F64 = 4;
     private final int midThreads;
     /** Rows up to which a structure alone gets the per-column driver (GEMM_SMALL_M in dense.cuh). */
     static final int SMALL_ROWS = 64;
-    private static final int THREADS = 256;
+    static final int THREADS = 256;
 
     private final Kernel tiles;
     private final Kernel big;
@@ -47,7 +49,7 @@ final class GemmKernel {
         tiles = new Kernel(cuda, stage, name + "_" + t);
         big = withBig ? new Kernel(cuda, stage, name + "_big_" + t) : null;
         mid = new Kernel(cuda, stage, name + "_mid_" + t);
-        midThreads = p == Precision.FLOAT32 ? 128 : 64;
+        midThreads = midThreads(p);
         rows = new Kernel(cuda, stage, name + "_rows_" + t);
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
@@ -59,31 +61,46 @@ final class GemmKernel {
         return rowCount <= SMALL_ROWS;
     }
 
-    /**
-     * A product of `rowCount` × `columns` outputs; args as the kernel's parameter list.
-     * pipelined: whether the large tiles can take it (they copy A and W as stored, 16 bytes at a
-     * time: no activation on A, K and the columns multiples of 4).
-     */
-    void launch(CUstream s, int rowCount, int columns, boolean perColumn, boolean pipelined, Object... args) {
-        if (perColumn) {
-            rows.launch(s, (columns + 7) / 8, (rowCount + 31) / 32, THREADS, args);
-        } else if (big != null && pipelined && fillsDevice(rowCount, columns)) {
-            big.launch(s, ceil(columns, BIG_COLUMNS), ceil(rowCount, BIG_ROWS), BIG_THREADS, args);
-        } else if (pipelined && (long) ceil(columns, TILE) * ceil(rowCount, TILE) < 2L * multiprocessors) {
-            mid.launch(s, ceil(columns, MID_TILE), ceil(rowCount, MID_TILE), midThreads, args);
-        } else {
-            tiles.launch(s, ceil(columns, TILE), ceil(rowCount, TILE), THREADS, args);
-        }
-    }
+    /** The drivers of dense.cuh, by the entry point's suffix. */
+    enum Driver { ROWS, BIG, MID, TILES }
 
     /**
-     * The large tiles once they make at least one block per multiprocessor: below that the
-     * 64×64 tiles spread the same product over four times as many blocks. (At 16,384 atoms the
-     * two shapes measured within 3 % of each other; the double-buffered slices are what sped both
-     * up.)
+     * The driver of a product of `rowCount` × `columns` outputs on a device of `multiprocessors`:
+     * the per-column one when the caller asks for it; else the large tiles once they make at
+     * least one block per multiprocessor (below that, smaller tiles spread the same product over
+     * more blocks; at 16,384 atoms the 128×64 and 64×64 shapes measured within 3 % of each
+     * other); else the 32×32 tiles where 64×64 ones would make fewer than two blocks per
+     * multiprocessor; else the 64×64 tiles. pipelined: whether the large and mid-size tiles can
+     * take it (they copy A and W as stored, 16 bytes at a time: no activation on A, K and the
+     * columns multiples of 4); withBig: whether the kernel has the large tiles.
      */
-    private boolean fillsDevice(int rowCount, int columns) {
-        return (long) ceil(rowCount, BIG_ROWS) * ceil(columns, BIG_COLUMNS) >= multiprocessors;
+    static Driver driver(int rowCount, int columns, boolean perColumn, boolean pipelined, boolean withBig,
+                         int multiprocessors) {
+        if (perColumn) {
+            return Driver.ROWS;
+        }
+        if (withBig && pipelined && (long) ceil(rowCount, BIG_ROWS) * ceil(columns, BIG_COLUMNS) >= multiprocessors) {
+            return Driver.BIG;
+        }
+        if (pipelined && (long) ceil(columns, TILE) * ceil(rowCount, TILE) < 2L * multiprocessors) {
+            return Driver.MID;
+        }
+        return Driver.TILES;
+    }
+
+    /** Threads of a mid-size tile: 4 columns and MID_ROWS rows of outputs each. */
+    static int midThreads(Precision p) {
+        return (MID_TILE / 4) * (MID_TILE / (p == Precision.FLOAT32 ? MID_ROWS_F32 : MID_ROWS_F64));
+    }
+
+    /** A product of `rowCount` × `columns` outputs (see driver); args as the kernel's parameter list. */
+    void launch(CUstream s, int rowCount, int columns, boolean perColumn, boolean pipelined, Object... args) {
+        switch (driver(rowCount, columns, perColumn, pipelined, big != null, multiprocessors)) {
+            case ROWS -> rows.launch(s, (columns + 7) / 8, (rowCount + 31) / 32, THREADS, args);
+            case BIG -> big.launch(s, ceil(columns, BIG_COLUMNS), ceil(rowCount, BIG_ROWS), BIG_THREADS, args);
+            case MID -> mid.launch(s, ceil(columns, MID_TILE), ceil(rowCount, MID_TILE), midThreads, args);
+            default -> tiles.launch(s, ceil(columns, TILE), ceil(rowCount, TILE), THREADS, args);
+        }
     }
 
     private static int ceil(int n, int d) {

@@ -1,0 +1,74 @@
+package org.painn4j.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.painn4j.calc.Precision;
+import org.painn4j.gpu.GemmKernel.Driver;
+
+/**
+ * Which GEMM driver a dense layer gets, and the launch shapes the host assumes against the
+ * kernels' own constants (a mismatch would launch the wrong grid or overrun a buffer, silently).
+ * No GPU needed.
+ */
+class GemmKernelTest {
+    private static final int H100 = 132;
+
+    @Test
+    void eachSizeGetsTheDriverItsBlocksCallFor() {
+        // a small molecule alone: the caller asks for one warp per output column
+        assertEquals(Driver.ROWS, GemmKernel.driver(21, 128, true, true, true, H100));
+        // 1,024 atoms: 64×64 tiles would make 32 blocks, under two per multiprocessor
+        assertEquals(Driver.MID, GemmKernel.driver(1024, 128, false, true, true, H100));
+        assertEquals(Driver.MID, GemmKernel.driver(3072, 256, false, true, true, H100));
+        // the same without the pipelined copies (silu on the input): 64×64 tiles
+        assertEquals(Driver.TILES, GemmKernel.driver(1024, 128, false, false, true, H100));
+        // 4,096 atoms, F → 3F: 192 blocks of 128×64 fill the device
+        assertEquals(Driver.BIG, GemmKernel.driver(4096, 384, false, true, true, H100));
+        assertEquals(Driver.MID, GemmKernel.driver(4096, 128, false, true, true, H100));
+        // 16,384 atoms: the large tiles; the update, which has none, the 64×64 ones
+        assertEquals(Driver.BIG, GemmKernel.driver(16384, 128, false, true, true, H100));
+        assertEquals(Driver.TILES, GemmKernel.driver(16384, 128, false, true, false, H100));
+        // a smaller device fills with fewer blocks
+        assertEquals(Driver.BIG, GemmKernel.driver(2048, 128, false, true, true, 16));
+    }
+
+    @Test
+    void launchShapesMatchTheKernels() throws IOException {
+        String dense = source("dense.cuh");
+        assertEquals(GemmKernel.TILE, define(dense, "GEMM_TILE"));
+        assertEquals(GemmKernel.THREADS, define(dense, "GEMM_THREADS"));
+        assertEquals(GemmKernel.BIG_ROWS, define(dense, "GEMM_BIG_M"));
+        assertEquals(GemmKernel.BIG_COLUMNS, define(dense, "GEMM_BIG_N"));
+        assertEquals(GemmKernel.BIG_THREADS, define(dense, "GEMM_BIG_THREADS"));
+        assertEquals(GemmKernel.SMALL_ROWS, define(dense, "GEMM_SMALL_M"));
+        assertEquals(GemmKernel.MID_TILE, define(dense, "GEMM_MID_TILE"));
+        assertEquals(GemmKernel.MID_ROWS_F32, define(dense, "GEMM_MID_ROWS_F32"));
+        assertEquals(GemmKernel.MID_ROWS_F64, define(dense, "GEMM_MID_ROWS_F64"));
+        assertEquals(GemmKernel.THREADS, 32 * define(dense, "ROWS_WARPS"));
+        assertEquals(128, GemmKernel.midThreads(Precision.FLOAT32));
+        assertEquals(64, GemmKernel.midThreads(Precision.FLOAT64));
+        assertEquals(NeighborBuffers.KEPT_KEYS, define(source("neighbors.cu"), "KEPT_KEYS"));
+    }
+
+    private static String source(String name) throws IOException {
+        Path root = Path.of("").toAbsolutePath();
+        while (!Files.exists(root.resolve("kernels").resolve(name))) {
+            root = root.getParent();
+        }
+        return Files.readString(root.resolve("kernels").resolve(name));
+    }
+
+    private static int define(String source, String name) {
+        Matcher m = Pattern.compile("(?m)^#define " + name + " (\\d+)\\s*$").matcher(source);
+        if (!m.find()) {
+            throw new AssertionError("#define " + name + " not found");
+        }
+        return Integer.parseInt(m.group(1));
+    }
+}
