@@ -70,6 +70,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fused", description = "Evaluate structures of at most 64 atoms by the one-kernel path (Hopper).")
     boolean fused;
 
+    @Option(names = "--direct-layer0", description = {"Layer 0 by the direct message kernels at every size",
+        "(for comparison; by default larger structures take it by elements)."})
+    boolean directLayer0;
+
     @Option(names = "--profile", description = "Also time every kernel with CUDA events.")
     boolean profile;
 
@@ -128,6 +132,7 @@ final class BenchCommand implements Callable<Integer> {
         report.put("model", m.config.name() + " F=" + m.config.nAtomBasis() + " L=" + m.config.nInteractions()
                 + " K=" + m.config.nRbf() + " rc=" + m.config.cutoff());
         report.put("graph", gpu && !noGraph);
+        report.put("layer0_by_elements", gpu && !directLayer0);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
         out.println("# " + report.get("device") + "; model " + report.get("model") + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") : ""));
@@ -316,6 +321,7 @@ final class BenchCommand implements Callable<Integer> {
     private GpuCalculator gpuCalculator(PainnModel m, Precision p) {
         GpuCalculator c = new GpuCalculator(m, p);
         c.setFused(fused);
+        c.setByElements(!directLayer0);
         return c;
     }
 }

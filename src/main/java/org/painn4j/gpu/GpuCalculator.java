@@ -59,6 +59,7 @@ public final class GpuCalculator implements Calculator {
     final NeighborKernels neighbors;
     final RadialKernels radial;
     final MessageKernels message;
+    final ElementKernels element;
     final DenseKernels dense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
@@ -75,6 +76,15 @@ public final class GpuCalculator implements Calculator {
     private CUgraphExec graph;
     private String graphKey;
     private int[] uploadedNumbers;
+    private ElementBuffers elementBuffers;
+    /**
+     * The elements on the device, ascending (layer 0's message by elements); null where there are
+     * more than ElementKernels.MAX_ELEMENTS, or none uploaded: the direct layer-0 kernels then.
+     */
+    private int[] elementList;
+    /** Elements of the last evaluation's layer 0 by elements; 0: it took the direct kernels. */
+    private int lastElements;
+    private boolean byElementsAllowed = true;
     private boolean smallList;
     private SearchFrame uploadedFrame;
     private int lastAtoms;
@@ -97,6 +107,7 @@ public final class GpuCalculator implements Calculator {
         int f = model.config.nAtomBasis();
         int k = model.config.nRbf();
         this.message = new MessageKernels(cuda, precision, f, k);
+        this.element = new ElementKernels(cuda, precision);
         this.weights = new DeviceModel(cuda, model, precision);
         this.neighbors = new NeighborKernels(cuda);
         this.radial = new RadialKernels(cuda, precision);
@@ -149,6 +160,15 @@ public final class GpuCalculator implements Calculator {
      */
     public void setFused(boolean on) {
         this.useFused = on;
+        dropGraph();
+    }
+
+    /**
+     * Whether layer 0 goes by elements where it pays (the default; off: the direct layer-0
+     * kernels at every size, for comparison). Both give the same results to rounding.
+     */
+    public void setByElements(boolean on) {
+        this.byElementsAllowed = on;
         dropGraph();
     }
 
@@ -317,7 +337,7 @@ public final class GpuCalculator implements Calculator {
                     () -> "batch/" + batch.structures() + "/" + total + "/" + batch.largest() + "/" + list.edgeCapacity
                             + "/" + atoms.capacity + "/" + batch.structureCapacity + "/" + batch.atomCapacity + "/"
                             + batch.largestCapacity + "/" + poison
-                            + (batch.binned() ? "/" + Arrays.toString(batch.starts()) : ""),
+                            + (batch.binned() ? "/" + Arrays.toString(batch.starts()) : "") + elementKey(),
                     this::runBatch, () -> batchOut.data.getInt(0), count -> {
                         ensureCapacity(total, count + count / 4);
                         ensureBatch(group.size(), total, largest);
@@ -363,10 +383,12 @@ public final class GpuCalculator implements Calculator {
             }
         }
         if (batch.upload(group, frames, list.numbers, binned(group, frames))) {
+            uploadElements(group.stream().map(Structure::numbers).toList());
             // synchronous copies run on the legacy stream, which the evaluation's stream does not wait for
             cuCtxSynchronize();
             uploadedNumbers = null;
             uploadedFrame = null;
+            enqueueElementTables();
         }
     }
 
@@ -467,9 +489,11 @@ public final class GpuCalculator implements Calculator {
         ensureCapacity(n, edgesNeeded);
         ensureBatch(group.size(), n, largest);
         if (batch.upload(group, frames, list.numbers, binned(group, frames))) {
+            uploadElements(group.stream().map(Structure::numbers).toList());
             cuCtxSynchronize();
             uploadedNumbers = null;
             uploadedFrame = null;
+            enqueueElementTables();
         }
     }
 
@@ -492,7 +516,7 @@ public final class GpuCalculator implements Calculator {
             upload(structure, frame);
             int edgeCount = runUntilFits(
                     () -> n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/"
-                            + smallList + "/" + fusedFor(n),
+                            + smallList + "/" + fusedFor(n) + elementKey(),
                     () -> run(n, backward), () -> hostOut.data.getInt(0), count -> {
                         ensureCapacity(n, count + count / 4);
                         upload(structure, frame);
@@ -617,6 +641,12 @@ public final class GpuCalculator implements Calculator {
                 hostOut.close();
             }
             atoms = new AtomBuffers(cuda, precision, model, atomCap);
+            if (elementBuffers != null) {
+                elementBuffers.close();
+            }
+            elementBuffers = new ElementBuffers(cuda, precision, atomCap, model.config.nAtomBasis(),
+                    model.config.nRbf());
+            elementList = null;
             hostIn = new PinnedBuffer("positions", 24L * atomCap);
             hostOut = new PinnedBuffer("results", 128 + 32L * atomCap);
         }
@@ -638,6 +668,7 @@ public final class GpuCalculator implements Calculator {
         int[] z = s.numbers();
         if (!Arrays.equals(z, uploadedNumbers) || !frame.equals(uploadedFrame)) {
             list.upload(z, frame);
+            uploadElements(List.of(z));
             if (batch != null) {
                 batch.forget();
             }
@@ -645,7 +676,62 @@ public final class GpuCalculator implements Calculator {
             cuCtxSynchronize();
             uploadedNumbers = z;
             uploadedFrame = frame;
+            enqueueElementTables();
         }
+    }
+
+    /**
+     * The elements of these structures (one after another on the device), ascending, and each
+     * atom's slot among them: copied synchronously; enqueueElementTables then forms Ma and Mb on
+     * the stream. More than ElementKernels.MAX_ELEMENTS: none (the direct layer-0 kernels).
+     */
+    private void uploadElements(List<int[]> numbers) {
+        java.util.TreeSet<Integer> present = new java.util.TreeSet<>();
+        int total = 0;
+        for (int[] z : numbers) {
+            for (int v : z) {
+                present.add(v);
+            }
+            total += z.length;
+        }
+        if (present.size() > ElementKernels.MAX_ELEMENTS || total == 0) {
+            elementList = null;
+            return;
+        }
+        int[] list = present.stream().mapToInt(Integer::intValue).toArray();
+        int[] slots = new int[total];
+        int at = 0;
+        for (int[] z : numbers) {
+            for (int v : z) {
+                slots[at++] = Arrays.binarySearch(list, v);
+            }
+        }
+        elementBuffers.slot.upload(slots);
+        elementBuffers.elements.upload(Arrays.copyOf(list, ElementKernels.MAX_ELEMENTS));
+        elementList = list;
+    }
+
+    /** What a captured graph holds of the elements: their count is a kernel argument. */
+    private String elementKey() {
+        return "/elements " + (elementList == null ? 0 : elementList.length);
+    }
+
+    /** Ma and Mb of the uploaded elements, on the stream (after the synchronous copies). */
+    private void enqueueElementTables() {
+        if (elementList != null) {
+            element.weights(stream, model.config.nAtomBasis(), model.config.nRbf(), elementList.length, weights,
+                    elementBuffers);
+        }
+    }
+
+    /**
+     * Whether layer 0 goes by elements: for structures on the tiled GEMMs (a batch: its largest,
+     * like the dense layers, so that every structure gets the bits it gets alone), where the
+     * structure holds few enough elements. Below that size the two extra launches cost more
+     * than the filter products they save.
+     */
+    private boolean byElements(int shape) {
+        return byElementsAllowed && elementList != null && !perColumn(1, shape);
     }
 
     /** The whole evaluation, enqueued on the stream; results land in hostOut. */
@@ -684,6 +770,10 @@ public final class GpuCalculator implements Calculator {
             edges.gd, edges.gU, list.center, list.neighbor, list.image, list.reverse, list.rowStart, list.status}) {
             b.fill32(Real.NAN_PATTERN, stream);
         }
+        ElementBuffers eb = elementBuffers;
+        for (DeviceBuffer b : new DeviceBuffer[] {eb.p, eb.q, eb.ra, eb.rb}) {
+            b.fill32(Real.NAN_PATTERN, stream);
+        }
     }
 
     /**
@@ -699,6 +789,7 @@ public final class GpuCalculator implements Calculator {
             return;
         }
         int shape = batch == null ? n : batch.largest();
+        lastElements = byElements(shape) ? elementList.length : 0;
         int f = model.config.nAtomBasis();
         int k = model.config.nRbf();
         int layers = model.config.nInteractions();
@@ -709,7 +800,16 @@ public final class GpuCalculator implements Calculator {
         AtomBuffers a = atoms;
         Profiler.phase("forward");
         for (int l = 0; l < layers; l++) {
-            if (l == 0) {
+            if (l == 0 && byElements(shape)) {
+                // radial sums by the neighbor's element, then s' = P·Ma (s⁰ through the one-hot
+                // columns) and v' = Q·Mb
+                ElementBuffers eb = elementBuffers;
+                int count = elementList.length;
+                int width = ElementKernels.width(count, k);
+                element.sums(stream, n, k, count, list, edges, eb);
+                denseBackward(n, 1, shape, f, width, eb.p, eb.ma, null, null, a.sMid[0]);
+                denseBackward(n, 3, shape, f, width, eb.q, eb.mb, null, null, a.vMid[0]);
+            } else if (l == 0) {
                 // s⁰, h⁰, x⁰ depend on Z alone: per-element tables; v⁰ = 0
                 message.forward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers,
                         weights.embedding, list.numbers, null, a.sMid[0], a.vMid[0]);
@@ -801,7 +901,15 @@ public final class GpuCalculator implements Calculator {
             mixing.normBackward(stream, n, f, a.gs[l + 1], a.gctx, a.vu[l], a.norm[l], a.gsMid[l], a.gvu);
             denseBackward(n, 3, shape, f, 2 * f, a.gvu, weights.mixW[l], null, gvOut, a.gvMid[l]);
             boolean first = l == layers - 1;
-            if (l == 0) {
+            if (l == 0 && byElements(shape)) {
+                // RA = s̄'·Maᵀ, RB = v̄'·Mbᵀ, then ∂E/∂d, ∂E/∂u edge by edge
+                ElementBuffers eb = elementBuffers;
+                int count = elementList.length;
+                int width = ElementKernels.width(count, k);
+                denseForward(n, 1, shape, width, f, a.gsMid[0], false, eb.ma, null, null, eb.ra, null);
+                denseForward(n, 3, shape, width, f, a.gvMid[0], false, eb.mb, null, null, eb.rb, null);
+                element.backward(stream, n, k, count, list, edges, eb, first);
+            } else if (l == 0) {
                 // the embedding does not depend on the positions: no ∂E/∂s⁰, ∂E/∂v⁰, ∂E/∂x⁰ needed
                 message.backward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers, null,
                         a.gsMid[0], a.gvMid[0], first, false, null, null);
@@ -893,6 +1001,14 @@ public final class GpuCalculator implements Calculator {
         t.put("hPre0", byAtom(Real.download(precision, weights.hTable, rows * f), z, f));
         t.put("x0", byAtom(Real.download(precision, weights.xTable, rows * 3 * f), z, 3 * f));
         t.put("v0", new double[3 * n * f]);
+        if (lastElements > 0) {
+            // layer 0 by elements: the sums and their adjoints, [N][L] and [N][3][L]
+            int width = ElementKernels.width(lastElements, k);
+            put(t, "elementP", elementBuffers.p, n * width);
+            put(t, "elementQ", elementBuffers.q, 3 * n * width);
+            put(t, "elementRA", elementBuffers.ra, n * width);
+            put(t, "elementRB", elementBuffers.rb, 3 * n * width);
+        }
         for (int l = 0; l <= layers; l++) {
             if (l > 0) {
                 put(t, "s" + l, a.s[l], n * f);
@@ -959,6 +1075,7 @@ public final class GpuCalculator implements Calculator {
             list.close();
             edges.close();
             atoms.close();
+            elementBuffers.close();
             hostIn.close();
             hostOut.close();
         }

@@ -112,6 +112,41 @@ class GpuCalculatorTest {
         }
     }
 
+    /**
+     * Layer 0 by elements (past 64 atoms) with other elements at the same size: a structure of
+     * two elements, then one of four, then one of nine (more than ElementKernels.MAX_ELEMENTS:
+     * the direct kernels), on one calculator, each with the bits a fresh calculator gives it (no
+     * graph or table of the previous elements replayed) and close to the CPU reference.
+     */
+    @Test
+    void otherElementsAtTheSameSizeGetTheirOwnTables() {
+        PainnModel model = TestWeights.testRandom();
+        Structure base = RandomStructures.cluster(120, 0.08, 31);
+        int[][] species = {{1, 6}, {1, 6, 7, 8}, {1, 3, 5, 6, 7, 8, 9, 11, 16}};
+        for (Precision p : Precision.values()) {
+            try (GpuCalculator gpu = new GpuCalculator(model, p)) {
+                for (int[] elements : species) {
+                    int[] z = new int[base.size()];
+                    for (int i = 0; i < z.length; i++) {
+                        z[i] = elements[i % elements.length];
+                    }
+                    Structure s = Structure.molecule(z, base.positions());
+                    Result r = gpu.compute(s);
+                    Result fresh;
+                    try (GpuCalculator other = new GpuCalculator(model, p)) {
+                        fresh = other.compute(s);
+                    }
+                    String what = p.label() + " " + elements.length + " elements";
+                    assertArrayEquals(fresh.forces(), r.forces(), 0.0, what + ": forces");
+                    assertEquals(fresh.energy(), r.energy(), 0.0, what + ": energy");
+                    Result ref = new CpuCalculator(model).compute(s);
+                    double df = maxAbsDiff(r.forces(), ref.forces());
+                    assertTrue(df <= (p == Precision.FLOAT64 ? 1e-8 : 1e-4), what + ": |ΔF| = " + df + " eV/Å");
+                }
+            }
+        }
+    }
+
     @Test
     void twoEvaluationsAreBitIdentical() {
         PainnModel model = TestWeights.testRandom();

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.painn4j.calc.Precision;
+import org.painn4j.cpu.ElementMessage;
 import org.painn4j.cpu.Message;
 import org.painn4j.cpu.Mixing;
 import org.painn4j.cpu.Radial;
@@ -51,6 +52,13 @@ class KernelPairsTest {
                         new double[] {6.1, 0, 0, 1.3, 5.9, 0, -0.8, 0.9, 6.4}, new boolean[] {true, true, true}, 2)));
                 list.add(Arguments.of(path, p, "bessel-shared F=24 K=12", "slab", RandomStructures.periodic(20,
                         new double[] {5.5, 0, 0, 0.7, 5.8, 0, 0, 0, 14}, new boolean[] {true, true, false}, 3)));
+                if (path.equals("kernels")) {
+                    // past GemmKernel.SMALL_ROWS atoms: layer 0 by elements
+                    list.add(Arguments.of(path, p, "gaussian F=128 K=20", "cluster-160",
+                            RandomStructures.cluster(160, 0.08, 5)));
+                    list.add(Arguments.of(path, p, "bessel-shared F=24 K=12", "slab-96", RandomStructures.periodic(96,
+                            new double[] {9.5, 0, 0, 1.0, 9.8, 0, 0, 0, 16}, new boolean[] {true, true, false}, 6)));
+                }
             }
         }
         return list.stream();
@@ -166,6 +174,17 @@ class KernelPairsTest {
         }
         check(p, "message backward gd", t.get("gd"), gd);
         check(p, "message backward gU", t.get("gU"), gU);
+        if (n > GemmKernel.SMALL_ROWS) {
+            // layer 0 went by elements: its sums and their adjoints against the CPU twin
+            ElementMessage.Tables et = ElementMessage.tables(model, s.numbers());
+            ElementMessage.Sums sums = ElementMessage.sums(et, list, gpuEdges);
+            check(p, "element P", t.get("elementP"), sums.p());
+            check(p, "element Q", t.get("elementQ"), sums.q());
+            ElementMessage.Grad eg = ElementMessage.backward(et, list, gpuEdges, f, t.get("gsMid0"), t.get("gvMid0"),
+                    new double[e], new double[3 * e]);
+            check(p, "element RA", t.get("elementRA"), eg.ra());
+            check(p, "element RB", t.get("elementRB"), eg.rb());
+        }
         // forces and virial from the GPU's own ∂E/∂d, ∂E/∂u: (2.5), (7.1), (7.2)
         double[] forces = new double[3 * n];
         double[] virial = new double[9];
