@@ -56,8 +56,8 @@ PAINN_ENTRY(painn_element_weights, ELEMENT_WEIGHTS_PARAMS, (F, K, nE, L, element
 // (an edge's element is known only once its neighbor is), so no two lanes touch one value; a
 // register array picked by a uniform branch per edge measured slower (110 against 88 µs at
 // 16,384 atoms). The row is read 32 edges at a time, lane l loading edge l's neighbor, element
-// and scalars, handed to every lane by shuffles: the loop over the edges then waits on no chain
-// of dependent loads.
+// and scalars, handed to every lane by shuffles, and each lane loading its φ of all 32 at once:
+// the loop over the edges then waits on no load.
 template <typename T>
 PAINN_DEVICE void painn_element_sums_impl(int n, int K, int nE, int L, const int* __restrict__ rowStart,
                                           const int* __restrict__ neighbor, const int* __restrict__ slot,
@@ -87,13 +87,18 @@ PAINN_DEVICE void painn_element_sums_impl(int n, int K, int nE, int L, const int
                 ul1 = u[3 * el + 1];
                 ul2 = u[3 * el + 2];
             }
-#pragma unroll 4
-            for (int q = 0; q < cnt; q++) {
+            // the lane's φ of every edge of the chunk, all loads issued before the first is used
+            T ph[32];
+#pragma unroll
+            for (int q = 0; q < 32; q++) ph[q] = q < cnt && k < K ? phi[(size_t)(c0 + q) * K + k] : T(1);
+#pragma unroll
+            for (int q = 0; q < 32; q++) {
+                if (q >= cnt) break;
                 int z = __shfl_sync(ALL, zl, q);
                 T f = __shfl_sync(ALL, fl, q), u0 = __shfl_sync(ALL, ul0, q), u1 = __shfl_sync(ALL, ul1, q),
                   u2 = __shfl_sync(ALL, ul2, q);
                 if (k < K1) {
-                    T w = f * (k < K ? phi[(size_t)(c0 + q) * K + k] : T(1));
+                    T w = f * ph[q];
                     a[z][0][lane] += w;
                     a[z][1][lane] += w * u0;
                     a[z][2][lane] += w * u1;
@@ -150,6 +155,7 @@ PAINN_DEVICE void painn_element_bwd_impl(int n, int K, int nE, int L, const int*
     T fce = fc[e], dfce = dfc[e];
     T u0 = u[3 * e], u1 = u[3 * e + 1], u2 = u[3 * e + 2];
     T sd = 0, s0 = 0, s1 = 0, s2 = 0;
+#pragma unroll 4
     for (int k = 0; k < K; k++) {
         T b0 = rb0[k], b1 = rb1[k], b2 = rb2[k];
         T A = ra[k] + u0 * b0 + u1 * b1 + u2 * b2;

@@ -197,6 +197,7 @@ public final class GpuCalculator implements Calculator {
     public long deviceBytes() {
         return weights.bytes() + (fused == null ? 0 : fused.bytes())
                 + (list == null ? 0 : list.bytes() + edges.bytes() + atoms.bytes())
+                + (elementBuffers == null ? 0 : elementBuffers.bytes())
                 + (batch == null ? 0 : batch.bytes());
     }
 
@@ -643,9 +644,8 @@ public final class GpuCalculator implements Calculator {
             atoms = new AtomBuffers(cuda, precision, model, atomCap);
             if (elementBuffers != null) {
                 elementBuffers.close();
+                elementBuffers = null;
             }
-            elementBuffers = new ElementBuffers(cuda, precision, atomCap, model.config.nAtomBasis(),
-                    model.config.nRbf());
             elementList = null;
             hostIn = new PinnedBuffer("positions", 24L * atomCap);
             hostOut = new PinnedBuffer("results", 128 + 32L * atomCap);
@@ -699,6 +699,15 @@ public final class GpuCalculator implements Calculator {
             return;
         }
         int[] list = present.stream().mapToInt(Integer::intValue).toArray();
+        int width = ElementKernels.width(list.length, model.config.nRbf());
+        if (elementBuffers == null || elementBuffers.width < width) {
+            // sized for the elements at hand (a captured graph holds the old buffers' addresses)
+            dropGraph();
+            if (elementBuffers != null) {
+                elementBuffers.close();
+            }
+            elementBuffers = new ElementBuffers(cuda, precision, atoms.capacity, model.config.nAtomBasis(), width);
+        }
         int[] slots = new int[total];
         int at = 0;
         for (int[] z : numbers) {
@@ -771,8 +780,10 @@ public final class GpuCalculator implements Calculator {
             b.fill32(Real.NAN_PATTERN, stream);
         }
         ElementBuffers eb = elementBuffers;
-        for (DeviceBuffer b : new DeviceBuffer[] {eb.p, eb.q, eb.ra, eb.rb}) {
-            b.fill32(Real.NAN_PATTERN, stream);
+        if (eb != null) {
+            for (DeviceBuffer b : new DeviceBuffer[] {eb.p, eb.q, eb.ra, eb.rb}) {
+                b.fill32(Real.NAN_PATTERN, stream);
+            }
         }
     }
 
@@ -1075,7 +1086,9 @@ public final class GpuCalculator implements Calculator {
             list.close();
             edges.close();
             atoms.close();
-            elementBuffers.close();
+            if (elementBuffers != null) {
+                elementBuffers.close();
+            }
             hostIn.close();
             hostOut.close();
         }
