@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Latency of energy + forces against atom count: painn4j (bench/h100-latency.json, written by
-`painn4j bench --json`) and the PyTorch numbers measured on the same H100. Writes performance.png.
+"""Latency of energy + forces against atom count: painn4j now (bench/h200-latency.json, written by
+`painn4j bench --json` on an H200), its first version (bench/h100-latency-first.json, H100) and
+the PyTorch numbers measured on the H100 (the same chip: the H200 differs in memory alone).
+Writes performance.png.
 Run from docs/: python3 plot_performance.py (needs matplotlib)."""
 import json
 
@@ -9,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-with open("bench/h100-latency.json") as f:
+with open("bench/h200-latency.json") as f:
     now = json.load(f)["results"]
 with open("bench/h100-latency-first.json") as f:
     first = json.load(f)["results"]
@@ -17,14 +19,14 @@ with open("bench/h100-latency-first.json") as f:
 # PyTorch 2.11, schnetpack formulas, F=128, L=3, K=20, rc=5 Å, float32, energy+forces (µs)
 torch_atoms = [21, 1024, 16384]
 torch = {
-    "PyTorch eager autograd": [8048, 7180, 68681],
-    "PyTorch CUDA graph": [862, 4354, 64066],
-    "torch.compile (reduce-overhead)": [1400, 2069, None],
+    "PyTorch eager autograd (H100)": [8048, 7180, 68681],
+    "PyTorch CUDA graph (H100)": [862, 4354, 64066],
+    "torch.compile (reduce-overhead, H100)": [1400, 2069, None],
 }
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-for label, rows, style in [("painn4j float32", now, "o-"), ("painn4j float64", now, "s-"),
-                           ("painn4j float32, first version", first, "o:")]:
+for label, rows, style in [("painn4j float32 (H200)", now, "o-"), ("painn4j float64 (H200)", now, "s-"),
+                           ("painn4j float32, first version (H100)", first, "o:")]:
     precision = "float64" if "float64" in label else "float32"
     pts = [(r["atoms"], r["median_us"]) for r in rows if r["precision"] == precision]
     ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label)
@@ -36,7 +38,7 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("atoms (random H/C/N/O clusters, 0.08 atoms/Å³)")
 ax.set_ylabel("energy + forces, median µs per call")
-ax.set_title("One H100: latency of one evaluation")
+ax.set_title("One Hopper GPU: latency of one evaluation")
 ax.grid(True, which="both", alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
