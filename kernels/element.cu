@@ -22,12 +22,15 @@
 #define ELEMENT_MAX 8
 #define ELEMENT_WARPS 4
 
-// Ma and Mb (L × F each) for the structure's elements; one thread per (column, feature).
+// Ma and Mb (L × F each) for the structure's elements, and their transposes (F × L), which the
+// backward products read as stored (the GEMMs' faster form for B, copied by cp.async); one
+// thread per (column, feature).
 template <typename T>
 PAINN_DEVICE void painn_element_weights_impl(int F, int K, int nE, int L, const int* __restrict__ elements,
                                              const T* __restrict__ W, const T* __restrict__ bias, int row0,
                                              const T* __restrict__ xTable, const T* __restrict__ embedding,
-                                             T* __restrict__ ma, T* __restrict__ mb) {
+                                             T* __restrict__ ma, T* __restrict__ mb, T* __restrict__ maT,
+                                             T* __restrict__ mbT) {
     int t = blockIdx.x * blockDim.x + threadIdx.x;
     if (t >= L * F) return;
     int q = t / F, f = t - q * F;
@@ -45,12 +48,15 @@ PAINN_DEVICE void painn_element_weights_impl(int F, int K, int nE, int L, const 
     }
     ma[t] = a;
     mb[t] = b;
+    maT[(size_t)f * L + q] = a;
+    mbT[(size_t)f * L + q] = b;
 }
 
 #define ELEMENT_WEIGHTS_PARAMS(T)                                                                    \
     (int F, int K, int nE, int L, const int* elements, const T* W, const T* bias, int row0, const T* xTable, \
-     const T* embedding, T* ma, T* mb)
-PAINN_ENTRY(painn_element_weights, ELEMENT_WEIGHTS_PARAMS, (F, K, nE, L, elements, W, bias, row0, xTable, embedding, ma, mb))
+     const T* embedding, T* ma, T* mb, T* maT, T* mbT)
+PAINN_ENTRY(painn_element_weights, ELEMENT_WEIGHTS_PARAMS,
+            (F, K, nE, L, elements, W, bias, row0, xTable, embedding, ma, mb, maT, mbT))
 
 // P (n × L) and Q (3n × L). Each lane owns column k of every element's sums, in shared memory
 // (an edge's element is known only once its neighbor is), so no two lanes touch one value; a

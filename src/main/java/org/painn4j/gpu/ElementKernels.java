@@ -30,11 +30,11 @@ final class ElementKernels {
         return (elements * (k + 2) + 3) / 4 * 4;
     }
 
-    /** Ma and Mb of the elements in b.elements (the first `count`), for layer 0's filter block. */
+    /** Ma, Mb and their transposes for the elements in b.elements (the first `count`), layer 0's filter block. */
     void weights(CUstream s, int f, int k, int count, DeviceModel m, ElementBuffers b) {
         int width = width(count, k);
         weights.launch(s, (width * f + 255) / 256, 1, 256, f, k, count, width, b.elements, m.filterW, m.filterB,
-                m.filterRow(0), m.xTable, m.embedding, b.ma, b.mb);
+                m.filterRow(0), m.xTable, m.embedding, b.ma, b.mb, b.maT, b.mbT);
     }
 
     /** P (n × L) and Q (3n × L) over the rows of the list. */

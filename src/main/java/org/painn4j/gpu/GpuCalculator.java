@@ -913,12 +913,13 @@ public final class GpuCalculator implements Calculator {
             denseBackward(n, 3, shape, f, 2 * f, a.gvu, weights.mixW[l], null, gvOut, a.gvMid[l]);
             boolean first = l == layers - 1;
             if (l == 0 && byElements(shape)) {
-                // RA = s̄'·Maᵀ, RB = v̄'·Mbᵀ, then ∂E/∂d, ∂E/∂u edge by edge
+                // RA = s̄'·Maᵀ, RB = v̄'·Mbᵀ (the transposes read as stored), then ∂E/∂d, ∂E/∂u
+                // edge by edge
                 ElementBuffers eb = elementBuffers;
                 int count = elementList.length;
                 int width = ElementKernels.width(count, k);
-                denseForward(n, 1, shape, width, f, a.gsMid[0], false, eb.ma, null, null, eb.ra, null);
-                denseForward(n, 3, shape, width, f, a.gvMid[0], false, eb.mb, null, null, eb.rb, null);
+                denseBackward(n, 1, shape, width, f, a.gsMid[0], eb.maT, null, null, eb.ra);
+                denseBackward(n, 3, shape, width, f, a.gvMid[0], eb.mbT, null, null, eb.rb);
                 element.backward(stream, n, k, count, list, edges, eb, first);
             } else if (l == 0) {
                 // the embedding does not depend on the positions: no ∂E/∂s⁰, ∂E/∂v⁰, ∂E/∂x⁰ needed
