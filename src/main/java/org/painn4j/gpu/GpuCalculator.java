@@ -720,6 +720,16 @@ public final class GpuCalculator implements Calculator {
         elementList = list;
     }
 
+    /** The buffers of layer 0 by elements (null before any structure), for the microbenchmarks. */
+    ElementBuffers elementBuffers() {
+        return elementBuffers;
+    }
+
+    /** Elements of the last evaluation's layer 0 by elements; 0 where it took the direct kernels. */
+    int lastElements() {
+        return lastElements;
+    }
+
     /** What a captured graph holds of the elements: their count is a kernel argument. */
     private String elementKey() {
         return "/elements " + (elementList == null ? 0 : elementList.length);
