@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.IntConsumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -686,7 +687,7 @@ public final class GpuCalculator implements Calculator {
      * the stream. More than ElementKernels.MAX_ELEMENTS: none (the direct layer-0 kernels).
      */
     private void uploadElements(List<int[]> numbers) {
-        java.util.TreeSet<Integer> present = new java.util.TreeSet<>();
+        TreeSet<Integer> present = new TreeSet<>();
         int total = 0;
         for (int[] z : numbers) {
             for (int v : z) {
@@ -746,8 +747,9 @@ public final class GpuCalculator implements Calculator {
     /**
      * Whether layer 0 goes by elements: for structures on the tiled GEMMs (a batch: its largest,
      * like the dense layers, so that every structure gets the bits it gets alone), where the
-     * structure holds few enough elements. Below that size the two extra launches cost more
-     * than the filter products they save.
+     * structure holds few enough elements. Small structures keep the direct kernels: their cost
+     * is launches, and this form has two more; from 128 to 512 atoms the two forms measured
+     * within 2 %, above that this one gains (docs/performance.md, entry 29).
      */
     private boolean byElements(int shape) {
         return byElementsAllowed && elementList != null && !perColumn(1, shape);
