@@ -130,8 +130,9 @@ public final class ElementMessage {
     public static Saved forward(Tables t, NeighborList list, Radial.Edges edges, int f) {
         Sums sums = sums(t, list, edges);
         int n = list.atoms;
-        double[] sMid = times(sums.p(), n, t.width(), t.ma(), f);
-        double[] vMid = times(sums.q(), 3 * n, t.width(), t.mb(), f);
+        // Ma and Mb are stored as a dense layer's weight [L][F]: P·Ma is that layer's input adjoint
+        double[] sMid = DenseOps.backward(table(t.ma(), t.width(), f), sums.p(), n);
+        double[] vMid = DenseOps.backward(table(t.mb(), t.width(), f), sums.q(), 3 * n);
         return new Saved(sums, sMid, vMid);
     }
 
@@ -145,8 +146,8 @@ public final class ElementMessage {
         int k = edges.k();
         int k1 = t.k1();
         int width = t.width();
-        double[] ra = timesTransposed(gsMid, n, f, t.ma(), width);
-        double[] rb = timesTransposed(gvMid, 3 * n, f, t.mb(), width);
+        double[] ra = DenseOps.forward(table(t.ma(), width, f), gsMid, n);
+        double[] rb = DenseOps.forward(table(t.mb(), width, f), gvMid, 3 * n);
         double[] phi = edges.phi();
         double[] dphi = edges.dphi();
         double[] u = edges.u();
@@ -188,33 +189,8 @@ public final class ElementMessage {
         return new Grad(ra, rb);
     }
 
-    /** c[r][o] = Σ_q a[r][q]·b[q][o], q increasing; a is rows × inner, b inner × out. */
-    private static double[] times(double[] a, int rows, int inner, double[] b, int out) {
-        double[] c = new double[rows * out];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                double acc = 0;
-                for (int q = 0; q < inner; q++) {
-                    acc += a[r * inner + q] * b[q * out + o];
-                }
-                c[r * out + o] = acc;
-            }
-        }
-        return c;
-    }
-
-    /** c[r][q] = Σ_o g[r][o]·m[q][o]; g is rows × inner, m cols × inner. */
-    private static double[] timesTransposed(double[] g, int rows, int inner, double[] m, int cols) {
-        double[] c = new double[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            for (int q = 0; q < cols; q++) {
-                double acc = 0;
-                for (int o = 0; o < inner; o++) {
-                    acc += g[r * inner + o] * m[q * inner + o];
-                }
-                c[r * cols + q] = acc;
-            }
-        }
-        return c;
+    /** A table [L][F] as a bias-free dense layer F → L. */
+    private static Dense table(double[] m, int width, int f) {
+        return new Dense(f, width, m, null);
     }
 }

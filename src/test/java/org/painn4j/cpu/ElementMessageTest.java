@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -13,7 +12,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.painn4j.model.PainnModel;
-import org.painn4j.model.SafeTensors;
 import org.painn4j.structure.NeighborList;
 import org.painn4j.structure.Structure;
 import org.painn4j.testing.RandomModels;
@@ -28,12 +26,8 @@ class ElementMessageTest {
 
     /** The two model shapes of KernelPairsTest: gaussian with shifts, bessel with shared filters. */
     static PainnModel model(String name) {
-        if (name.equals("gaussian")) {
-            return RandomModels.modelWithShifts(128, 3, 20, 5.0, "gaussian", 11);
-        }
-        Map<String, String> md = RandomModels.metadata(24, 2, 12, 4.5, "bessel");
-        md.put("shared_filters", "true");
-        return PainnModel.fromContents("bessel", new SafeTensors.Contents(md, RandomModels.tensors(md, 12, "F64")));
+        return name.equals("gaussian") ? RandomModels.modelWithShifts(128, 3, 20, 5.0, "gaussian", 11)
+                : RandomModels.sharedFilters(24, 2, 12, 4.5, "bessel", 12);
     }
 
     static Structure structure(String name) {

@@ -54,6 +54,9 @@ class GemmKernelTest {
         assertEquals(128, GemmKernel.midThreads(Precision.FLOAT32));
         assertEquals(64, GemmKernel.midThreads(Precision.FLOAT64));
         assertEquals(NeighborBuffers.KEPT_KEYS, define(source("neighbors.cu"), "KEPT_KEYS"));
+        String element = source("element.cu");
+        assertEquals(ElementKernels.MAX_ELEMENTS, define(element, "ELEMENT_MAX"));
+        assertEquals(ElementKernels.WARPS, define(element, "ELEMENT_WARPS"));
     }
 
     private static String source(String name) throws IOException {

@@ -21,7 +21,6 @@ import org.painn4j.cpu.Mixing;
 import org.painn4j.cpu.Radial;
 import org.painn4j.cpu.Readout;
 import org.painn4j.model.PainnModel;
-import org.painn4j.model.SafeTensors;
 import org.painn4j.structure.NeighborList;
 import org.painn4j.structure.Structure;
 import org.painn4j.testing.RandomModels;
@@ -68,9 +67,7 @@ class KernelPairsTest {
         if (name.startsWith("gaussian")) {
             return RandomModels.modelWithShifts(128, 3, 20, 5.0, "gaussian", 11);
         }
-        Map<String, String> md = RandomModels.metadata(24, 2, 12, 4.5, "bessel");
-        md.put("shared_filters", "true");
-        return PainnModel.fromContents("bessel", new SafeTensors.Contents(md, RandomModels.tensors(md, 12, "F64")));
+        return RandomModels.sharedFilters(24, 2, 12, 4.5, "bessel", 12);
     }
 
     private String path = "";

@@ -58,6 +58,13 @@ public final class RandomModels {
         return PainnModel.fromContents("random", new SafeTensors.Contents(md, tensors(md, seed, "F64")));
     }
 
+    /** A random model with shared filters: the same filter block for every layer. */
+    public static PainnModel sharedFilters(int f, int layers, int k, double cutoff, String basis, long seed) {
+        Map<String, String> md = metadata(f, layers, k, cutoff, basis);
+        md.put("shared_filters", "true");
+        return PainnModel.fromContents(basis, new SafeTensors.Contents(md, tensors(md, seed, "F64")));
+    }
+
     /** Adds energy.atomref and energy.mean_per_atom to a random model. */
     public static PainnModel modelWithShifts(int f, int layers, int k, double cutoff, String basis, long seed) {
         Map<String, String> md = metadata(f, layers, k, cutoff, basis);
