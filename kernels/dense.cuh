@@ -50,9 +50,15 @@ struct QuadEpilogue<E, std::void_t<decltype(&E::quads)>> : std::true_type {};
 // The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
 #define GEMM_TILE 64
 #define GEMM_THREADS 256
+#ifndef GEMM_BIG_M
 #define GEMM_BIG_M 128
 #define GEMM_BIG_N 64
 #define GEMM_BIG_THREADS 128
+#define GEMM_BIG_TM 8
+#define GEMM_BIG_TN 8
+#define GEMM_BIG_K_BYTES 64
+#define GEMM_BIG_STAGES 3
+#endif
 
 // B_K_CONTIG: B(k, n) is contiguous in k (W read transposed); otherwise contiguous in n.
 // A must be contiguous in k; its activation is applied as the slice is stored, not as it is
@@ -539,7 +545,9 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
 template <typename T, int GROUPS, bool B_K_CONTIG, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_big(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
     static_assert(GROUPS == 1, "the big tiles compute one group");
-    gemm_pipe<T, 1, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, 8, 8, 64 / sizeof(T), 3>(M, N, Kd, a, b, epi);
+    static_assert((GEMM_BIG_M / GEMM_BIG_TM) * (GEMM_BIG_N / GEMM_BIG_TN) == GEMM_BIG_THREADS, "threads");
+    gemm_pipe<T, 1, B_K_CONTIG, GEMM_BIG_M, GEMM_BIG_N, GEMM_BIG_TM, GEMM_BIG_TN, GEMM_BIG_K_BYTES / sizeof(T),
+              GEMM_BIG_STAGES>(M, N, Kd, a, b, epi);
 }
 
 // Hundreds of rows to a few thousand (where 64×64 tiles make fewer than two blocks per
