@@ -246,14 +246,18 @@ PAINN_DEVICE void gemm_small(int M, int N, int Kd, const ALoad& a, const BLoad& 
 // (and its GROUPS companions) for up to 32 rows; lanes split k, and a transpose-sum leaves row m's
 // total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads (ROWS_WARPS warps).
 #define ROWS_WARPS 8
-template <typename T, int GROUPS, typename ALoad, typename BLoad, typename Epi>
-PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    // A is staged whole when it fits (32 rows × up to ROWS_KC k, activation applied once and
-    // shared by the 8 warps), so that a small product waits on memory once, not once per slice
-    // rows padded to ROWS_LD so that lanes reading different k hit different banks, 16-byte aligned
-    constexpr int ROWS_LD = sizeof(T) == 4 ? 36 : 34;
-    constexpr int ROWS_KC = sizeof(T) == 4 ? 320 : 160;  // under 48 KB of shared memory
-    __shared__ __align__(16) T As[ROWS_KC][ROWS_LD];
+// KD > 0: compiled for that K_d (the model's widths: no predicated k steps past it, a chunk loop
+// unrolled), 0: any. The sums run in the same order either way, so both give the same bits.
+// A is staged whole when it fits (32 rows × up to ROWS_KC k, activation applied once and
+// shared by the 8 warps), so that a small product waits on memory once, not once per slice;
+// rows padded to ROWS_LD so that lanes reading different k hit different banks, 16-byte aligned
+template <typename T> constexpr int kRowsLd = sizeof(T) == 4 ? 36 : 34;
+template <typename T> constexpr int kRowsKc = sizeof(T) == 4 ? 320 : 160;  // under 48 KB of shared memory
+template <typename T, int GROUPS, int KD, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, const ALoad& a, const BLoad& b,
+                              const Epi& epi) {
+    constexpr int ROWS_KC = kRowsKc<T>;
+    const int Kd = KD > 0 ? KD : KdArg;
     int lane = threadIdx.x & 31;
     int n = blockIdx.x * 8 + (threadIdx.x >> 5);
     bool active = n < N;
@@ -266,8 +270,8 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
         for (int m = 0; m < 32; m++) acc[g][m] = T(0);
     // k values of one chunk per lane: the lane's weights are loaded into registers before the
     // inputs are staged, all at once, instead of one dependent load per step of the k loop
-    constexpr int KPL = (ROWS_KC + 31) / 32;
-    for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) {
+    constexpr int KPL = ((KD > 0 && KD < ROWS_KC ? KD : ROWS_KC) + 31) / 32;
+    auto chunk = [&](int k0) {
         int kc = min(ROWS_KC, Kd - k0);
         T bw[GROUPS][KPL];
 #pragma unroll
@@ -304,7 +308,7 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
             }
         }
         __syncthreads();
-        if (!active) continue;
+        if (!active) return;
 #pragma unroll
         for (int q = 0; q < KPL; q++) {
             int kk = lane + 32 * q;
@@ -327,12 +331,31 @@ PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b
 #pragma unroll
                 for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv[g];
         }
+    };
+    if constexpr (KD > 0) {
+#pragma unroll
+        for (int c = 0; c < (KD + ROWS_KC - 1) / ROWS_KC; c++) chunk(c * ROWS_KC);
+    } else {
+        for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) chunk(k0);
     }
     if (!active) return;
     T out[GROUPS];
 #pragma unroll
     for (int g = 0; g < GROUPS; g++) out[g] = warp_transpose_sum(acc[g]);
     if (lane < mc) epi(m0 + lane, n, out);
+}
+
+// The model's widths at F = 128 (and 64: the readout) compiled in; any other K_d at run time.
+template <typename T, int GROUPS, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    __shared__ __align__(16) T As[kRowsKc<T>][kRowsLd<T>];
+    switch (Kd) {
+        case 64: gemm_rows_k<T, GROUPS, 64>(As, M, N, Kd, a, b, epi); break;
+        case 128: gemm_rows_k<T, GROUPS, 128>(As, M, N, Kd, a, b, epi); break;
+        case 256: gemm_rows_k<T, GROUPS, 256>(As, M, N, Kd, a, b, epi); break;
+        case 384: gemm_rows_k<T, GROUPS, 384>(As, M, N, Kd, a, b, epi); break;
+        default: gemm_rows_k<T, GROUPS, 0>(As, M, N, Kd, a, b, epi);
+    }
 }
 
 // Rows up to which the row-per-lane product is used instead of the tiled one.
