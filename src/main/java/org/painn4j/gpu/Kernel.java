@@ -27,8 +27,13 @@ final class Kernel {
     private final CUfunction function;
 
     Kernel(CudaContext cuda, String stage, String name) {
+        this(name, cuda.function(stage, name));
+    }
+
+    /** A function of a module loaded elsewhere (the probes' own builds of a stage). */
+    Kernel(String name, CUfunction function) {
         this.name = name;
-        this.function = cuda.function(stage, name);
+        this.function = function;
     }
 
     /** A stream being captured into a graph must not be synchronized. */

@@ -7,8 +7,10 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import jcuda.driver.CUfunction;
@@ -141,7 +143,7 @@ public final class EmptyGraphProbe {
 
     /** Points the i-th Kernel reachable from the calculator at fs[i % fs.length]; returns how many. */
     private static int swapEach(Object root, CUfunction[] fs) throws IllegalAccessException {
-        java.util.List<Kernel> kernels = new java.util.ArrayList<>();
+        List<Kernel> kernels = new ArrayList<>();
         collect(root, kernels, new IdentityHashMap<>());
         Field fn = fieldOf(Kernel.class, "function");
         for (int i = 0; i < kernels.size(); i++) {
@@ -150,7 +152,7 @@ public final class EmptyGraphProbe {
         return kernels.size();
     }
 
-    private static void collect(Object o, java.util.List<Kernel> out, Map<Object, Boolean> seen) throws IllegalAccessException {
+    private static void collect(Object o, List<Kernel> out, Map<Object, Boolean> seen) throws IllegalAccessException {
         if (o == null || seen.put(o, true) != null) {
             return;
         }
@@ -173,33 +175,7 @@ public final class EmptyGraphProbe {
 
     /** Points every Kernel reachable from the calculator at f; returns how many. */
     private static int swapKernels(Object root, CUfunction f) throws IllegalAccessException {
-        Map<Object, Boolean> seen = new IdentityHashMap<>();
-        return swap(root, f, seen);
-    }
-
-    private static int swap(Object o, CUfunction f, Map<Object, Boolean> seen) throws IllegalAccessException {
-        if (o == null || seen.put(o, true) != null) {
-            return 0;
-        }
-        if (o instanceof Kernel k) {
-            Field fn = fieldOf(Kernel.class, "function");
-            fn.set(k, f);
-            return 1;
-        }
-        if (!o.getClass().getName().startsWith("org.painn4j.gpu")) {
-            return 0;
-        }
-        int count = 0;
-        for (Class<?> c = o.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field field : c.getDeclaredFields()) {
-                if (Modifier.isStatic(field.getModifiers()) || field.getType().isPrimitive()) {
-                    continue;
-                }
-                field.setAccessible(true);
-                count += swap(field.get(o), f, seen);
-            }
-        }
-        return count;
+        return swapEach(root, new CUfunction[] {f});
     }
 
     private static Field fieldOf(Class<?> c, String name) {

@@ -5,7 +5,6 @@ import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
@@ -17,8 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import jcuda.NativePointerObject;
-import jcuda.Pointer;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
@@ -36,7 +33,7 @@ public final class GemmVariantProbe {
     private GemmVariantProbe() {
     }
 
-    record Variant(String name, int bm, int bn, int threads, CUfunction fwd, CUfunction bwd) {
+    record Variant(String name, int bm, int bn, int threads, Kernel fwd, Kernel bwd) {
     }
 
     public static void main(String[] args) throws IOException {
@@ -50,7 +47,8 @@ public final class GemmVariantProbe {
             CUfunction b = new CUfunction();
             cuModuleGetFunction(f, m, "painn_dense_fwd_big_f32");
             cuModuleGetFunction(b, m, "painn_dense_bwd_big_f32");
-            vs.add(new Variant(p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]), Integer.parseInt(p[3]), f, b));
+            vs.add(new Variant(p[0], Integer.parseInt(p[1]), Integer.parseInt(p[2]), Integer.parseInt(p[3]),
+                    new Kernel("painn_dense_fwd_big_f32 " + p[0], f), new Kernel("painn_dense_bwd_big_f32 " + p[0], b)));
         }
         // {forward?, M, N, Kd}: the big GEMMs of a 16,384-atom evaluation (F = 128) and a 4,096-atom one
         int[][] shapes = {{1, 16384, 384, 128}, {1, 16384, 128, 128}, {1, 16384, 128, 256}, {0, 16384, 128, 384},
@@ -85,27 +83,27 @@ public final class GemmVariantProbe {
                     Variant var = vs.get(v);
                     Object[] a = fwd ? new Object[] {m, n, kd, dx, 0, dw, db, null, dy, dya}
                             : new Object[] {m, n, kd, dx, dw, dp, null, dy};
-                    CUfunction f = fwd ? var.fwd : var.bwd;
+                    Kernel f = fwd ? var.fwd : var.bwd;
                     int gx = (n + var.bn - 1) / var.bn;
                     int gy = (m + var.bm - 1) / var.bm;
                     dy.fill32(0x7fc00000, s);
                     for (int i = 0; i < 5; i++) {
-                        launch(f, gx, gy, var.threads, s, a);
+                        f.launch(s, gx, gy, var.threads, a);
                     }
                     cuCtxSynchronize();
-                    float[] best = {Float.MAX_VALUE};
+                    float best = Float.MAX_VALUE;
                     for (int r = 0; r < 5; r++) {
                         cuEventRecord(e0, s);
                         for (int i = 0; i < 20; i++) {
-                            launch(f, gx, gy, var.threads, s, a);
+                            f.launch(s, gx, gy, var.threads, a);
                         }
                         cuEventRecord(e1, s);
                         cuEventSynchronize(e1);
                         float[] ms = {0};
                         cuEventElapsedTime(ms, e0, e1);
-                        best[0] = Math.min(best[0], ms[0]);
+                        best = Math.min(best, ms[0]);
                     }
-                    us[q][v] = best[0] * 1000.0 / 20;
+                    us[q][v] = best * 1000.0 / 20;
                     float[] y = new float[m * n];
                     dy.download(y);
                     if (first == null) {
@@ -151,20 +149,5 @@ public final class GemmVariantProbe {
         DeviceBuffer b = new DeviceBuffer(cuda, "probe", 4L * values.length);
         b.upload(values);
         return b;
-    }
-
-    private static void launch(CUfunction f, int gx, int gy, int threads, CUstream s, Object... args) {
-        NativePointerObject[] p = new NativePointerObject[args.length];
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            if (a == null) {
-                p[i] = Pointer.to(new long[] {0});
-            } else if (a instanceof DeviceBuffer b) {
-                p[i] = Pointer.to(b.ptr);
-            } else {
-                p[i] = Pointer.to(new int[] {(Integer) a});
-            }
-        }
-        cuLaunchKernel(f, gx, gy, 1, threads, 1, 1, 0, s, Pointer.to(p), null);
     }
 }
