@@ -24,7 +24,7 @@ public class MessageBenchmark {
     @Benchmark
     public void forward(Workload w, Workload.Rates r) {
         AtomBuffers a = w.calc.atoms;
-        w.calc.message.forward(w.calc.stream, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
+        w.calc.message.forward(w.calc.stream, w.n, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
                 a.x[1], null, a.s[1], null, a.v[1], a.sMid[1], a.vMid[1]);
         w.sync();
         r.add((double) w.e * (w.k + 5) * w.t + (double) w.n * 14 * w.f * w.t + 4.0 * w.e,
@@ -35,7 +35,7 @@ public class MessageBenchmark {
     @Benchmark
     public void backward(Workload w, Workload.Rates r) {
         AtomBuffers a = w.calc.atoms;
-        w.calc.message.backward(w.calc.stream, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
+        w.calc.message.backward(w.calc.stream, w.n, w.n, w.f, w.k, w.calc.list, w.calc.edges, w.calc.weights, 1,
                 a.x[1], null, a.v[1], a.gsMid[1], a.gvMid[1], false, true, a.gv[1], a.gx);
         w.sync();
         r.add((double) w.e * (2 * w.k + 8) * w.t + (double) w.n * 20 * w.f * w.t + 4.0 * w.e,

@@ -74,6 +74,10 @@ final class BenchCommand implements Callable<Integer> {
         "(for comparison; by default larger structures take it by elements)."})
     boolean directLayer0;
 
+    @Option(names = "--unsplit-messages", description = {"Message kernels by rows at every size (for comparison;",
+        "by default, on Hopper, structures of at most 64 atoms split each row over a cluster of blocks)."})
+    boolean unsplitMessages;
+
     @Option(names = "--profile", description = "Also time every kernel with CUDA events.")
     boolean profile;
 
@@ -133,6 +137,7 @@ final class BenchCommand implements Callable<Integer> {
                 + " K=" + m.config.nRbf() + " rc=" + m.config.cutoff());
         report.put("graph", gpu && !noGraph);
         report.put("layer0_by_elements", gpu && !directLayer0);
+        report.put("split_messages", gpu && !unsplitMessages);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
         out.println("# " + report.get("device") + "; model " + report.get("model") + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") : ""));
@@ -322,6 +327,7 @@ final class BenchCommand implements Callable<Integer> {
         GpuCalculator c = new GpuCalculator(m, p);
         c.setFused(fused);
         c.setByElements(!directLayer0);
+        c.setSplitMessages(!unsplitMessages);
         return c;
     }
 }

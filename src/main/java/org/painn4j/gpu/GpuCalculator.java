@@ -174,6 +174,17 @@ public final class GpuCalculator implements Calculator {
     }
 
     /**
+     * Whether structures of at most MessageKernels.SPLIT_ATOMS atoms split each row of the
+     * message kernels over a cluster of blocks (message_split.cu, Hopper; the default) or take
+     * the kernels by rows (for comparison). Both compute the same function; their sums over a
+     * row run in different orders, so float32 results differ in the last bits.
+     */
+    public void setSplitMessages(boolean on) {
+        message.useSplit(on);
+        dropGraph();
+    }
+
+    /**
      * Whether the message kernels compiled for the model's F are used where they exist (the
      * default) or those for any F (the same bits; for tests). Returns whether they exist.
      */
@@ -834,14 +845,14 @@ public final class GpuCalculator implements Calculator {
                 denseBackward(n, 3, shape, f, width, eb.q, eb.mb, null, null, a.vMid[0]);
             } else if (l == 0) {
                 // s⁰, h⁰, x⁰ depend on Z alone: per-element tables; v⁰ = 0
-                message.forward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers,
+                message.forward(stream, n, shape, f, k, list, edges, weights, 0, weights.xTable, list.numbers,
                         weights.embedding, list.numbers, null, a.sMid[0], a.vMid[0]);
             } else {
                 denseForward(n, 1, shape, f, f, a.s[l], false, weights.c1w[l], weights.c1b[l], null, a.hPre[l],
                         a.hidden[0]);
                 denseForward(n, 1, shape, 3 * f, f, a.hidden[0], false, weights.c2w[l], weights.c2b[l], null, a.x[l],
                         null);
-                message.forward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.s[l], null, a.v[l],
+                message.forward(stream, n, shape, f, k, list, edges, weights, l, a.x[l], null, a.s[l], null, a.v[l],
                         a.sMid[l], a.vMid[l]);
             }
             denseForward(n, 3, shape, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l], null);
@@ -935,10 +946,10 @@ public final class GpuCalculator implements Calculator {
                 element.backward(stream, n, k, count, list, edges, eb, first);
             } else if (l == 0) {
                 // the embedding does not depend on the positions: no ∂E/∂s⁰, ∂E/∂v⁰, ∂E/∂x⁰ needed
-                message.backward(stream, n, f, k, list, edges, weights, 0, weights.xTable, list.numbers, null,
+                message.backward(stream, n, shape, f, k, list, edges, weights, 0, weights.xTable, list.numbers, null,
                         a.gsMid[0], a.gvMid[0], first, false, null, null);
             } else {
-                message.backward(stream, n, f, k, list, edges, weights, l, a.x[l], null, a.v[l], a.gsMid[l],
+                message.backward(stream, n, shape, f, k, list, edges, weights, l, a.x[l], null, a.v[l], a.gsMid[l],
                         a.gvMid[l], first, true, a.gv[l], a.gx);
                 denseBackward(n, 1, shape, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
                 denseBackward(n, 1, shape, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);

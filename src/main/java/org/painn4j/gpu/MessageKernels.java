@@ -12,7 +12,10 @@ import org.painn4j.calc.Precision;
  * (filter weights in registers, and as many multiply-adds per edge as the bound); the smallest
  * that holds the model's K is used; for K ≤ 20 and F = 128 (the shipped model's, and
  * schnetpack's default n_rbf) also with F fixed. Layer 0 (x and s from per-element tables, v = 0,
- * no input adjoints) has kernels of its own.
+ * no input adjoints) has kernels of its own. On Hopper, structures of at most SPLIT_ATOMS atoms
+ * (the largest of a batch) take the kernels of message_split.cu instead, which split each row
+ * over a cluster of blocks (batches of more than SPLIT_ATOMS atoms in all: the same sums, a
+ * block per row); compiled for K ≤ 20 and K ≤ 32.
  */
 final class MessageKernels {
     static final int[] K_BOUNDS = {8, 12, 16, 20, 24, 32};
@@ -26,10 +29,28 @@ final class MessageKernels {
     static final int EXACT_FEATURES = 128;
     /** Blocks per multiprocessor aimed at: about eight waves of the resident blocks. */
     static final int BLOCKS_PER_MULTIPROCESSOR = 32;
+    /**
+     * Atoms up to which a structure's rows are split over a cluster (message_split.cu): the
+     * per-column GEMMs' bound, so that every batch class (GpuCalculator.batchClass) runs one form
+     * and a structure gets the same bits alone and in a batch.
+     */
+    static final int SPLIT_ATOMS = GemmKernel.SMALL_ROWS;
+    /** Blocks per row in the split kernels (SPLIT_CLUSTER in message_split.cu). */
+    static final int SPLIT_CLUSTER = 8;
+    static final int[] SPLIT_K_BOUNDS = {20, 32};
     private final Kernel fwdAny, bwdAny, fwd0Any, bwd0Any;
     private final Kernel fwdExact, bwdExact, fwd0Exact, bwd0Exact;
+    /**
+     * The split kernels (null before Hopper or for K > 32), for any F and for F = 128: forward,
+     * backward and their layer-0 forms split over clusters, then the same four by rows
+     * (message_split.cu's _chunked_ kernels; layer 0's backward, which sums nothing over a row,
+     * message.cu's own).
+     */
+    private final Kernel[] splitAny, splitExact;
     private final boolean exact;
     private Kernel fwd, bwd, fwd0, bwd0;
+    private Kernel[] split;
+    private boolean splitOn = true;
     private final int block;
     private final int multiprocessors;
 
@@ -58,6 +79,17 @@ final class MessageKernels {
         bwdExact = exact ? new Kernel(cuda, "message", "painn_message_bwd_" + e) : null;
         fwd0Exact = exact ? new Kernel(cuda, "message", "painn_message_fwd_l0_" + e) : null;
         bwd0Exact = exact ? new Kernel(cuda, "message", "painn_message_bwd_l0_" + e) : null;
+        int splitBound = 0;
+        for (int b : SPLIT_K_BOUNDS) {
+            if (k <= b) {
+                splitBound = b;
+                break;
+            }
+        }
+        boolean hopper = cuda.computeCapability() >= 90;
+        splitAny = hopper && splitBound > 0 ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound, bwd0Any) : null;
+        splitExact = hopper && exact ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound + "_f" + f, bwd0Exact)
+                : null;
         useExact(true);
         block = (f + 31) / 32 * 32;
         int[] sms = {0};
@@ -75,7 +107,42 @@ final class MessageKernels {
         bwd = use ? bwdExact : bwdAny;
         fwd0 = use ? fwd0Exact : fwd0Any;
         bwd0 = use ? bwd0Exact : bwd0Any;
+        split = use ? splitExact : splitAny;
         return exact;
+    }
+
+    private static Kernel[] splitKernels(CudaContext cuda, String t, Kernel bwd0Rows) {
+        String m = "message_split";
+        return new Kernel[] {new Kernel(cuda, m, "painn_message_fwd_split_" + t),
+                new Kernel(cuda, m, "painn_message_bwd_split_" + t),
+                new Kernel(cuda, m, "painn_message_fwd_split_l0_" + t),
+                new Kernel(cuda, m, "painn_message_bwd_split_l0_" + t),
+                new Kernel(cuda, m, "painn_message_fwd_chunked_" + t),
+                new Kernel(cuda, m, "painn_message_bwd_chunked_" + t),
+                new Kernel(cuda, m, "painn_message_fwd_chunked_l0_" + t),
+                bwd0Rows};
+    }
+
+    /**
+     * Whether small structures take the split kernels where they exist (the default; off: the
+     * kernels by rows at every size, for comparison). Returns whether they exist.
+     */
+    boolean useSplit(boolean on) {
+        splitOn = on;
+        return splitAny != null;
+    }
+
+    /**
+     * For n atoms whose largest structure has `shape`: -1 the kernels by rows; else the offset in
+     * `split` of the kernels summing by chunks: 0 split over clusters, 4 a block per row (a
+     * batch of more than SPLIT_ATOMS atoms: a cluster per atom would make many waves of blocks
+     * that each load the filter weights).
+     */
+    private int form(int n, int shape) {
+        if (!splitOn || split == null || shape > SPLIT_ATOMS) {
+            return -1;
+        }
+        return n <= SPLIT_ATOMS ? 0 : 4;
     }
 
     /**
@@ -99,16 +166,19 @@ final class MessageKernels {
      * reading row xRows[i] of x and sRows[i] of s for atom i (per-element tables through the
      * atomic numbers), and a null v (zero); later layers pass neither.
      */
-    void forward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
-                 DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer sIn, DeviceBuffer sRows, DeviceBuffer vIn,
+    void forward(CUstream s, int n, int shape, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m,
+                 int layer, DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer sIn, DeviceBuffer sRows, DeviceBuffer vIn,
                  DeviceBuffer sOut, DeviceBuffer vOut) {
         boolean table = xRows != null;
         if (table != (sRows != null) || table != (vIn == null)) {
             throw new IllegalArgumentException("message forward: x and s from tables with v = 0 (layer 0), or none of them");
         }
+        int form = form(n, shape);
         int per = atomsPerBlock(n);
-        (table ? fwd0 : fwd).launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW,
-                m.filterB, m.filterRow(layer), e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
+        Kernel kernel = form < 0 ? (table ? fwd0 : fwd) : split[form + (table ? 2 : 0)];
+        int grid = form == 0 ? n * SPLIT_CLUSTER : blocks(n, per);
+        kernel.launch(s, grid, 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB,
+                m.filterRow(layer), e.phi, e.fc, e.u, x, xRows, sIn, sRows, vIn, sOut, vOut);
     }
 
     /**
@@ -116,17 +186,20 @@ final class MessageKernels {
      * when atomGrads, ∂E/∂v (residual included) and ∂E/∂x per atom. Layer 0 passes xRows, a null
      * v and no atomGrads; later layers the opposite.
      */
-    void backward(CUstream s, int n, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m, int layer,
-                  DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer vIn, DeviceBuffer gsMid, DeviceBuffer gvMid,
-                  boolean first, boolean atomGrads, DeviceBuffer gv, DeviceBuffer gx) {
+    void backward(CUstream s, int n, int shape, int f, int k, NeighborBuffers nb, EdgeBuffers e, DeviceModel m,
+                  int layer, DeviceBuffer x, DeviceBuffer xRows, DeviceBuffer vIn, DeviceBuffer gsMid,
+                  DeviceBuffer gvMid, boolean first, boolean atomGrads, DeviceBuffer gv, DeviceBuffer gx) {
         boolean table = xRows != null;
         if (table != (vIn == null) || table == atomGrads) {
             throw new IllegalArgumentException(
                     "message backward: x from a table with v = 0 and no input adjoints (layer 0), or none of them");
         }
+        int form = form(n, shape);
         int per = atomsPerBlock(n);
-        (table ? bwd0 : bwd).launch(s, blocks(n, per), 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW,
-                m.filterB, m.filterRow(layer), e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid,
+        Kernel kernel = form < 0 ? (table ? bwd0 : bwd) : split[form + (table ? 3 : 1)];
+        int grid = form == 0 ? n * SPLIT_CLUSTER : blocks(n, per);
+        kernel.launch(s, grid, 1, block, n, per, f, k, nb.rowStart, nb.neighbor, m.filterW, m.filterB,
+                m.filterRow(layer), e.phi, e.dphi, e.fc, e.dfc, e.u, x, xRows, vIn, gsMid, gvMid,
                 first ? 1 : 0, e.gd, e.gU, gv, gx);
     }
 }
