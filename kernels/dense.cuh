@@ -332,9 +332,62 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
                 for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv[g];
         }
     };
-    if constexpr (KD > 0) {
+    if constexpr (KD > ROWS_KC) {
+        // K_d in several chunks (384 in float32; 256 and 384 in float64): every chunk's weights
+        // and inputs are loaded at the start, so that the product waits on memory once; each
+        // chunk then only passes through shared memory. Same k per lane, same order: same bits.
+        constexpr int KT = (KD + 31) / 32, RPW = 32 / ROWS_WARPS, QC = ROWS_KC / 32;
+        static_assert(ROWS_KC % 32 == 0, "chunks of whole k steps");
+        int warp = threadIdx.x >> 5;
+        T bw[GROUPS][KT], v[RPW][KT];
 #pragma unroll
-        for (int c = 0; c < (KD + ROWS_KC - 1) / ROWS_KC; c++) chunk(c * ROWS_KC);
+        for (int q = 0; q < KT; q++) {
+            int kk = lane + 32 * q;
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++) bw[g][q] = active && kk < KD ? b(g, kk, n) : T(0);
+#pragma unroll
+            for (int r = 0; r < RPW; r++) {
+                int m = warp + ROWS_WARPS * r;
+                v[r][q] = (m < mc && kk < KD) ? a.load(m0 + m, kk) : T(0);
+            }
+        }
+#pragma unroll
+        for (int c = 0; c * QC < KT; c++) {
+            if (c > 0) __syncthreads();
+#pragma unroll
+            for (int q = c * QC; q < KT && q < (c + 1) * QC; q++) {
+                int kk = lane + 32 * q;
+#pragma unroll
+                for (int r = 0; r < RPW; r++) {
+                    int m = warp + ROWS_WARPS * r;
+                    if (kk < KD) As[kk - c * ROWS_KC][m] = m < mc ? a.act(v[r][q]) : T(0);
+                }
+            }
+            __syncthreads();
+            if (active) {
+#pragma unroll
+                for (int q = c * QC; q < KT && q < (c + 1) * QC; q++) {
+                    int kk = lane + 32 * q;
+                    if (kk >= KD) break;
+                    T av[32];
+#pragma unroll
+                    for (int m = 0; m < 32; m += 4) {
+                        T t[4];
+                        load4(&As[kk - c * ROWS_KC][m], t);
+                        av[m] = t[0];
+                        av[m + 1] = t[1];
+                        av[m + 2] = t[2];
+                        av[m + 3] = t[3];
+                    }
+#pragma unroll
+                    for (int m = 0; m < 32; m++)
+#pragma unroll
+                        for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bw[g][q];
+                }
+            }
+        }
+    } else if constexpr (KD > 0) {
+        chunk(0);
     } else {
         for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) chunk(k0);
     }
