@@ -287,14 +287,25 @@ PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const d
                 s1 = (x1 >= 0 ? x1 : x1 - g.nb[1] + 1) / g.nb[1];
                 x1 -= s1 * g.nb[1];
             } else if (x1 < 0 || x1 >= g.nb[1]) continue;
-            for (int d2 = -g.reach[2]; d2 <= g.reach[2]; d2++) {
+            // along the last axis, neighboring bins of one image are neighbors in binAtoms: a
+            // run of them is one range of candidates, which the warp takes 32 at a time, instead
+            // of a pass per bin with a third of its lanes busy (bins are about rc wide)
+            for (int d2 = -g.reach[2]; d2 <= g.reach[2];) {
                 int x2 = bi[2] + d2, s2 = 0;
                 if (pbc[2]) {
                     s2 = (x2 >= 0 ? x2 : x2 - g.nb[2] + 1) / g.nb[2];
                     x2 -= s2 * g.nb[2];
-                } else if (x2 < 0 || x2 >= g.nb[2]) continue;
+                } else if (x2 < 0) {
+                    d2 = -bi[2];
+                    continue;
+                } else if (x2 >= g.nb[2]) {
+                    break;
+                }
+                // the bins x2 .. x2 + len − 1: the same image, no wrap
+                int len = 1 + min(g.reach[2] - d2, g.nb[2] - 1 - x2);
+                d2 += len;
                 int b = (x0 * g.nb[1] + x1) * g.nb[2] + x2;
-                int end = binStart[b + 1];
+                int end = binStart[b + len];
                 for (int p0 = binStart[b]; p0 < end; p0 += 32) {
                     int p = p0 + lane;
                     bool ok = false;
