@@ -97,6 +97,8 @@ public final class DeviceDynamics implements AutoCloseable {
 
     private final GpuCalculator calc;
     private final List<Structure> templates;
+    /** Whether the replicas report stress (fully periodic): else no step sums the virial. */
+    private final boolean periodic;
     private final Settings settings;
     private final int replicas;
     private final int n;
@@ -146,6 +148,7 @@ public final class DeviceDynamics implements AutoCloseable {
         this.settings = settings;
         this.replicas = start.size();
         this.templates = start.stream().map(Replica::structure).toList();
+        this.periodic = templates.stream().allMatch(Structure::fullyPeriodic);
         this.starts = new int[replicas + 1];
         for (int r = 0; r < replicas; r++) {
             starts[r + 1] = starts[r] + templates.get(r).size();
@@ -275,6 +278,7 @@ public final class DeviceDynamics implements AutoCloseable {
             forgetList();
             clearStatus();
             enqueueList();
+            calc.virialWanted = periodic;
             calc.enqueueModel(n, true, x, batched ? calc.batch : null);
             cuStreamSynchronize(calc.stream);
             if (!grow()) {
@@ -310,6 +314,7 @@ public final class DeviceDynamics implements AutoCloseable {
         first.launch(calc.stream, blocks(n), 1, THREADS, n, s.langevin() ? 1 : 0, s.dt(), s.c1(), s.c2(), seeds,
                 atomReplica, replicaStart, step, x, p, calc.atoms.forces, m, wrapCells, wrapInverses, wrapPbcs);
         enqueueList();
+        calc.virialWanted = periodic;
         calc.enqueueModel(n, true, x, batched ? calc.batch : null);
         last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, energies(), atomReplica,
                 replicaStart, step, badSteps);

@@ -87,6 +87,12 @@ public final class GpuCalculator implements Calculator {
     private int lastElements;
     private boolean byElementsAllowed = true;
     private boolean smallList;
+    /**
+     * Whether the evaluation sums the virial (a structure alone): only a fully periodic one
+     * reports stress, so a molecule's evaluation leaves that kernel out. Set per structure by
+     * evaluate, and by molecular dynamics before it captures its step.
+     */
+    boolean virialWanted = true;
     private SearchFrame uploadedFrame;
     private int lastAtoms;
     int lastEdges;
@@ -523,13 +529,14 @@ public final class GpuCalculator implements Calculator {
         double rc = model.config.cutoff();
         checkCell(frame, rc);
         smallList = NeighborKernels.small(n, frame, rc);
+        virialWanted = structure.fullyPeriodic();
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
         ensureCapacity(n, edgeGuess);
         try {
             upload(structure, frame);
             int edgeCount = runUntilFits(
                     () -> n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/"
-                            + smallList + "/" + fusedFor(n) + elementKey(),
+                            + smallList + "/" + virialWanted + "/" + fusedFor(n) + elementKey(),
                     () -> run(n, backward), () -> hostOut.data.getInt(0), count -> {
                         ensureCapacity(n, count + count / 4);
                         upload(structure, frame);
@@ -956,7 +963,7 @@ public final class GpuCalculator implements Calculator {
             }
         }
         if (batch == null) {
-            radial.forces(stream, list, pos, n, edges, a.forces, a.forcePartial, a.virial);
+            radial.forces(stream, list, pos, n, edges, a.forces, a.forcePartial, virialWanted ? a.virial : null);
         } else {
             radial.forces(stream, list, batch, pos, n, edges, a.forces);
         }

@@ -40,13 +40,16 @@ final class RadialKernels {
 
     /**
      * From ∂E/∂d and ∂E/∂u per edge: forces (float64, [N][3]) by a gather over each row and its
-     * reverse edges, and the virial Σ_e r_e ⊗ ∂E/∂r_e (float64, [9]) in a fixed order.
+     * reverse edges, and the virial Σ_e r_e ⊗ ∂E/∂r_e (float64, [9]) in a fixed order (virial
+     * null: not summed, one launch fewer).
      */
     void forces(CUstream s, NeighborBuffers nb, DeviceBuffer pos, int n, EdgeBuffers e, DeviceBuffer out,
                 DeviceBuffer partial, DeviceBuffer virial) {
         forces.launch(s, forceBlocks(n), 1, FORCE_THREADS, n, null, nb.rowStart, nb.center, nb.neighbor, nb.image,
                 nb.reverse, pos, nb.lattice, e.d, e.u, e.gd, e.gU, out, partial);
-        sumColumns.launch(s, 1, 1, 32 * 9, forceBlocks(n), 9, partial, virial);
+        if (virial != null) {
+            sumColumns.launch(s, 1, 1, 32 * 9, forceBlocks(n), 9, partial, virial);
+        }
     }
 
     /**
