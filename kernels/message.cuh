@@ -176,7 +176,9 @@ template <typename T, bool BWD> struct Ahead {
 // depends on the row alone, so a row gets the same bits in every structure and batch.
 enum RowForm { ROW_PLAIN, ROW_SPLIT, ROW_CHUNKED };
 #define SPLIT_CLUSTER 8
+#ifndef SPLIT_MIN_EDGES  // overridable at compile time, for timing variants
 #define SPLIT_MIN_EDGES 4
+#endif
 
 PAINN_DEVICE int chunk_edges(int len) { return max(SPLIT_MIN_EDGES, (len + SPLIT_CLUSTER - 1) / SPLIT_CLUSTER); }
 
