@@ -8,7 +8,9 @@
 // up to SPLIT_CLUSTER multiprocessors; the per-edge results (∂E/∂d, ∂E/∂u) are the same, and the
 // sums over the row (s', v'; backward v̄, x̄) are added over the chunks in chunk order through
 // distributed shared memory. Used for structures of at most MessageKernels.SPLIT_ATOMS atoms,
-// alone and in batches alike, so that a structure gets the same bits either way; no atomics.
+// alone and in batches alike; a batch of more atoms in all takes the _chunked kernels (the same
+// sums by the same chunks, a block per row), so that a structure gets the same bits either way.
+// No atomics.
 #include "message.cuh"
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
