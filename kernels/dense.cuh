@@ -271,6 +271,24 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
     // k values of one chunk per lane: the lane's weights are loaded into registers before the
     // inputs are staged, all at once, instead of one dependent load per step of the k loop
     constexpr int KPL = ((KD > 0 && KD < ROWS_KC ? KD : ROWS_KC) + 31) / 32;
+    // one k of the lane: its staged inputs (row `staged` of As, every row m of the block) times
+    // its weights bv(g), into the sums
+    auto multiply = [&](const T* staged, auto bv) {
+        T av[32];
+#pragma unroll
+        for (int m = 0; m < 32; m += 4) {
+            T q[4];
+            load4(staged + m, q);
+            av[m] = q[0];
+            av[m + 1] = q[1];
+            av[m + 2] = q[2];
+            av[m + 3] = q[3];
+        }
+#pragma unroll
+        for (int m = 0; m < 32; m++)
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv(g);
+    };
     auto chunk = [&](int k0) {
         int kc = min(ROWS_KC, Kd - k0);
         T bw[GROUPS][KPL];
@@ -316,20 +334,7 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
             T bv[GROUPS];
 #pragma unroll
             for (int g = 0; g < GROUPS; g++) bv[g] = bw[g][q];
-            T av[32];
-#pragma unroll
-            for (int m = 0; m < 32; m += 4) {
-                T q[4];
-                load4(&As[kk][m], q);
-                av[m] = q[0];
-                av[m + 1] = q[1];
-                av[m + 2] = q[2];
-                av[m + 3] = q[3];
-            }
-#pragma unroll
-            for (int m = 0; m < 32; m++)
-#pragma unroll
-                for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv[g];
+            multiply(As[kk], [&](int g) { return bv[g]; });
         }
     };
     if constexpr (KD > ROWS_KC) {
@@ -369,20 +374,7 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
                 for (int q = c * QC; q < KT && q < (c + 1) * QC; q++) {
                     int kk = lane + 32 * q;
                     if (kk >= KD) break;
-                    T av[32];
-#pragma unroll
-                    for (int m = 0; m < 32; m += 4) {
-                        T t[4];
-                        load4(&As[kk - c * ROWS_KC][m], t);
-                        av[m] = t[0];
-                        av[m + 1] = t[1];
-                        av[m + 2] = t[2];
-                        av[m + 3] = t[3];
-                    }
-#pragma unroll
-                    for (int m = 0; m < 32; m++)
-#pragma unroll
-                        for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bw[g][q];
+                    multiply(As[kk - c * ROWS_KC], [&](int g) { return bw[g][q]; });
                 }
             }
         }

@@ -259,14 +259,11 @@ template <typename T, int NV, int FORM> struct ChunkFold {
         if constexpr (ON) return e == next;
         return false;
     }
-    // a chunk's sums (v) done: added to the total, v cleared for the next
-    PAINN_DEVICE void add(T (&v)[NV]) {
+    // a chunk's sums (v) done: added to the total (the caller clears its sums for the next)
+    PAINN_DEVICE void add(const T (&v)[NV]) {
         if constexpr (ON) {
 #pragma unroll
-            for (int m = 0; m < NV; m++) {
-                total[m] = any ? total[m] + v[m] : v[m];
-                v[m] = T(0);
-            }
+            for (int m = 0; m < NV; m++) total[m] = any ? total[m] + v[m] : v[m];
             any = true;
             next += size;
         }
@@ -590,12 +587,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int 
                 if (chunk.boundary(e0 + q)) {
                     T t[6] = {acc0, acc1, acc2, gxa, gxb, gxc};
                     chunk.add(t);
-                    acc0 = t[0];
-                    acc1 = t[1];
-                    acc2 = t[2];
-                    gxa = t[3];
-                    gxb = t[4];
-                    gxc = t[5];
+                    acc0 = acc1 = acc2 = gxa = gxb = gxc = T(0);
                 }
                 if (active) {
                     T xaj = nx[d][0], xbj = nx[d][1], xcj = nx[d][2];
