@@ -242,21 +242,210 @@ PAINN_DEVICE void gemm_small(int M, int N, int Kd, const ALoad& a, const BLoad& 
 }
 
 // The same product for few rows (M ≤ 64, small molecules): a 64×64 tile would leave most of its
-// rows empty and the whole GEMM to a handful of blocks. Here each warp owns one output column n
-// (and its GROUPS companions) for up to 32 rows; lanes split k, and a transpose-sum leaves row m's
-// total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads (ROWS_WARPS warps).
-#define ROWS_WARPS 8
+// rows empty and the whole GEMM to a handful of blocks. Here a block owns a few output columns
+// (and their GROUPS companions) of up to 32 rows, lane m row m, and warp w the k of slice w (32
+// k each; slices w + KW, w + 2·KW, ... as well where K_d has more than KW of them). A warp sums
+// its slice in k order with no step across lanes: each lane multiplies its row's inputs by
+// weights that every lane reads at once (shared-memory broadcasts), and the warps' partial sums
+// are added in warp order at the end. So each warp issues a few hundred instructions (staging,
+// a multiply-add per column and k, one store of its sums) rather than the thousand of a warp
+// per column with lanes over k and a transpose-sum (gemm_columns above, which float64 keeps).
+// Four columns per block, so that a layer of N columns spreads over N/4 blocks. Grid:
+// (ceil(N/GEMM_SLICES_N), ceil(M/32)), 32·slices_warps(K_d, GROUPS) threads. Each output's sum
+// depends on K_d alone, not on M or on the other rows: a structure gets the same bits alone and
+// in a batch that takes this driver.
+#define GEMM_SLICES_N 4
+#define GEMM_SLICES_MAX_WARPS 12
+constexpr int kSlicesQuads = GEMM_SLICES_N / 4;
+PAINN_DEVICE int slices_warps(int Kd, int groups) {
+    return min(GEMM_SLICES_MAX_WARPS / groups, max(1, (Kd + 31) / 32));
+}
+// A slice passes through shared memory in pieces of 64 bytes of k (16 floats, 8 doubles): a
+// lane's inputs of the whole slice are loaded into registers at once (one wait on memory), then
+// stored piece by piece, so that twelve warps' pieces fit in 30 KB. Rows are padded by 16
+// bytes: the eight lanes of a 16-byte access then reach eight rows in distinct banks.
+template <typename T> constexpr int kSlicesSub = 64 / (int)sizeof(T);
+template <typename T> constexpr int kSlicesLd = kSlicesSub<T> + 16 / (int)sizeof(T);
+// a weight row of a piece: the block's columns, padded to an odd count of 16-byte quads so that
+// the lanes storing consecutive rows meet in no bank
+template <typename T, int GROUPS> constexpr int kSlicesWLd =
+    4 * kSlicesQuads * GROUPS + ((kSlicesQuads * GROUPS) % 2 == 0 ? 4 : 0);
+template <typename T, int GROUPS>
+struct SlicesShared {
+    static constexpr int KW = GEMM_SLICES_MAX_WARPS / GROUPS;
+    union {
+        T a[KW][32][kSlicesLd<T>];                  // the pieces, while the warps multiply
+        T part[KW][4 * kSlicesQuads * GROUPS][32];  // then their partial sums
+    };
+    T w[KW][kSlicesSub<T>][kSlicesWLd<T, GROUPS>];
+};
+
+// KD > 0: compiled for that K_d (the model's widths: no k tested against a K_d known only at
+// run time). The sums run in the same order either way, so both give the same bits.
+template <typename T, int GROUPS, bool B_K_CONTIG, int KD, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int KdArg, const ALoad& a, const BLoad& b,
+                              const Epi& epi) {
+    constexpr int SUB = kSlicesSub<T>;
+    constexpr int QPS = SUB / 4;      // quads of a row in a piece
+    constexpr int RPI = 32 / QPS;     // rows one load instruction of the warp covers
+    constexpr int PIECES = 32 / SUB;  // pieces of a slice
+    constexpr int NQ = kSlicesQuads;  // quads of columns per group
+    constexpr int NC = 4 * NQ;
+    const int Kd = KD > 0 ? KD : KdArg;
+    const int kw = slices_warps(Kd, GROUPS);
+    const int slices = (Kd + 31) / 32;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int n0 = blockIdx.x * NC, m0 = blockIdx.y * 32;
+    const int mc = min(32, M - m0);
+    const bool vecA = Kd % 4 == 0;
+    T acc[GROUPS][NC];
+#pragma unroll
+    for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+        for (int j = 0; j < NC; j++) acc[g][j] = T(0);
+
+    for (int sl = warp; sl < slices; sl += kw) {
+        const int k0 = sl * 32;
+        // lane l: rows RPI·i + l % RPI, quad QPS·p + l / RPI of piece p (k0 + 4·that); every load
+        // of the slice issued before any is used
+        T v[PIECES][QPS][4];
+        const int rl = lane % RPI, ql = lane / RPI;
+#pragma unroll
+        for (int p = 0; p < PIECES; p++)
+#pragma unroll
+            for (int i = 0; i < QPS; i++) {
+                int m = RPI * i + rl, k = k0 + SUB * p + 4 * ql;
+                if (vecA && m < mc && k + 3 < Kd) {
+                    a.load4(m0 + m, k, v[p][i]);
+                } else {
+#pragma unroll
+                    for (int c = 0; c < 4; c++) v[p][i][c] = (m < mc && k + c < Kd) ? a.load(m0 + m, k + c) : T(0);
+                }
+            }
+        // lane l: the weights of k = k0 + l for the block's columns, a quad at a time
+        T wv[GROUPS][NQ][4];
+        {
+            const int k = k0 + lane;
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+                for (int h = 0; h < NQ; h++) {
+                    const int n = n0 + 4 * h;
+                    if constexpr (!B_K_CONTIG) {
+                        if (N % 4 == 0 && n + 3 < N && k < Kd) {
+                            b.load4n(g, k, n, wv[g][h]);
+                            continue;
+                        }
+                    }
+#pragma unroll
+                    for (int j = 0; j < 4; j++) wv[g][h][j] = (k < Kd && n + j < N) ? b(g, k, n + j) : T(0);
+                }
+        }
+        T(*as)[kSlicesLd<T>] = sh.a[warp];
+        T(*ws)[kSlicesWLd<T, GROUPS>] = sh.w[warp];
+#pragma unroll
+        for (int p = 0; p < PIECES; p++) {
+            if (p > 0) __syncwarp();
+#pragma unroll
+            for (int i = 0; i < QPS; i++) {
+                T q[4];
+#pragma unroll
+                for (int c = 0; c < 4; c++) q[c] = a.act(v[p][i][c]);
+                store4(&as[RPI * i + rl][4 * ql], q);
+            }
+            if (lane / SUB == p) {
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+                    for (int h = 0; h < NQ; h++) store4(&ws[lane % SUB][NC * g + 4 * h], wv[g][h]);
+            }
+            __syncwarp();
+#pragma unroll
+            for (int qd = 0; qd < QPS; qd++) {
+                T x[4];
+                load4(&as[lane][4 * qd], x);
+#pragma unroll
+                for (int c = 0; c < 4; c++)
+#pragma unroll
+                    for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+                        for (int h = 0; h < NQ; h++) {
+                            T w[4];
+                            load4(&ws[4 * qd + c][NC * g + 4 * h], w);
+#pragma unroll
+                            for (int j = 0; j < 4; j++) acc[g][4 * h + j] += x[c] * w[j];
+                        }
+            }
+        }
+        __syncwarp();
+    }
+    __syncthreads();  // the partial sums take the pieces' place
+    if (warp < kw) {
+#pragma unroll
+        for (int g = 0; g < GROUPS; g++)
+#pragma unroll
+            for (int j = 0; j < NC; j++) sh.part[warp][NC * g + j][lane] = acc[g][j];
+    }
+    __syncthreads();
+    if (warp != 0 || lane >= mc) return;
+    const int m = m0 + lane;
+#pragma unroll
+    for (int h = 0; h < NQ; h++) {
+        const int n = n0 + 4 * h;
+        T out[4][GROUPS];
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int g = 0; g < GROUPS; g++) {
+                T s = sh.part[0][NC * g + 4 * h + j][lane];
+                for (int w = 1; w < kw; w++) s += sh.part[w][NC * g + 4 * h + j][lane];
+                out[j][g] = s;
+            }
+        if constexpr (QuadEpilogue<Epi>::value) {
+            if (n + 3 < N && epi.quads()) {
+                epi.quad(m, n, out);
+                continue;
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            if (n + j < N) epi(m, n + j, out[j]);
+    }
+}
+
+// The model's widths at F = 128 (and 64: the readout) compiled in; any other K_d at run time.
+template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_slices(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    static_assert(sizeof(SlicesShared<T, GROUPS>) <= 48 * 1024, "static shared memory");
+    __shared__ __align__(16) SlicesShared<T, GROUPS> sh;
+    switch (Kd) {
+        case 64: gemm_slices_k<T, GROUPS, B_K_CONTIG, 64>(sh, M, N, Kd, a, b, epi); break;
+        case 128: gemm_slices_k<T, GROUPS, B_K_CONTIG, 128>(sh, M, N, Kd, a, b, epi); break;
+        case 256: gemm_slices_k<T, GROUPS, B_K_CONTIG, 256>(sh, M, N, Kd, a, b, epi); break;
+        case 384: gemm_slices_k<T, GROUPS, B_K_CONTIG, 384>(sh, M, N, Kd, a, b, epi); break;
+        default: gemm_slices_k<T, GROUPS, B_K_CONTIG, 0>(sh, M, N, Kd, a, b, epi);
+    }
+}
+
+// The per-column product of float64 (gemm_rows takes it for double): each warp owns one output
+// column n (and its GROUPS companions) for up to 32 rows; lanes split k, and a transpose-sum
+// leaves row m's total in lane m. Grid: (ceil(N/8), ceil(M/32)), 256 threads (GEMM_COLUMNS_WARPS
+// warps). In float64 it beat gemm_slices below (21 atoms 245 against 259 µs with 4 columns per
+// block and 286 µs with 8; 8 replicas of 21 atoms in MD 370 against 454 and 401 µs per step):
+// its 32 independent sums per lane hide the double multiply-adds' latency, which gemm_slices'
+// four or eight do not.
+#define GEMM_COLUMNS_WARPS 8
 // KD > 0: compiled for that K_d (the model's widths: no predicated k steps past it, a chunk loop
 // unrolled), 0: any. The sums run in the same order either way, so both give the same bits.
-// A is staged whole when it fits (32 rows × up to ROWS_KC k, activation applied once and
+// A is staged whole when it fits (32 rows × up to COLS_KC k, activation applied once and
 // shared by the 8 warps), so that a small product waits on memory once, not once per slice;
 // rows padded to ROWS_LD so that lanes reading different k hit different banks, 16-byte aligned
-template <typename T> constexpr int kRowsLd = sizeof(T) == 4 ? 36 : 34;
-template <typename T> constexpr int kRowsKc = sizeof(T) == 4 ? 320 : 160;  // under 48 KB of shared memory
+template <typename T> constexpr int kColsLd = sizeof(T) == 4 ? 36 : 34;
+template <typename T> constexpr int kColsKc = sizeof(T) == 4 ? 320 : 160;  // under 48 KB of shared memory
 template <typename T, int GROUPS, int KD, typename ALoad, typename BLoad, typename Epi>
-PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, const ALoad& a, const BLoad& b,
+PAINN_DEVICE void gemm_columns_k(T (*As)[kColsLd<T>], int M, int N, int KdArg, const ALoad& a, const BLoad& b,
                               const Epi& epi) {
-    constexpr int ROWS_KC = kRowsKc<T>;
+    constexpr int COLS_KC = kColsKc<T>;
     const int Kd = KD > 0 ? KD : KdArg;
     int lane = threadIdx.x & 31;
     int n = blockIdx.x * 8 + (threadIdx.x >> 5);
@@ -270,7 +459,7 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
         for (int m = 0; m < 32; m++) acc[g][m] = T(0);
     // k values of one chunk per lane: the lane's weights are loaded into registers before the
     // inputs are staged, all at once, instead of one dependent load per step of the k loop
-    constexpr int KPL = ((KD > 0 && KD < ROWS_KC ? KD : ROWS_KC) + 31) / 32;
+    constexpr int KPL = ((KD > 0 && KD < COLS_KC ? KD : COLS_KC) + 31) / 32;
     // one k of the lane: its staged inputs (row `staged` of As, every row m of the block) times
     // its weights bv(g), into the sums
     auto multiply = [&](const T* staged, auto bv) {
@@ -290,7 +479,7 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
             for (int g = 0; g < GROUPS; g++) acc[g][m] += av[m] * bv(g);
     };
     auto chunk = [&](int k0) {
-        int kc = min(ROWS_KC, Kd - k0);
+        int kc = min(COLS_KC, Kd - k0);
         T bw[GROUPS][KPL];
 #pragma unroll
         for (int q = 0; q < KPL; q++) {
@@ -304,12 +493,12 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
         // any value is activated and stored, so that their latencies overlap, and the addresses step
         // by a constant, so that staging costs a few instructions per value (a flat index split into
         // (m, k) by a division costs about 50: more than the products themselves).
-        constexpr int RPW = 32 / ROWS_WARPS;
+        constexpr int RPW = 32 / GEMM_COLUMNS_WARPS;
         int warp = threadIdx.x >> 5;
         T v[RPW][KPL];
 #pragma unroll
         for (int r = 0; r < RPW; r++) {
-            int m = warp + ROWS_WARPS * r;
+            int m = warp + GEMM_COLUMNS_WARPS * r;
 #pragma unroll
             for (int q = 0; q < KPL; q++) {
                 int kk = lane + 32 * q;
@@ -318,7 +507,7 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
         }
 #pragma unroll
         for (int r = 0; r < RPW; r++) {
-            int m = warp + ROWS_WARPS * r;
+            int m = warp + GEMM_COLUMNS_WARPS * r;
 #pragma unroll
             for (int q = 0; q < KPL; q++) {
                 int kk = lane + 32 * q;
@@ -337,12 +526,12 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
             multiply(As[kk], [&](int g) { return bv[g]; });
         }
     };
-    if constexpr (KD > ROWS_KC) {
+    if constexpr (KD > COLS_KC) {
         // K_d in several chunks (384 in float32; 256 and 384 in float64): every chunk's weights
         // and inputs are loaded at the start, so that the product waits on memory once; each
         // chunk then only passes through shared memory. Same k per lane, same order: same bits.
-        constexpr int KT = (KD + 31) / 32, RPW = 32 / ROWS_WARPS, QC = ROWS_KC / 32;
-        static_assert(ROWS_KC % 32 == 0, "chunks of whole k steps");
+        constexpr int KT = (KD + 31) / 32, RPW = 32 / GEMM_COLUMNS_WARPS, QC = COLS_KC / 32;
+        static_assert(COLS_KC % 32 == 0, "chunks of whole k steps");
         int warp = threadIdx.x >> 5;
         T bw[GROUPS][KT], v[RPW][KT];
 #pragma unroll
@@ -352,7 +541,7 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
             for (int g = 0; g < GROUPS; g++) bw[g][q] = active && kk < KD ? b(g, kk, n) : T(0);
 #pragma unroll
             for (int r = 0; r < RPW; r++) {
-                int m = warp + ROWS_WARPS * r;
+                int m = warp + GEMM_COLUMNS_WARPS * r;
                 v[r][q] = (m < mc && kk < KD) ? a.load(m0 + m, kk) : T(0);
             }
         }
@@ -364,8 +553,8 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
                 int kk = lane + 32 * q;
 #pragma unroll
                 for (int r = 0; r < RPW; r++) {
-                    int m = warp + ROWS_WARPS * r;
-                    if (kk < KD) As[kk - c * ROWS_KC][m] = m < mc ? a.act(v[r][q]) : T(0);
+                    int m = warp + GEMM_COLUMNS_WARPS * r;
+                    if (kk < KD) As[kk - c * COLS_KC][m] = m < mc ? a.act(v[r][q]) : T(0);
                 }
             }
             __syncthreads();
@@ -374,14 +563,14 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
                 for (int q = c * QC; q < KT && q < (c + 1) * QC; q++) {
                     int kk = lane + 32 * q;
                     if (kk >= KD) break;
-                    multiply(As[kk - c * ROWS_KC], [&](int g) { return bw[g][q]; });
+                    multiply(As[kk - c * COLS_KC], [&](int g) { return bw[g][q]; });
                 }
             }
         }
     } else if constexpr (KD > 0) {
         chunk(0);
     } else {
-        for (int k0 = 0; k0 < Kd; k0 += ROWS_KC) chunk(k0);
+        for (int k0 = 0; k0 < Kd; k0 += COLS_KC) chunk(k0);
     }
     if (!active) return;
     T out[GROUPS];
@@ -390,16 +579,26 @@ PAINN_DEVICE void gemm_rows_k(T (*As)[kRowsLd<T>], int M, int N, int KdArg, cons
     if (lane < mc) epi(m0 + lane, n, out);
 }
 
-// The model's widths at F = 128 (and 64: the readout) compiled in; any other K_d at run time.
 template <typename T, int GROUPS, typename ALoad, typename BLoad, typename Epi>
-PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
-    __shared__ __align__(16) T As[kRowsKc<T>][kRowsLd<T>];
+PAINN_DEVICE void gemm_columns(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    __shared__ __align__(16) T As[kColsKc<T>][kColsLd<T>];
     switch (Kd) {
-        case 64: gemm_rows_k<T, GROUPS, 64>(As, M, N, Kd, a, b, epi); break;
-        case 128: gemm_rows_k<T, GROUPS, 128>(As, M, N, Kd, a, b, epi); break;
-        case 256: gemm_rows_k<T, GROUPS, 256>(As, M, N, Kd, a, b, epi); break;
-        case 384: gemm_rows_k<T, GROUPS, 384>(As, M, N, Kd, a, b, epi); break;
-        default: gemm_rows_k<T, GROUPS, 0>(As, M, N, Kd, a, b, epi);
+        case 64: gemm_columns_k<T, GROUPS, 64>(As, M, N, Kd, a, b, epi); break;
+        case 128: gemm_columns_k<T, GROUPS, 128>(As, M, N, Kd, a, b, epi); break;
+        case 256: gemm_columns_k<T, GROUPS, 256>(As, M, N, Kd, a, b, epi); break;
+        case 384: gemm_columns_k<T, GROUPS, 384>(As, M, N, Kd, a, b, epi); break;
+        default: gemm_columns_k<T, GROUPS, 0>(As, M, N, Kd, a, b, epi);
+    }
+}
+
+// The per-column driver of at most GEMM_SMALL_M rows: gemm_slices in float32, gemm_columns in
+// float64 (each the faster there).
+template <typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_rows(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    if constexpr (sizeof(T) == 4) {
+        gemm_slices<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    } else {
+        gemm_columns<T, GROUPS>(M, N, Kd, a, b, epi);
     }
 }
 
@@ -640,7 +839,7 @@ enum GemmDriver { GEMM_TILES, GEMM_BIG, GEMM_MID, GEMM_ROWS };
 template <GemmDriver D, typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     if constexpr (D == GEMM_ROWS) {
-        gemm_rows<T, GROUPS>(M, N, Kd, a, b, epi);
+        gemm_rows<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
     } else if constexpr (D == GEMM_BIG) {
         gemm_big<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
     } else if constexpr (D == GEMM_MID) {

@@ -9,8 +9,8 @@ final class DenseKernels {
     private final GemmKernel bwd;
 
     DenseKernels(CudaContext cuda, Precision p) {
-        fwd = new GemmKernel(cuda, "dense", "painn_dense_fwd", p, true);
-        bwd = new GemmKernel(cuda, "dense", "painn_dense_bwd", p, true);
+        fwd = new GemmKernel(cuda, "dense", "painn_dense_fwd", p, true, 1);
+        bwd = new GemmKernel(cuda, "dense", "painn_dense_bwd", p, true, 1);
     }
 
     /**
@@ -21,7 +21,7 @@ final class DenseKernels {
     void forward(CUstream s, int rows, boolean perColumn, int out, int in, DeviceBuffer x, boolean siluIn,
                  DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y, DeviceBuffer yAct) {
         boolean pipelined = !siluIn && in % 4 == 0 && out % 4 == 0;
-        fwd.launch(s, rows, out, perColumn, pipelined, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct);
+        fwd.launch(s, rows, out, in, perColumn, pipelined, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct);
     }
 
     /** As above, for rows that are one structure alone. */
@@ -33,7 +33,7 @@ final class DenseKernels {
     /** gx [rows][in] = (gy·W) [⊙ silu'(pre)] [+ residual], W [out][in]; perColumn: GemmKernel's. */
     void backward(CUstream s, int rows, boolean perColumn, int in, int out, DeviceBuffer gy, DeviceBuffer w,
                   DeviceBuffer pre, DeviceBuffer residual, DeviceBuffer gx) {
-        bwd.launch(s, rows, in, perColumn, in % 4 == 0 && out % 4 == 0, rows, in, out, gy, w, pre, residual, gx);
+        bwd.launch(s, rows, in, out, perColumn, in % 4 == 0 && out % 4 == 0, rows, in, out, gy, w, pre, residual, gx);
     }
 
     /** As above, for rows that are one structure alone. */

@@ -9,8 +9,9 @@ import org.painn4j.calc.Precision;
 /**
  * One GEMM kernel of dense.cuh in its drivers: 64×64 tiles of 4×4 per thread, pipelined 128×64
  * tiles of 8×8 per thread ({@code _big}, where they fill the device) and 32×32 tiles of 4×4
- * ({@code _mid}, where 64×64 tiles would leave it half empty), and one warp per output column
- * ({@code _rows}, lanes over k, for few rows), each launched on the grid it expects.
+ * ({@code _mid}, where 64×64 tiles would leave it half empty), and, for few rows ({@code _rows}),
+ * blocks of four output columns with a row per lane and a slice of k per warp in float32, a warp
+ * per column with the lanes over k in float64, each launched on the grid it expects.
  *
  * <p>Every driver computes each row apart from the others, but the per-column one sums in
  * another order than the tiled ones (which agree with each other). So the caller decides
@@ -36,21 +37,36 @@ final class GemmKernel {
     /** Rows up to which a structure alone gets the per-column driver (GEMM_SMALL_M in dense.cuh). */
     static final int SMALL_ROWS = 64;
     static final int THREADS = 256;
+    /**
+     * The per-column driver in float32 (gemm_slices): GEMM_SLICES_N columns per block, a warp per
+     * slice of 32 k, at most GEMM_SLICES_MAX_WARPS / groups warps; in float64 (gemm_columns): a
+     * warp per column, GEMM_COLUMNS_WARPS of them per block.
+     */
+    static final int SLICES_COLUMNS = 4;
+    static final int SLICES_MAX_WARPS = 12;
+    static final int COLUMNS_WARPS = 8;
 
     private final Kernel tiles;
     private final Kernel big;
     private final Kernel mid;
     private final Kernel rows;
+    private final int groups;
+    private final boolean slices;
     private final int multiprocessors;
 
-    /** name_t, name_big_t (when withBig) and name_rows_t of the stage's module, t = f32 or f64. */
-    GemmKernel(CudaContext cuda, String stage, String name, Precision p, boolean withBig) {
+    /**
+     * name_t, name_big_t (when withBig) and name_rows_t of the stage's module, t = f32 or f64;
+     * groups: the sets of weight columns that share the input rows (the mixing update's three).
+     */
+    GemmKernel(CudaContext cuda, String stage, String name, Precision p, boolean withBig, int groups) {
         String t = Real.suffix(p);
         tiles = new Kernel(cuda, stage, name + "_" + t);
         big = withBig ? new Kernel(cuda, stage, name + "_big_" + t) : null;
         mid = new Kernel(cuda, stage, name + "_mid_" + t);
         midThreads = midThreads(p);
         rows = new Kernel(cuda, stage, name + "_rows_" + t);
+        this.groups = groups;
+        slices = p == Precision.FLOAT32;
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
         multiprocessors = sms[0];
@@ -93,10 +109,25 @@ final class GemmKernel {
         return (MID_TILE / 4) * (MID_TILE / (p == Precision.FLOAT32 ? MID_ROWS_F32 : MID_ROWS_F64));
     }
 
-    /** A product of `rowCount` × `columns` outputs (see driver); args as the kernel's parameter list. */
-    void launch(CUstream s, int rowCount, int columns, boolean perColumn, boolean pipelined, Object... args) {
+    /** Warps of a float32 per-column block: a slice of 32 k each, as many as K_d has (slices_warps in dense.cuh). */
+    static int slicesWarps(int depth, int groups) {
+        return Math.min(SLICES_MAX_WARPS / groups, Math.max(1, ceil(depth, 32)));
+    }
+
+    /**
+     * A product of `rowCount` × `columns` outputs summed over `depth` (K_d) (see driver); args as
+     * the kernel's parameter list.
+     */
+    void launch(CUstream s, int rowCount, int columns, int depth, boolean perColumn, boolean pipelined,
+                Object... args) {
         switch (driver(rowCount, columns, perColumn, pipelined, big != null, multiprocessors)) {
-            case ROWS -> rows.launch(s, (columns + 7) / 8, (rowCount + 31) / 32, THREADS, args);
+            case ROWS -> {
+                if (slices) {
+                    rows.launch(s, ceil(columns, SLICES_COLUMNS), ceil(rowCount, 32), 32 * slicesWarps(depth, groups), args);
+                } else {
+                    rows.launch(s, ceil(columns, COLUMNS_WARPS), ceil(rowCount, 32), 32 * COLUMNS_WARPS, args);
+                }
+            }
             case BIG -> big.launch(s, ceil(columns, BIG_COLUMNS), ceil(rowCount, BIG_ROWS), BIG_THREADS, args);
             case MID -> mid.launch(s, ceil(columns, MID_TILE), ceil(rowCount, MID_TILE), midThreads, args);
             default -> tiles.launch(s, ceil(columns, TILE), ceil(rowCount, TILE), THREADS, args);

@@ -15,7 +15,7 @@ final class MixingKernels {
         String t = Real.suffix(p);
         normFwd = new Kernel(cuda, "mixing", "painn_mixing_norm_fwd_" + t);
         // three column groups of 4×4 outputs per thread already take the registers that 8×8 tiles would
-        updateFwd = new GemmKernel(cuda, "mixing", "painn_mixing_update_fwd", p, false);
+        updateFwd = new GemmKernel(cuda, "mixing", "painn_mixing_update_fwd", p, false, 3);
         prepBwd = new Kernel(cuda, "mixing", "painn_mixing_prep_bwd_" + t);
         normBwd = new Kernel(cuda, "mixing", "painn_mixing_norm_bwd_" + t);
     }
@@ -34,7 +34,7 @@ final class MixingKernels {
     void updateForward(CUstream s, int n, boolean perColumn, int f, DeviceBuffer h, DeviceBuffer w4,
                        DeviceBuffer b4, DeviceBuffer dot, DeviceBuffer vu, DeviceBuffer sMid, DeviceBuffer vMid,
                        DeviceBuffer y, DeviceBuffer sOut, DeviceBuffer vOut) {
-        updateFwd.launch(s, n, f, perColumn, f % 4 == 0, n, f, h, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
+        updateFwd.launch(s, n, f, f, perColumn, f % 4 == 0, n, f, h, w4, b4, dot, vu, sMid, vMid, y, sOut, vOut);
     }
 
     /** (p̄, q̄, r̄) and the first part of (V̄, Ū). */

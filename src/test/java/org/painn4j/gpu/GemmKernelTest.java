@@ -21,7 +21,7 @@ class GemmKernelTest {
 
     @Test
     void eachSizeGetsTheDriverItsBlocksCallFor() {
-        // a small molecule alone: the caller asks for one warp per output column
+        // a small molecule alone: the caller asks for the per-column driver
         assertEquals(Driver.ROWS, GemmKernel.driver(21, 128, true, true, true, H100));
         // 1,024 atoms: 64×64 tiles would make 32 blocks, under two per multiprocessor
         assertEquals(Driver.MID, GemmKernel.driver(1024, 128, false, true, true, H100));
@@ -39,6 +39,19 @@ class GemmKernelTest {
     }
 
     @Test
+    void perColumnBlocksTakeAWarpPerSliceOfK() {
+        assertEquals(1, GemmKernel.slicesWarps(20, 1));
+        assertEquals(2, GemmKernel.slicesWarps(64, 1));
+        assertEquals(4, GemmKernel.slicesWarps(128, 1));
+        assertEquals(5, GemmKernel.slicesWarps(130, 1));
+        assertEquals(12, GemmKernel.slicesWarps(384, 1));
+        // past 12 slices (or 4 of three groups) the warps take several each
+        assertEquals(12, GemmKernel.slicesWarps(512, 1));
+        assertEquals(4, GemmKernel.slicesWarps(128, 3));
+        assertEquals(4, GemmKernel.slicesWarps(256, 3));
+    }
+
+    @Test
     void launchShapesMatchTheKernels() throws IOException {
         String dense = source("dense.cuh");
         assertEquals(GemmKernel.TILE, define(dense, "GEMM_TILE"));
@@ -50,7 +63,9 @@ class GemmKernelTest {
         assertEquals(GemmKernel.MID_TILE, define(dense, "GEMM_MID_TILE"));
         assertEquals(GemmKernel.MID_ROWS_F32, define(dense, "GEMM_MID_ROWS_F32"));
         assertEquals(GemmKernel.MID_ROWS_F64, define(dense, "GEMM_MID_ROWS_F64"));
-        assertEquals(GemmKernel.THREADS, 32 * define(dense, "ROWS_WARPS"));
+        assertEquals(GemmKernel.SLICES_COLUMNS, define(dense, "GEMM_SLICES_N"));
+        assertEquals(GemmKernel.SLICES_MAX_WARPS, define(dense, "GEMM_SLICES_MAX_WARPS"));
+        assertEquals(GemmKernel.COLUMNS_WARPS, define(dense, "GEMM_COLUMNS_WARPS"));
         assertEquals(128, GemmKernel.midThreads(Precision.FLOAT32));
         assertEquals(64, GemmKernel.midThreads(Precision.FLOAT64));
         assertEquals(NeighborBuffers.KEPT_KEYS, define(source("neighbors.cu"), "KEPT_KEYS"));

@@ -52,6 +52,11 @@ class KernelPairsTest {
                 list.add(Arguments.of(path, p, "bessel-shared F=24 K=12", "slab", RandomStructures.periodic(20,
                         new double[] {5.5, 0, 0, 0.7, 5.8, 0, 0, 0, 14}, new boolean[] {true, true, false}, 3)));
                 if (path.equals("kernels")) {
+                    // the per-column GEMMs' other shapes: widths not multiples of 4 (F = 10, 3F = 30,
+                    // readout 5), and K_d past 12 slices of 32 (3F = 600) or past 4 for the update (F = 200)
+                    list.add(Arguments.of(path, p, "gaussian F=10 K=7", "cluster-12", RandomStructures.cluster(12, 0.08, 8)));
+                    list.add(Arguments.of(path, p, "gaussian F=200 K=20", "cluster-16",
+                            RandomStructures.cluster(16, 0.08, 9)));
                     // past GemmKernel.SMALL_ROWS atoms: layer 0 by elements
                     list.add(Arguments.of(path, p, "gaussian F=128 K=20", "cluster-160",
                             RandomStructures.cluster(160, 0.08, 5)));
@@ -64,6 +69,12 @@ class KernelPairsTest {
     }
 
     static PainnModel model(String name) {
+        if (name.equals("gaussian F=10 K=7")) {
+            return RandomModels.model(10, 2, 7, 4.0, "gaussian", 13);
+        }
+        if (name.equals("gaussian F=200 K=20")) {
+            return RandomModels.model(200, 2, 20, 5.0, "gaussian", 14);
+        }
         if (name.startsWith("gaussian")) {
             return RandomModels.modelWithShifts(128, 3, 20, 5.0, "gaussian", 11);
         }
