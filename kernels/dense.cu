@@ -110,3 +110,21 @@ PAINN_ENTRY_OF(painn_dense_bwd, painn_dense_bwd_impl, GEMM_TILES, DENSE_BWD_PARA
 PAINN_ENTRY_OF(painn_dense_bwd_big, painn_dense_bwd_impl, GEMM_BIG, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_bwd_mid, painn_dense_bwd_impl, GEMM_MID, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_bwd_rows, painn_dense_bwd_impl, GEMM_ROWS, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
+
+// The per-column products of K_d = 256 and 384 in float32 over clusters of 2 and 3 blocks
+// (dense.cuh, gemm_slices_cluster): painn_dense_{fwd,bwd}_rows_c{2,3}_f32, Hopper and newer.
+// Before Hopper the entry points exist (one module for every architecture) but GemmKernel never
+// launches them there.
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#define ROWS_CLUSTER_ENTRY(name, impl, CL, PARAMS, args)                                          \
+    extern "C" __global__ void __cluster_dims__(CL, 1, 1) __launch_bounds__(128)                    \
+        name##_rows_c##CL##_f32 PARAMS(float) {                                                     \
+        impl<float, GEMM_ROWS_C##CL> args;                                                          \
+    }
+#else
+#define ROWS_CLUSTER_ENTRY(name, impl, CL, PARAMS, args) extern "C" __global__ void name##_rows_c##CL##_f32 PARAMS(float) {}
+#endif
+ROWS_CLUSTER_ENTRY(painn_dense_fwd, painn_dense_fwd_impl, 2, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
+ROWS_CLUSTER_ENTRY(painn_dense_fwd, painn_dense_fwd_impl, 3, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
+ROWS_CLUSTER_ENTRY(painn_dense_bwd, painn_dense_bwd_impl, 2, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)
+ROWS_CLUSTER_ENTRY(painn_dense_bwd, painn_dense_bwd_impl, 3, DENSE_BWD_PARAMS, DENSE_BWD_ARGS)

@@ -15,6 +15,7 @@
 // in order, so every tiled driver gives the same bits.
 #pragma once
 
+#include <cooperative_groups.h>
 #include <type_traits>
 
 #include "common.cuh"
@@ -282,9 +283,14 @@ struct SlicesShared {
 
 // KD > 0: compiled for that K_d (the model's widths: no k tested against a K_d known only at
 // run time). The sums run in the same order either way, so both give the same bits.
-template <typename T, int GROUPS, bool B_K_CONTIG, int KD, typename ALoad, typename BLoad, typename Epi>
+// CL > 1 (Hopper, KD = 256 or 384): the KW warps of a column group spread over a cluster of CL
+// blocks of KW/CL warps each, on as many multiprocessors (one multiprocessor ran twelve warps'
+// loads and shared-memory reads in 2.5 times the time of four); block 0 adds the partial sums of
+// all of them in the same warp order, through distributed shared memory: the same bits.
+template <typename T, int GROUPS, bool B_K_CONTIG, int KD, int CL, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int KdArg, const ALoad& a, const BLoad& b,
                               const Epi& epi) {
+    static_assert(CL == 1 || KD > 0, "clusters for a K_d known at compile time");
     constexpr int SUB = kSlicesSub<T>;
     constexpr int QPS = SUB / 4;      // quads of a row in a piece
     constexpr int RPI = 32 / QPS;     // rows one load instruction of the warp covers
@@ -292,10 +298,12 @@ PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int K
     constexpr int NQ = kSlicesQuads;  // quads of columns per group
     constexpr int NC = 4 * NQ;
     const int Kd = KD > 0 ? KD : KdArg;
-    const int kw = slices_warps(Kd, GROUPS);
+    const int kw = slices_warps(Kd, GROUPS);  // of the cluster
+    const int kwb = kw / CL;                   // of this block
     const int slices = (Kd + 31) / 32;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int n0 = blockIdx.x * NC, m0 = blockIdx.y * 32;
+    const int rank = CL > 1 ? (int)(blockIdx.x % CL) : 0;
+    const int n0 = (blockIdx.x / CL) * NC, m0 = blockIdx.y * 32;
     const int mc = min(32, M - m0);
     const bool vecA = Kd % 4 == 0;
     T acc[GROUPS][NC];
@@ -304,7 +312,7 @@ PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int K
 #pragma unroll
         for (int j = 0; j < NC; j++) acc[g][j] = T(0);
 
-    for (int sl = warp; sl < slices; sl += kw) {
+    for (int sl = rank * kwb + warp; sl < slices; sl += kw) {
         const int k0 = sl * 32;
         // lane l: rows RPI·i + l % RPI, quad QPS·p + l / RPI of piece p (k0 + 4·that); every load
         // of the slice issued before any is used
@@ -380,36 +388,64 @@ PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int K
         __syncwarp();
     }
     __syncthreads();  // the partial sums take the pieces' place
-    if (warp < kw) {
+    if (warp < kwb) {
 #pragma unroll
         for (int g = 0; g < GROUPS; g++)
 #pragma unroll
             for (int j = 0; j < NC; j++) sh.part[warp][NC * g + j][lane] = acc[g][j];
     }
-    __syncthreads();
-    if (warp != 0 || lane >= mc) return;
+    constexpr int PART = 4 * kSlicesQuads * GROUPS * 32;  // reals of one warp's partial sums
+    T out[NQ][4][GROUPS];
+    // the sums of the cluster's warps 0..kw−1 in order (warp w of block w / kwb)
+    auto total = [&](const T* const* from) {
+#pragma unroll
+        for (int h = 0; h < NQ; h++)
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+#pragma unroll
+                for (int g = 0; g < GROUPS; g++) {
+                    int at = (NC * g + 4 * h + j) * 32 + lane;
+                    T s = from[0][at];
+                    for (int w = 1; w < kw; w++) s += from[w / kwb][(w % kwb) * PART + at];
+                    out[h][j][g] = s;
+                }
+    };
+    if constexpr (CL == 1) {
+        __syncthreads();
+        if (warp != 0 || lane >= mc) return;
+        const T* own = &sh.part[0][0][0];
+        total(&own);
+    } else {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+        namespace cg = cooperative_groups;
+        cg::cluster_group cluster = cg::this_cluster();
+        cluster.sync();
+        if (rank == 0 && warp == 0 && lane < mc) {
+            const T* from[CL];
+#pragma unroll
+            for (int r = 0; r < CL; r++) from[r] = cluster.map_shared_rank(&sh.part[0][0][0], r);
+            total(from);
+        }
+        cluster.sync();  // every block's partial sums stay in place until block 0 has read them
+        if (rank != 0 || warp != 0 || lane >= mc) return;
+#else
+        __trap();
+#endif
+    }
     const int m = m0 + lane;
 #pragma unroll
     for (int h = 0; h < NQ; h++) {
         const int n = n0 + 4 * h;
-        T out[4][GROUPS];
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-#pragma unroll
-            for (int g = 0; g < GROUPS; g++) {
-                T s = sh.part[0][NC * g + 4 * h + j][lane];
-                for (int w = 1; w < kw; w++) s += sh.part[w][NC * g + 4 * h + j][lane];
-                out[j][g] = s;
-            }
+        T(&out4)[4][GROUPS] = out[h];
         if constexpr (QuadEpilogue<Epi>::value) {
             if (n + 3 < N && epi.quads()) {
-                epi.quad(m, n, out);
+                epi.quad(m, n, out4);
                 continue;
             }
         }
 #pragma unroll
         for (int j = 0; j < 4; j++)
-            if (n + j < N) epi(m, n + j, out[j]);
+            if (n + j < N) epi(m, n + j, out4[j]);
     }
 }
 
@@ -419,12 +455,21 @@ PAINN_DEVICE void gemm_slices(int M, int N, int Kd, const ALoad& a, const BLoad&
     static_assert(sizeof(SlicesShared<T, GROUPS>) <= 48 * 1024, "static shared memory");
     __shared__ __align__(16) SlicesShared<T, GROUPS> sh;
     switch (Kd) {
-        case 64: gemm_slices_k<T, GROUPS, B_K_CONTIG, 64>(sh, M, N, Kd, a, b, epi); break;
-        case 128: gemm_slices_k<T, GROUPS, B_K_CONTIG, 128>(sh, M, N, Kd, a, b, epi); break;
-        case 256: gemm_slices_k<T, GROUPS, B_K_CONTIG, 256>(sh, M, N, Kd, a, b, epi); break;
-        case 384: gemm_slices_k<T, GROUPS, B_K_CONTIG, 384>(sh, M, N, Kd, a, b, epi); break;
-        default: gemm_slices_k<T, GROUPS, B_K_CONTIG, 0>(sh, M, N, Kd, a, b, epi);
+        case 64: gemm_slices_k<T, GROUPS, B_K_CONTIG, 64, 1>(sh, M, N, Kd, a, b, epi); break;
+        case 128: gemm_slices_k<T, GROUPS, B_K_CONTIG, 128, 1>(sh, M, N, Kd, a, b, epi); break;
+        case 256: gemm_slices_k<T, GROUPS, B_K_CONTIG, 256, 1>(sh, M, N, Kd, a, b, epi); break;
+        case 384: gemm_slices_k<T, GROUPS, B_K_CONTIG, 384, 1>(sh, M, N, Kd, a, b, epi); break;
+        default: gemm_slices_k<T, GROUPS, B_K_CONTIG, 0, 1>(sh, M, N, Kd, a, b, epi);
     }
+}
+
+// The same over a cluster of CL blocks (Hopper) for K_d = 128·CL alone: blocks of four warps.
+// Grid: (ceil(N/GEMM_SLICES_N)·CL, ceil(M/32)), 128 threads, clusters of (CL, 1, 1).
+template <typename T, int GROUPS, bool B_K_CONTIG, int CL, typename ALoad, typename BLoad, typename Epi>
+PAINN_DEVICE void gemm_slices_cluster(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    __shared__ __align__(16) SlicesShared<T, GROUPS> sh;
+    if (Kd != 128 * CL || GROUPS != 1) __trap();  // GemmKernel launches them for that K_d only
+    gemm_slices_k<T, GROUPS, B_K_CONTIG, 128 * CL, CL>(sh, M, N, Kd, a, b, epi);
 }
 
 // The per-column product of float64 (gemm_rows takes it for double): each warp owns one output
@@ -832,14 +877,16 @@ PAINN_DEVICE void gemm_mid(int M, int N, int Kd, const RowsA<T>& a, const BLoad&
               GROUPS == 1 ? 3 : 2>(M, N, Kd, a, b, epi);
 }
 
-// The four drivers by name, for kernels that differ only in which one they run: 64×64 tiles,
-// pipelined 128×64 tiles (one group) and 32×32 tiles (A as plain rows for both), one warp per
-// output column.
-enum GemmDriver { GEMM_TILES, GEMM_BIG, GEMM_MID, GEMM_ROWS };
+// The drivers by name, for kernels that differ only in which one they run: 64×64 tiles,
+// pipelined 128×64 tiles (one group) and 32×32 tiles (A as plain rows for both), the
+// per-column one, and (float32, Hopper) its forms over clusters of 2 and 3 blocks.
+enum GemmDriver { GEMM_TILES, GEMM_BIG, GEMM_MID, GEMM_ROWS, GEMM_ROWS_C2, GEMM_ROWS_C3 };
 template <GemmDriver D, typename T, int GROUPS, bool B_K_CONTIG, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
     if constexpr (D == GEMM_ROWS) {
         gemm_rows<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
+    } else if constexpr (D == GEMM_ROWS_C2 || D == GEMM_ROWS_C3) {
+        gemm_slices_cluster<T, GROUPS, B_K_CONTIG, D == GEMM_ROWS_C2 ? 2 : 3>(M, N, Kd, a, b, epi);
     } else if constexpr (D == GEMM_BIG) {
         gemm_big<T, GROUPS, B_K_CONTIG>(M, N, Kd, a, b, epi);
     } else if constexpr (D == GEMM_MID) {

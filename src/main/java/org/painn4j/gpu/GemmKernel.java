@@ -50,6 +50,9 @@ final class GemmKernel {
     private final Kernel big;
     private final Kernel mid;
     private final Kernel rows;
+    /** The float32 per-column driver of K_d = 256 and 384 over clusters of 2 and 3 blocks (Hopper; else null). */
+    private final Kernel rowsC2;
+    private final Kernel rowsC3;
     private final int groups;
     private final boolean slices;
     private final int multiprocessors;
@@ -67,6 +70,9 @@ final class GemmKernel {
         rows = new Kernel(cuda, stage, name + "_rows_" + t);
         this.groups = groups;
         slices = p == Precision.FLOAT32;
+        boolean clusters = slices && groups == 1 && cuda.computeCapability() >= 90;
+        rowsC2 = clusters ? new Kernel(cuda, stage, name + "_rows_c2_" + t) : null;
+        rowsC3 = clusters ? new Kernel(cuda, stage, name + "_rows_c3_" + t) : null;
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cuda.device);
         multiprocessors = sms[0];
@@ -109,6 +115,21 @@ final class GemmKernel {
         return (MID_TILE / 4) * (MID_TILE / (p == Precision.FLOAT32 ? MID_ROWS_F32 : MID_ROWS_F64));
     }
 
+    /** K_d per block of the clustered per-column kernels: four warps of 32 k. */
+    static final int CLUSTER_DEPTH = 128;
+
+    /**
+     * The clustered per-column kernel for K_d (256: 2 blocks, 384: 3), or null where there is
+     * none (float64, the three-group update, before Hopper, other K_d). It sums in the order of
+     * the one-block kernel, so either gives the same bits.
+     */
+    private Kernel clusterKernel(int depth) {
+        if (rowsC2 == null) {
+            return null;
+        }
+        return depth == 2 * CLUSTER_DEPTH ? rowsC2 : depth == 3 * CLUSTER_DEPTH ? rowsC3 : null;
+    }
+
     /** Warps of a float32 per-column block: a slice of 32 k each, as many as K_d has (slices_warps in dense.cuh). */
     static int slicesWarps(int depth, int groups) {
         return Math.min(SLICES_MAX_WARPS / groups, Math.max(1, ceil(depth, 32)));
@@ -122,7 +143,11 @@ final class GemmKernel {
                 Object... args) {
         switch (driver(rowCount, columns, perColumn, pipelined, big != null, multiprocessors)) {
             case ROWS -> {
-                if (slices) {
+                Kernel clustered = clusterKernel(depth);
+                if (clustered != null) {
+                    int cl = depth / CLUSTER_DEPTH;
+                    clustered.launch(s, ceil(columns, SLICES_COLUMNS) * cl, ceil(rowCount, 32), 32 * 4, args);
+                } else if (slices) {
                     rows.launch(s, ceil(columns, SLICES_COLUMNS), ceil(rowCount, 32), 32 * slicesWarps(depth, groups), args);
                 } else {
                     rows.launch(s, ceil(columns, COLUMNS_WARPS), ceil(rowCount, 32), 32 * COLUMNS_WARPS, args);
