@@ -10,8 +10,10 @@ import org.painn4j.calc.Precision;
  * One GEMM kernel of dense.cuh in its drivers: 64×64 tiles of 4×4 per thread, pipelined 128×64
  * tiles of 8×8 per thread ({@code _big}, where they fill the device) and 32×32 tiles of 4×4
  * ({@code _mid}, where 64×64 tiles would leave it half empty), and, for few rows ({@code _rows}),
- * blocks of four output columns with a row per lane and a slice of k per warp in float32, a warp
- * per column with the lanes over k in float64, each launched on the grid it expects.
+ * blocks of four output columns with a row per lane and a slice of k per warp in float32 (on
+ * Hopper, for K_d = 256 and 384, over clusters of 2 and 3 blocks: {@code _rows_c2}, {@code
+ * _rows_c3}), a warp per column with the lanes over k in float64, each launched on the grid it
+ * expects.
  *
  * <p>Every driver computes each row apart from the others, but the per-column one sums in
  * another order than the tiled ones (which agree with each other). So the caller decides
@@ -60,6 +62,7 @@ final class GemmKernel {
     /**
      * name_t, name_big_t (when withBig) and name_rows_t of the stage's module, t = f32 or f64;
      * groups: the sets of weight columns that share the input rows (the mixing update's three).
+     * The kernels of one group (dense.cu's) also have name_rows_c2_f32 and name_rows_c3_f32.
      */
     GemmKernel(CudaContext cuda, String stage, String name, Precision p, boolean withBig, int groups) {
         String t = Real.suffix(p);
