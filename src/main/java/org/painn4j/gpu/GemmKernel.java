@@ -149,7 +149,8 @@ final class GemmKernel {
                 Kernel clustered = clusterKernel(depth);
                 if (clustered != null) {
                     int cl = depth / CLUSTER_DEPTH;
-                    clustered.launch(s, ceil(columns, SLICES_COLUMNS) * cl, ceil(rowCount, 32), 32 * 4, args);
+                    // a warp per 32 k of the block's CLUSTER_DEPTH: as many threads as k
+                    clustered.launch(s, ceil(columns, SLICES_COLUMNS) * cl, ceil(rowCount, 32), CLUSTER_DEPTH, args);
                 } else if (slices) {
                     rows.launch(s, ceil(columns, SLICES_COLUMNS), ceil(rowCount, 32), 32 * slicesWarps(depth, groups), args);
                 } else {

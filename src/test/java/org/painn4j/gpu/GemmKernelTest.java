@@ -74,6 +74,35 @@ class GemmKernelTest {
         assertEquals(ElementKernels.WARPS, define(element, "ELEMENT_WARPS"));
     }
 
+    @Test
+    void clusteredKernelsHaveTheShapesTheHostLaunches() throws IOException {
+        // GemmKernel launches _rows_cN with 4 warps per block and N = K_d / CLUSTER_DEPTH blocks per
+        // cluster; the cluster size is fixed in the kernel, so a mismatch would fail at launch
+        String ptx = ptx("dense.sm_90.ptx");
+        for (String pass : new String[] {"fwd", "bwd"}) {
+            for (int depth : new int[] {256, 384}) {
+                int cl = depth / GemmKernel.CLUSTER_DEPTH;
+                Matcher m = Pattern.compile("\\.entry painn_dense_" + pass + "_rows_c" + cl
+                        + "_f32\\([^)]*\\)\\s*\\.maxntid (\\d+), 1, 1\\s*\\.explicitcluster\\s*"
+                        + "\\.reqnctapercluster (\\d+), 1, 1").matcher(ptx);
+                if (!m.find()) {
+                    throw new AssertionError("painn_dense_" + pass + "_rows_c" + cl + "_f32 with its cluster shape not in dense.sm_90.ptx");
+                }
+                assertEquals(GemmKernel.CLUSTER_DEPTH, Integer.parseInt(m.group(1)), "threads of a block: a warp per 32 k");
+                assertEquals(cl, Integer.parseInt(m.group(2)));
+            }
+        }
+    }
+
+    private static String ptx(String name) throws IOException {
+        try (var in = GemmKernel.class.getResourceAsStream("/org/painn4j/ptx/" + name)) {
+            if (in == null) {
+                throw new AssertionError(name + " missing from the resources");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
     private static String source(String name) throws IOException {
         Path root = Path.of("").toAbsolutePath();
         while (!Files.exists(root.resolve("kernels").resolve(name))) {
