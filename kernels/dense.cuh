@@ -48,6 +48,21 @@ template <typename E, typename = void> struct QuadEpilogue : std::false_type {};
 template <typename E>
 struct QuadEpilogue<E, std::void_t<decltype(&E::quads)>> : std::true_type {};
 
+// Row m's outputs of columns n..n+3 to the epilogue: four at once where it can take them, else
+// one by one up to N. Every driver ends with it.
+template <typename T, int GROUPS, typename Epi>
+PAINN_DEVICE void epilogue4(const Epi& epi, int m, int n, int N, const T (&out)[4][GROUPS]) {
+    if constexpr (QuadEpilogue<Epi>::value) {
+        if (n + 3 < N && epi.quads()) {
+            epi.quad(m, n, out);
+            return;
+        }
+    }
+#pragma unroll
+    for (int c = 0; c < 4; c++)
+        if (n + c < N) epi(m, n + c, out[c]);
+}
+
 // The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
 #define GEMM_TILE 64
 #define GEMM_THREADS 256
@@ -224,15 +239,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
             for (int c = 0; c < 4; c++)
 #pragma unroll
                 for (int g = 0; g < GROUPS; g++) out[c][g] = acc[g][r][j * 4 + c];
-            if constexpr (QuadEpilogue<Epi>::value) {
-                if (n + 3 < N && epi.quads()) {
-                    epi.quad(m, n, out);
-                    continue;
-                }
-            }
-#pragma unroll
-            for (int c = 0; c < 4; c++)
-                if (n + c < N) epi(m, n + c, out[c]);
+            epilogue4(epi, m, n, N, out);
         }
     }
 }
@@ -269,7 +276,7 @@ template <typename T> constexpr int kSlicesSub = 64 / (int)sizeof(T);
 template <typename T> constexpr int kSlicesLd = kSlicesSub<T> + 16 / (int)sizeof(T);
 // a weight row of a piece: the block's columns, padded to an odd count of 16-byte quads so that
 // the lanes storing consecutive rows meet in no bank
-template <typename T, int GROUPS> constexpr int kSlicesWLd =
+template <int GROUPS> constexpr int kSlicesWLd =
     4 * kSlicesQuads * GROUPS + ((kSlicesQuads * GROUPS) % 2 == 0 ? 4 : 0);
 template <typename T, int GROUPS>
 struct SlicesShared {
@@ -278,7 +285,7 @@ struct SlicesShared {
         T a[KW][32][kSlicesLd<T>];                  // the pieces, while the warps multiply
         T part[KW][4 * kSlicesQuads * GROUPS][32];  // then their partial sums
     };
-    T w[KW][kSlicesSub<T>][kSlicesWLd<T, GROUPS>];
+    T w[KW][kSlicesSub<T>][kSlicesWLd<GROUPS>];
 };
 
 // KD > 0: compiled for that K_d (the model's widths: no k tested against a K_d known only at
@@ -350,7 +357,7 @@ PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int K
                 }
         }
         T(*as)[kSlicesLd<T>] = sh.a[warp];
-        T(*ws)[kSlicesWLd<T, GROUPS>] = sh.w[warp];
+        T(*ws)[kSlicesWLd<GROUPS>] = sh.w[warp];
 #pragma unroll
         for (int p = 0; p < PIECES; p++) {
             if (p > 0) __syncwarp();
@@ -432,21 +439,8 @@ PAINN_DEVICE void gemm_slices_k(SlicesShared<T, GROUPS>& sh, int M, int N, int K
         __trap();
 #endif
     }
-    const int m = m0 + lane;
 #pragma unroll
-    for (int h = 0; h < NQ; h++) {
-        const int n = n0 + 4 * h;
-        T(&out4)[4][GROUPS] = out[h];
-        if constexpr (QuadEpilogue<Epi>::value) {
-            if (n + 3 < N && epi.quads()) {
-                epi.quad(m, n, out4);
-                continue;
-            }
-        }
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-            if (n + j < N) epi(m, n + j, out4[j]);
-    }
+    for (int h = 0; h < NQ; h++) epilogue4(epi, m0 + lane, n0 + 4 * h, N, out[h]);
 }
 
 // The model's widths at F = 128 (and 64: the readout) compiled in; any other K_d at run time.
@@ -467,8 +461,9 @@ PAINN_DEVICE void gemm_slices(int M, int N, int Kd, const ALoad& a, const BLoad&
 // Grid: (ceil(N/GEMM_SLICES_N)·CL, ceil(M/32)), 128 threads, clusters of (CL, 1, 1).
 template <typename T, int GROUPS, bool B_K_CONTIG, int CL, typename ALoad, typename BLoad, typename Epi>
 PAINN_DEVICE void gemm_slices_cluster(int M, int N, int Kd, const ALoad& a, const BLoad& b, const Epi& epi) {
+    static_assert(GROUPS == 1, "dense.cu's layers alone take the clustered kernels");
     __shared__ __align__(16) SlicesShared<T, GROUPS> sh;
-    if (Kd != 128 * CL || GROUPS != 1) __trap();  // GemmKernel launches them for that K_d only
+    if (Kd != 128 * CL) __trap();  // GemmKernel launches them for that K_d only
     gemm_slices_k<T, GROUPS, B_K_CONTIG, 128 * CL, CL>(sh, M, N, Kd, a, b, epi);
 }
 
@@ -839,15 +834,7 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
             for (int c = 0; c < 4; c++)
 #pragma unroll
                 for (int g = 0; g < GROUPS; g++) out[c][g] = acc[g][i][j * 4 + c];
-            if constexpr (QuadEpilogue<Epi>::value) {
-                if (n + 3 < N && epi.quads()) {
-                    epi.quad(m, n, out);
-                    continue;
-                }
-            }
-#pragma unroll
-            for (int c = 0; c < 4; c++)
-                if (n + c < N) epi(m, n + c, out[c]);
+            epilogue4(epi, m, n, N, out);
         }
     }
 }

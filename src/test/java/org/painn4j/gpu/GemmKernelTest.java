@@ -3,6 +3,7 @@ package org.painn4j.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -99,7 +100,7 @@ class GemmKernelTest {
             if (in == null) {
                 throw new AssertionError(name + " missing from the resources");
             }
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         }
     }
 
