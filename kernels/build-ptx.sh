@@ -2,9 +2,10 @@
 # Compiles every kernels/*.cu to PTX, committed under src/main/resources/org/painn4j/ptx/ so that
 # users need no CUDA toolkit:
 #   <stage>.compute_80.ptx   portable: Ampere and newer, JIT-compiled by the driver at load
-#   <stage>.sm_90.ptx        Hopper (H100/H200), chosen at run time for compute capability ≥ 9.0,
-#                            only for stages with Hopper-only code (`__CUDA_ARCH__ >= 900`): for
-#                            the others it would differ from compute_80 in its .target line alone
+#   <stage>.sm_90.ptx        Hopper (H100/H200), chosen at run time for compute capability ≥ 9.0:
+#                            every kernel there starts with the grid-dependency wait of
+#                            programmatic dependent launch (common.cuh, painn_grid_dependency), and
+#                            some stages have more Hopper-only code (`__CUDA_ARCH__ >= 900`)
 # nvcc 13.0 writes PTX ISA 9.0, which needs an NVIDIA driver ≥ 580.
 #   kernels/build-ptx.sh [OUTPUT_DIR]      (default: the resources folder above)
 set -euo pipefail
@@ -14,9 +15,7 @@ mkdir -p "$out"
 command -v nvcc >/dev/null || { echo "build-ptx: nvcc not on the PATH" >&2; exit 2; }
 for cu in "$here"/*.cu; do
   stage=$(basename "$cu" .cu)
-  archs=compute_80
-  grep -q '__CUDA_ARCH__ >= 900' "$cu" && archs="compute_80 sm_90"
-  for arch in $archs; do
+  for arch in compute_80 sm_90; do
     nvcc -std=c++17 -O3 -arch="$arch" -ptx "$cu" -o "$out/$stage.$arch.ptx"
   done
 done

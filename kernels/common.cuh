@@ -6,6 +6,21 @@
 
 #define PAINN_DEVICE __device__ __forceinline__
 
+// Programmatic dependent launch (Hopper and newer). Every kernel starts with this call: it waits
+// until the kernel before it in the stream has finished and its writes are visible
+// (griddepcontrol.wait). The host launches each kernel with programmatic stream serialization
+// (cuLaunchKernelEx, gpu/DependentLaunch.java), so that the GPU starts launching it as the blocks
+// of its predecessor exit instead of after that grid has completed; the wait keeps every
+// kernel's view of memory what it is in plain stream order, so the results are the same bits.
+// No kernel signals its dependents early (griddepcontrol.launch_dependents): blocks that sat
+// waiting beside a running kernel slowed it more than the early start gained (docs/performance.md,
+// entry 46). Without such a launch, and before Hopper, the call does nothing.
+PAINN_DEVICE void painn_grid_dependency() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
 template <typename T> PAINN_DEVICE T painn_exp(T x);
 template <> PAINN_DEVICE float painn_exp<float>(float x) { return expf(x); }
 template <> PAINN_DEVICE double painn_exp<double>(double x) { return exp(x); }
@@ -100,24 +115,24 @@ template <typename T> PAINN_DEVICE T warp_sum(T v) {
 //   PAINN_ENTRY(painn_radial_fwd, RADIAL_FWD_PARAMS, (n, x, y))
 // gives painn_radial_fwd_f32(int, const float*, float*) and painn_radial_fwd_f64(...).
 #define PAINN_ENTRY(name, PARAMS, args)                                                   \
-    extern "C" __global__ void name##_f32 PARAMS(float) { name##_impl<float> args; }      \
-    extern "C" __global__ void name##_f64 PARAMS(double) { name##_impl<double> args; }
+    extern "C" __global__ void name##_f32 PARAMS(float) { painn_grid_dependency(); name##_impl<float> args; }      \
+    extern "C" __global__ void name##_f64 PARAMS(double) { painn_grid_dependency(); name##_impl<double> args; }
 
 // The same for entry points that share one implementation and differ in a compile-time
 // argument (the GEMM driver of dense.cuh: GEMM_TILES, GEMM_BIG, GEMM_MID, GEMM_ROWS):
 //   PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, PARAMS, args)
 // gives painn_dense_fwd_big_f32 calling painn_dense_fwd_impl<float, GEMM_BIG>, and _f64.
 #define PAINN_ENTRY_OF(name, impl, ARG, PARAMS, args)                                      \
-    extern "C" __global__ void name##_f32 PARAMS(float) { impl<float, ARG> args; }       \
-    extern "C" __global__ void name##_f64 PARAMS(double) { impl<double, ARG> args; }
+    extern "C" __global__ void name##_f32 PARAMS(float) { painn_grid_dependency(); impl<float, ARG> args; }       \
+    extern "C" __global__ void name##_f64 PARAMS(double) { painn_grid_dependency(); impl<double, ARG> args; }
 
 // The same, for kernels that also take the radial basis size as a compile-time bound KMAX
 // (arrays of K filter weights live in registers only when their size is known at compile
 // time): name_f32_k<KMAX>, name_f64_k<KMAX>.
 #define PAINN_ENTRY_K(name, KM, PARAMS, args)                                                    \
-    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM PARAMS(float) {           \
+    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM PARAMS(float) { painn_grid_dependency();           \
         name##_impl<float, KM> args;                                                             \
     }                                                                                            \
-    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM PARAMS(double) {          \
+    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM PARAMS(double) { painn_grid_dependency();          \
         name##_impl<double, KM> args;                                                            \
     }

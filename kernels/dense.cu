@@ -118,11 +118,11 @@ PAINN_ENTRY_OF(painn_dense_bwd_rows, painn_dense_bwd_impl, GEMM_ROWS, DENSE_BWD_
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 #define ROWS_CLUSTER_ENTRY(name, impl, CL, PARAMS, args)                                          \
     extern "C" __global__ void __cluster_dims__(CL, 1, 1) __launch_bounds__(128)                    \
-        name##_rows_c##CL##_f32 PARAMS(float) {                                                     \
+        name##_rows_c##CL##_f32 PARAMS(float) { painn_grid_dependency();                                                     \
         impl<float, GEMM_ROWS_C##CL> args;                                                          \
     }
 #else
-#define ROWS_CLUSTER_ENTRY(name, impl, CL, PARAMS, args) extern "C" __global__ void name##_rows_c##CL##_f32 PARAMS(float) {}
+#define ROWS_CLUSTER_ENTRY(name, impl, CL, PARAMS, args) extern "C" __global__ void name##_rows_c##CL##_f32 PARAMS(float) { painn_grid_dependency();}
 #endif
 ROWS_CLUSTER_ENTRY(painn_dense_fwd, painn_dense_fwd_impl, 2, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 ROWS_CLUSTER_ENTRY(painn_dense_fwd, painn_dense_fwd_impl, 3, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)

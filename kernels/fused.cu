@@ -817,19 +817,19 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
 
 #define FUSED_ENTRY(C)                                                                                     \
     extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(FUSED_THREADS)                   \
-        painn_fused_f32_c##C FUSED_PARAMS {                                                                 \
+        painn_fused_f32_c##C FUSED_PARAMS { painn_grid_dependency();                                                                 \
         painn_fused_impl<float, C>(*a, FUSED_DIMS);                                                         \
     }                                                                                                       \
     extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(FUSED_THREADS)                   \
-        painn_fused_f64_c##C FUSED_PARAMS {                                                                 \
+        painn_fused_f64_c##C FUSED_PARAMS { painn_grid_dependency();                                                                 \
         painn_fused_impl<double, C>(*a, FUSED_DIMS);                                                        \
     }
 #else
 // Before Hopper there are no clusters: the entry points exist (one module for every
 // architecture) but FusedKernels never launches them there.
 #define FUSED_ENTRY(C)                                                                                     \
-    extern "C" __global__ void painn_fused_f32_c##C FUSED_PARAMS {}                                         \
-    extern "C" __global__ void painn_fused_f64_c##C FUSED_PARAMS {}
+    extern "C" __global__ void painn_fused_f32_c##C FUSED_PARAMS { painn_grid_dependency();}                                         \
+    extern "C" __global__ void painn_fused_f64_c##C FUSED_PARAMS { painn_grid_dependency();}
 #endif
 
 FUSED_ENTRY(8)

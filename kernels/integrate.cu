@@ -59,6 +59,7 @@ extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, d
                                           const double* __restrict__ f, const double* __restrict__ m,
                                           const double* __restrict__ cells, const double* __restrict__ inverses,
                                           const int* __restrict__ pbcs) {
+    painn_grid_dependency();
     int a = blockIdx.x * blockDim.x + threadIdx.x;
     if (a >= nAtoms) return;
     int r = atomReplica[a];
@@ -102,6 +103,7 @@ extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, d
 extern "C" __global__ void painn_md_displacement(int nAtoms, const double* __restrict__ x,
                                                  const double* __restrict__ reference, double limit,
                                                  int* __restrict__ rebuild) {
+    painn_grid_dependency();
     int a = blockIdx.x * blockDim.x + threadIdx.x;
     if (a >= nAtoms) return;
     double d2 = 0;
@@ -114,6 +116,7 @@ extern "C" __global__ void painn_md_displacement(int nAtoms, const double* __res
 
 extern "C" __global__ void painn_md_reference(int nAtoms, const int* __restrict__ rebuild, const double* __restrict__ x,
                                               double* __restrict__ reference) {
+    painn_grid_dependency();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < 3 * nAtoms && *rebuild) reference[i] = x[i];
 }
@@ -123,6 +126,7 @@ extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restri
                                          const double* __restrict__ x, const double* __restrict__ energies,
                                          const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
                                          const long long* __restrict__ step, long long* __restrict__ badSteps) {
+    painn_grid_dependency();
     int a = blockIdx.x * blockDim.x + threadIdx.x;
     if (a >= nAtoms) return;
     int r = atomReplica[a];
@@ -139,6 +143,7 @@ extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restri
 
 // The step counter moves on, and the rebuild flag drops until the next displacement check.
 extern "C" __global__ void painn_md_tick(long long* __restrict__ step, int* __restrict__ rebuild) {
+    painn_grid_dependency();
     *step += 1;
     *rebuild = 0;
 }

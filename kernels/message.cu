@@ -33,16 +33,16 @@
 // edge: TABLE (layer 0) reads x and s through the atomic numbers and has v = 0 and, backward,
 // no input adjoints; otherwise x, s, v are per atom and the adjoints are computed.
 #define MSG_ENTRY_AS(name, sfx, KM, FC, PARAMS, args)                                                \
-    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM##sfx PARAMS(float) {             \
+    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM##sfx PARAMS(float) { painn_grid_dependency();             \
         name##_impl<float, KM, false, FC, ROW_PLAIN> args;                                                         \
     }                                                                                                   \
-    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM##sfx PARAMS(double) {            \
+    extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM##sfx PARAMS(double) { painn_grid_dependency();            \
         name##_impl<double, KM, false, FC, ROW_PLAIN> args;                                                        \
     }                                                                                                   \
-    extern "C" __global__ void __launch_bounds__(256) name##_l0_f32_k##KM##sfx PARAMS(float) {          \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f32_k##KM##sfx PARAMS(float) { painn_grid_dependency();          \
         name##_impl<float, KM, true, FC, ROW_PLAIN> args;                                                          \
     }                                                                                                   \
-    extern "C" __global__ void __launch_bounds__(256) name##_l0_f64_k##KM##sfx PARAMS(double) {         \
+    extern "C" __global__ void __launch_bounds__(256) name##_l0_f64_k##KM##sfx PARAMS(double) { painn_grid_dependency();         \
         name##_impl<double, KM, true, FC, ROW_PLAIN> args;                                                         \
     }
 // name_f32_kKM (any F) and name_f32_kKM_fFC (F = FC compiled in: the three reals of a gathered row

@@ -16,18 +16,18 @@
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 #define SPLIT_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args)                                         \
     extern "C" __global__ void __cluster_dims__(SPLIT_CLUSTER, 1, 1) __launch_bounds__(256)               \
-        name##sfx PARAMS(T) {                                                                             \
+        name##sfx PARAMS(T) { painn_grid_dependency();                                                                             \
         name##_impl<T, KM, TABLE, FC, ROW_SPLIT> args;                                                    \
     }
 #define CHUNKED_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args)                                       \
-    extern "C" __global__ void __launch_bounds__(256) name##sfx PARAMS(T) {                               \
+    extern "C" __global__ void __launch_bounds__(256) name##sfx PARAMS(T) { painn_grid_dependency();                               \
         name##_impl<T, KM, TABLE, FC, ROW_CHUNKED> args;                                                  \
     }
 #else
 // Before Hopper there are no clusters: the entry points exist (one module for every architecture)
 // but MessageKernels never launches them there.
 #define SPLIT_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args) \
-    extern "C" __global__ void name##sfx PARAMS(T) {}
+    extern "C" __global__ void name##sfx PARAMS(T) { painn_grid_dependency();}
 #define CHUNKED_KERNEL SPLIT_KERNEL
 #endif
 

@@ -59,6 +59,7 @@ extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __rest
                                                 const int* __restrict__ pbc, double rc, int maxBins,
                                                 Grid* __restrict__ grid,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ double lo[3][512], hi[3][512];  // launched with 512 threads
     int t = threadIdx.x;
@@ -165,6 +166,7 @@ extern "C" __global__ void painn_neighbors_bin(int nAtoms, const double* __restr
                                                const Grid* __restrict__ grid, int* __restrict__ atomBin,
                                                int* __restrict__ wrap, int* __restrict__ binCount,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nAtoms) return;
@@ -193,6 +195,7 @@ extern "C" __global__ void painn_neighbors_bin(int nAtoms, const double* __restr
 #define SCAN_ITEMS 4
 extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __restrict__ out,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ int warpSum[32];
     int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
@@ -244,6 +247,7 @@ extern "C" __global__ void painn_neighbors_place(int nAtoms, const int* __restri
                                                  const int* __restrict__ binStart, int* __restrict__ cursor,
                                                  int* __restrict__ binAtoms,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nAtoms) return;
@@ -353,6 +357,7 @@ extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double 
                                                  unsigned long long* __restrict__ errorPair,
                                                  unsigned long long* __restrict__ rowKeys,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][KEPT_KEYS];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -390,6 +395,7 @@ extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double 
 // between two read-backs, and any one of them may have overflowed).
 extern "C" __global__ void painn_neighbors_total(int nAtoms, const int* __restrict__ rowStart, int* __restrict__ status,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     status[0] = rowStart[nAtoms];
     status[1] = max(status[1], rowStart[nAtoms]);  // the largest count since the host last cleared it
@@ -398,6 +404,7 @@ extern "C" __global__ void painn_neighbors_total(int nAtoms, const int* __restri
 // The edge count of each structure of a batch: the rows of its atoms.
 extern "C" __global__ void painn_neighbors_batch_edges(int structures, const int* __restrict__ atomStart,
                                                        const int* __restrict__ rowStart, int* __restrict__ edgeCounts) {
+    painn_grid_dependency();
     int b = blockIdx.x * blockDim.x + threadIdx.x;
     if (b < structures) edgeCounts[b] = rowStart[atomStart[b + 1]] - rowStart[atomStart[b]];
 }
@@ -408,6 +415,7 @@ extern "C" __global__ void painn_neighbors_batch_edges(int structures, const int
 extern "C" __global__ void painn_neighbors_clamp(int nAtoms, int capacity, const int* __restrict__ status,
                                                  int* __restrict__ rowStart,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i <= nAtoms && status[0] > capacity) rowStart[i] = 0;
@@ -482,6 +490,7 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
                                                 const unsigned long long* __restrict__ rowKeys,
                                                 int* __restrict__ center, int* __restrict__ neighbor,
                                                 int* __restrict__ image, int first, const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -700,6 +709,7 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
                       int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image,
                       int* __restrict__ reverse,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ SmallShared sh;
     SmallFrame f{nAtoms, 0, pos, cell, binv, h, pbc};
@@ -732,6 +742,7 @@ painn_neighbors_batch_count(const int* __restrict__ atomStart, const double* __r
                             const double* __restrict__ hs, const int* __restrict__ pbcs, double rc,
                             double minDistance, int* __restrict__ rowCount, int* __restrict__ edgeCount,
                             unsigned long long* __restrict__ errorPairs) {
+    painn_grid_dependency();
     __shared__ SmallShared sh;
     int b = blockIdx.x;
     SmallFrame f = batch_frame(b, atomStart, pos, cells, binvs, hs, pbcs);
@@ -758,6 +769,7 @@ painn_neighbors_batch_fill(int nStructures, const int* __restrict__ atomStart, c
                            const int* __restrict__ rowCount, const int* __restrict__ edgeCount,
                            int* __restrict__ rowStart, int* __restrict__ status, int* __restrict__ center,
                            int* __restrict__ neighbor, int* __restrict__ image, int* __restrict__ reverse) {
+    painn_grid_dependency();
     __shared__ SmallShared sh;
     __shared__ int partBefore[SMALL_THREADS / 32], partAll[SMALL_THREADS / 32];
     __shared__ int totalS;
@@ -817,6 +829,7 @@ extern "C" __global__ void painn_verlet_count(int nAtoms, const double* __restri
                                               const int* __restrict__ vRowStart, const int* __restrict__ vNeighbor,
                                               const int* __restrict__ vImage, int* __restrict__ rowCount,
                                               unsigned long long* __restrict__ errorPairs) {
+    painn_grid_dependency();
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
     int b = atomStructure ? atomStructure[i] : 0;
@@ -851,6 +864,7 @@ extern "C" __global__ void painn_verlet_fill(int nAtoms, const double* __restric
                                              const int* __restrict__ vNeighbor, const int* __restrict__ vImage,
                                              const int* __restrict__ rowStart, int* __restrict__ center,
                                              int* __restrict__ neighbor, int* __restrict__ image) {
+    painn_grid_dependency();
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms || status[0] > capacity) return;
     const double* cell = cells + 9 * (atomStructure ? atomStructure[i] : 0);
@@ -879,6 +893,7 @@ extern "C" __global__ void painn_neighbors_reverse(int nAtoms, int capacity, con
                                                    const int* __restrict__ center, const int* __restrict__ neighbor,
                                                    const int* __restrict__ image, int* __restrict__ reverse,
         const int* __restrict__ rebuild) {
+    painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int e = blockIdx.x * blockDim.x + threadIdx.x;
     int edges = rowStart[nAtoms];

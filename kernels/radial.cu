@@ -152,6 +152,7 @@ PAINN_DEVICE void sum_columns(int rows, int cols, const double* __restrict__ par
 
 extern "C" __global__ void painn_sum_columns(int rows, int cols, const double* __restrict__ partial,
                                              double* __restrict__ out) {
+    painn_grid_dependency();
     sum_columns(rows, cols, partial, out);
 }
 
@@ -160,6 +161,7 @@ extern "C" __global__ void painn_sum_columns(int rows, int cols, const double* _
 // runs over the rows, in the order, of the structure alone.
 extern "C" __global__ void painn_sum_segments(int rowsPerSegment, int atomsPerRow, const int* __restrict__ atomStart,
                                               int cols, const double* __restrict__ partial, double* __restrict__ out) {
+    painn_grid_dependency();
     int b = blockIdx.x;
     int n = atomStart[b + 1] - atomStart[b];
     int rows = max(1, (n + atomsPerRow - 1) / atomsPerRow);
