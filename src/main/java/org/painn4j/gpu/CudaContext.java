@@ -111,7 +111,16 @@ public final class CudaContext {
         return new long[] {free[0], total[0]};
     }
 
-    /** A kernel of a stage's module: its sm_90 build on Hopper and newer where it has one, else compute_80. */
+    /**
+     * Whether kernels are launched with programmatic dependent launch: on Hopper and newer (whose
+     * PTX, sm_90, starts every kernel with the grid-dependency wait) where the JVM can call
+     * cuLaunchKernelEx ({@link DependentLaunch}).
+     */
+    public boolean dependentLaunch() {
+        return ccMajor >= 9 && DependentLaunch.on();
+    }
+
+    /** A kernel of a stage's module: its sm_90 build on Hopper and newer, else compute_80. */
     public synchronized CUfunction function(String stage, String kernel) {
         CUmodule m = modules.computeIfAbsent(stage, this::load);
         CUfunction f = new CUfunction();

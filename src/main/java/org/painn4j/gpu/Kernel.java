@@ -25,15 +25,22 @@ final class Kernel {
 
     final String name;
     private final CUfunction function;
+    /** Launched by cuLaunchKernelEx with programmatic stream serialization ({@link DependentLaunch}). */
+    private final boolean dependent;
 
     Kernel(CudaContext cuda, String stage, String name) {
-        this(name, cuda.function(stage, name));
+        this(name, cuda.function(stage, name), cuda.dependentLaunch());
     }
 
-    /** A function of a module loaded elsewhere (the probes' own builds of a stage). */
+    /** A function of a module loaded elsewhere (the probes' own builds of a stage), launched in plain stream order. */
     Kernel(String name, CUfunction function) {
+        this(name, function, false);
+    }
+
+    private Kernel(String name, CUfunction function, boolean dependent) {
         this.name = name;
         this.function = function;
+        this.dependent = dependent;
     }
 
     /** A stream being captured into a graph must not be synchronized. */
@@ -50,6 +57,21 @@ final class Kernel {
     /** A launch with sharedBytes of dynamic shared memory (set the kernel's maximum first: {@link #attribute}). */
     void launchShared(CUstream stream, int gridX, int gridY, int block, int sharedBytes, Object... args) {
         if (gridX <= 0 || gridY <= 0) {
+            return;
+        }
+        // the profiler's events time each kernel apart: no overlap with the one before
+        if (dependent && Profiler.active() == null) {
+            int code = ForeignLaunch.launch(function, gridX, gridY, block, sharedBytes, stream, args);
+            if (code != 0) {
+                throw new GpuException("kernel " + name + " failed: " + ForeignLaunch.error(code));
+            }
+            if (check && !capturing(stream)) {
+                try {
+                    cuStreamSynchronize(stream);
+                } catch (CudaException e) {
+                    throw new GpuException("kernel " + name + " failed: " + e.getMessage(), e);
+                }
+            }
             return;
         }
         NativePointerObject[] params = new NativePointerObject[args.length];
