@@ -61,9 +61,9 @@ final class Kernel {
         }
         // the profiler's events time each kernel apart: no overlap with the one before
         if (dependent && Profiler.active() == null) {
-            int code = ForeignLaunch.launch(function, gridX, gridY, block, sharedBytes, stream, args);
+            int code = DependentLaunch.launch(function, gridX, gridY, block, sharedBytes, stream, args);
             if (code != 0) {
-                throw new GpuException("kernel " + name + " failed: " + ForeignLaunch.error(code));
+                throw new GpuException("kernel " + name + " failed: " + jcuda.driver.CUresult.stringFor(code));
             }
             if (check && !capturing(stream)) {
                 try {

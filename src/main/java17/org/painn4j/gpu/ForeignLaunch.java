@@ -9,7 +9,6 @@ import java.nio.ByteOrder;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
-import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jdk.incubator.foreign.CLinker;
 import jdk.incubator.foreign.FunctionDescriptor;
@@ -21,9 +20,9 @@ import jdk.incubator.foreign.ResourceScope;
 /**
  * cuLaunchKernelEx(const CUlaunchConfig*, CUfunction, void** params, void** extra) from
  * libcuda, through JDK 17's foreign linker (jdk.incubator.foreign), with one launch attribute:
- * programmatic stream serialization. Loaded only by {@link DependentLaunch} once the incubator
- * module is known to be present. The CUDA handles and device pointers are JCuda's, read from
- * its objects.
+ * programmatic stream serialization. Built on JDK 17 only (pom.xml) and loaded only by
+ * {@link DependentLaunch}, by reflection, once the incubator module is known to be present. The
+ * CUDA handles and device pointers are JCuda's, read from its objects.
  */
 final class ForeignLaunch {
     /** CUlaunchConfig (cuda.h, CUDA 12): grid x y z, block x y z, shared bytes, stream, attrs, numAttrs. */
@@ -158,9 +157,5 @@ final class ForeignLaunch {
         } catch (Throwable e) {
             throw new IllegalStateException("cuLaunchKernelEx: " + e, e);
         }
-    }
-
-    static String error(int code) {
-        return CUresult.stringFor(code);
     }
 }
