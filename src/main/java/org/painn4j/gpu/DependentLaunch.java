@@ -33,7 +33,7 @@ public final class DependentLaunch {
     private static volatile String unavailable;
     private static volatile boolean probed;
     private static volatile boolean enabled = true;
-    private static MethodHandle launch;
+    private static volatile MethodHandle launch;
 
     private DependentLaunch() {
     }
@@ -67,12 +67,12 @@ public final class DependentLaunch {
         if ("0".equals(System.getenv("PAINN4J_DEPENDENT_LAUNCH"))) {
             return "off (PAINN4J_DEPENDENT_LAUNCH=0)";
         }
+        if (Runtime.version().feature() != 17) {
+            return "needs JDK 17's foreign linker (this is JDK " + Runtime.version().feature() + ")";
+        }
         Optional<Module> module = ModuleLayer.boot().findModule(MODULE);
         if (module.isEmpty()) {
             return "needs the JVM options " + JVM_OPTIONS;
-        }
-        if (Runtime.version().feature() != 17) {
-            return "needs JDK 17's foreign linker (this is JDK " + Runtime.version().feature() + ")";
         }
         try {
             // the class that names the module's types is loaded only now that the module is there
