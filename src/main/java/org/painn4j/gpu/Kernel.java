@@ -10,6 +10,7 @@ import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstreamCaptureStatus;
 
@@ -59,21 +60,31 @@ final class Kernel {
         if (gridX <= 0 || gridY <= 0) {
             return;
         }
-        // the profiler's events time each kernel apart: no overlap with the one before
-        if (dependent && Profiler.active() == null) {
-            int code = DependentLaunch.launch(function, gridX, gridY, block, sharedBytes, stream, args);
-            if (code != 0) {
-                throw new GpuException("kernel " + name + " failed: " + jcuda.driver.CUresult.stringFor(code));
-            }
-            if (check && !capturing(stream)) {
-                try {
-                    cuStreamSynchronize(stream);
-                } catch (CudaException e) {
-                    throw new GpuException("kernel " + name + " failed: " + e.getMessage(), e);
+        Profiler profiler = Profiler.active();
+        try {
+            // the profiler's events time each kernel apart: no overlap with the one before
+            if (dependent && profiler == null) {
+                int code = DependentLaunch.launch(function, gridX, gridY, block, sharedBytes, stream, args);
+                if (code != 0) {
+                    throw new GpuException("kernel " + name + " failed: " + CUresult.stringFor(code));
+                }
+            } else {
+                jcuda.driver.CUevent[] events = profiler == null ? null : profiler.begin(stream);
+                cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, sharedBytes, stream, params(args), null);
+                if (events != null) {
+                    profiler.end(name, events, stream);
                 }
             }
-            return;
+            if (check && !capturing(stream)) {
+                cuStreamSynchronize(stream);
+            }
+        } catch (CudaException e) {
+            throw new GpuException("kernel " + name + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** cuLaunchKernel's parameter array: a pointer to each argument's value. */
+    private Pointer params(Object[] args) {
         NativePointerObject[] params = new NativePointerObject[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
@@ -91,19 +102,7 @@ final class Kernel {
                 throw new IllegalArgumentException(name + ": unsupported argument " + a.getClass());
             }
         }
-        Profiler profiler = Profiler.active();
-        try {
-            jcuda.driver.CUevent[] events = profiler == null ? null : profiler.begin(stream);
-            cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, sharedBytes, stream, Pointer.to(params), null);
-            if (events != null) {
-                profiler.end(name, events, stream);
-            }
-            if (check && !capturing(stream)) {
-                cuStreamSynchronize(stream);
-            }
-        } catch (CudaException e) {
-            throw new GpuException("kernel " + name + " failed: " + e.getMessage(), e);
-        }
+        return Pointer.to(params);
     }
 
     /** Sets a function attribute (CUfunction_attribute), e.g. the dynamic shared memory allowed. */

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,11 +22,19 @@ import org.junit.jupiter.api.Test;
  * PTX, launched in plain stream order, has no such instructions.
  */
 class GridDependencyPtxTest {
-    static final String[] STAGES = {"dense", "element", "fused", "integrate", "message", "message_split", "mixing",
-            "neighbors", "radial", "readout"};
     /** A memory instruction other than on kernel parameters or shared memory (generic ones included). */
     private static final Pattern MEMORY = Pattern.compile(
             "^\\s*(@!?%p\\d+\\s+)?(ld|st|atom|red|cp\\.async|prefetch)\\.(?!param|shared|local)");
+
+    /** Every stage: each kernels/*.cu. */
+    private static List<String> stages() throws IOException {
+        try (Stream<Path> files = Files.list(PtxFreshnessTest.projectRoot().resolve("kernels"))) {
+            List<String> stages = files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".cu"))
+                    .map(f -> f.substring(0, f.length() - 3)).sorted().toList();
+            assertFalse(stages.isEmpty(), "no kernels/*.cu");
+            return stages;
+        }
+    }
 
     private static String ptx(String name) throws IOException {
         try (InputStream in = GridDependencyPtxTest.class.getResourceAsStream("/org/painn4j/ptx/" + name)) {
@@ -56,7 +67,7 @@ class GridDependencyPtxTest {
     @Test
     void everyHopperKernelWaitsForItsPredecessorBeforeTouchingMemory() throws IOException {
         int kernels = 0;
-        for (String stage : STAGES) {
+        for (String stage : stages()) {
             List<String[]> entries = entries(ptx(stage + ".sm_90.ptx"));
             assertFalse(entries.isEmpty(), stage + ": no entries found");
             for (String[] e : entries) {
@@ -80,7 +91,7 @@ class GridDependencyPtxTest {
 
     @Test
     void portablePtxHasNoGridDependencyInstructions() throws IOException {
-        for (String stage : STAGES) {
+        for (String stage : stages()) {
             String text = ptx(stage + ".compute_80.ptx");
             assertEquals(-1, text.indexOf("griddepcontrol"), stage + ".compute_80.ptx");
         }

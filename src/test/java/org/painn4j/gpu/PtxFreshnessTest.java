@@ -24,10 +24,7 @@ class PtxFreshnessTest {
     @Test
     void committedPtxMatchesTheKernels() throws IOException, InterruptedException {
         Assumptions.assumeTrue(onPath("nvcc"), "nvcc is not on the PATH; the committed PTX is used as it is");
-        Path root = Path.of("").toAbsolutePath();
-        while (!Files.exists(root.resolve("kernels/build-ptx.sh"))) {
-            root = root.getParent();
-        }
+        Path root = projectRoot();
         Process p = new ProcessBuilder("bash", root.resolve("kernels/build-ptx.sh").toString(), out.toString())
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
@@ -47,6 +44,18 @@ class PtxFreshnessTest {
             assertArrayEquals(Files.readAllBytes(f), Files.readAllBytes(c),
                     f.getFileName() + " is stale: run kernels/build-ptx.sh and commit the PTX");
         }
+    }
+
+    /** The folder holding kernels/, from wherever the tests run (the project or a folder below it). */
+    static Path projectRoot() {
+        Path root = Path.of("").toAbsolutePath();
+        while (root != null && !Files.exists(root.resolve("kernels/build-ptx.sh"))) {
+            root = root.getParent();
+        }
+        if (root == null) {
+            throw new IllegalStateException("kernels/build-ptx.sh not found above " + Path.of("").toAbsolutePath());
+        }
+        return root;
     }
 
     private static boolean onPath(String tool) {
