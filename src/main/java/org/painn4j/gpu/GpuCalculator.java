@@ -64,6 +64,8 @@ public final class GpuCalculator implements Calculator {
     final DenseKernels dense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
+    /** Nodes off the chain of dependent kernels: the readout's energy sum, layer 0's GEMMs by elements. */
+    private final Branch branch;
     /** The one-kernel evaluation of small structures; null where the device or model cannot use it. */
     private final FusedKernels fused;
     private boolean useFused;
@@ -108,6 +110,7 @@ public final class GpuCalculator implements Calculator {
         this.precision = precision;
         try {
             cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            branch = new Branch(stream);
         } catch (CudaException e) {
             throw new GpuException("cannot create a CUDA stream: " + e.getMessage(), e);
         }
@@ -185,6 +188,15 @@ public final class GpuCalculator implements Calculator {
      * the kernels by rows (for comparison). Both compute the same function; their sums over a
      * row run in different orders, so float32 results differ in the last bits.
      */
+    /**
+     * Off: the kernels that can run beside the chain (Branch) run in it instead, on the one
+     * stream; the results are the same bits either way (GpuCalculatorTest).
+     */
+    public void setBranches(boolean on) {
+        branch.setOn(on);
+        dropGraph();
+    }
+
     public void setSplitMessages(boolean on) {
         message.useSplit(on);
         dropGraph();
@@ -840,6 +852,8 @@ public final class GpuCalculator implements Calculator {
         radial.forward(stream, list, batch, pos, n, k, basis, rc, weights.mu, weights.sigma, edges);
         AtomBuffers a = atoms;
         Profiler.phase("forward");
+        branch.reset();
+        CUstream sideways = null;
         for (int l = 0; l < layers; l++) {
             if (l == 0 && byElements(shape)) {
                 // radial sums by the neighbor's element, then s' = P·Ma (s⁰ through the one-hot
@@ -848,7 +862,9 @@ public final class GpuCalculator implements Calculator {
                 int count = elementList.length;
                 int width = ElementKernels.width(count, k);
                 element.sums(stream, n, k, count, list, edges, eb);
-                denseBackward(n, 1, shape, f, width, eb.p, eb.ma, null, null, a.sMid[0]);
+                // s' beside v' and its channel mix: the norm step is the first to read both
+                sideways = branch.fork();
+                dense.backward(sideways, n, perColumn(1, shape), f, width, eb.p, eb.ma, null, null, a.sMid[0]);
                 denseBackward(n, 3, shape, f, width, eb.q, eb.mb, null, null, a.vMid[0]);
             } else if (l == 0) {
                 // s⁰, h⁰, x⁰ depend on Z alone: per-element tables; v⁰ = 0
@@ -863,6 +879,10 @@ public final class GpuCalculator implements Calculator {
                         a.sMid[l], a.vMid[l]);
             }
             denseForward(n, 3, shape, 2 * f, f, a.vMid[l], false, weights.mixW[l], null, null, a.vu[l], null);
+            if (sideways != null) {
+                branch.join(sideways);
+                sideways = null;
+            }
             mixing.normForward(stream, n, f, model.config.epsilon(), a.sMid[l], a.vu[l], a.ctx, a.norm[l], a.dot[l]);
             denseForward(n, 1, shape, f, 2 * f, a.ctx, false, weights.m1w[l], weights.m1b[l], null, a.a3[l],
                     a.hidden[0]);
@@ -874,6 +894,7 @@ public final class GpuCalculator implements Calculator {
             Profiler.phase("backward");
             backward(n, shape, f, k, layers, pos, batch);
         }
+        branch.joinAll();
     }
 
     /**
@@ -915,12 +936,15 @@ public final class GpuCalculator implements Calculator {
             h = act;
         }
         int last = out.length - 1;
-        denseForward(n, 1, shape, 1, out[last].in(), h, false, weights.outW[last], weights.outB[last], null, a.yOut,
-                null);
+        // the backward pass starts from ∂E/∂y = 1 and the hidden layers' pre-activations: the last
+        // layer and the energy sum run beside it, joined at the end of the evaluation
+        CUstream side = branch.fork();
+        dense.forward(side, n, perColumn(1, shape), 1, out[last].in(), h, false, weights.outW[last],
+                weights.outB[last], null, a.yOut, null);
         if (batch == null) {
-            readout.energies(stream, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
+            readout.energies(side, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
         } else {
-            readout.energies(stream, n, batch, list.numbers, a.yOut, weights.shift, a.energies);
+            readout.energies(side, n, batch, list.numbers, a.yOut, weights.shift, a.energies);
         }
     }
 
@@ -940,16 +964,24 @@ public final class GpuCalculator implements Calculator {
             denseBackward(n, 1, shape, f, 3 * f, a.gy, weights.m2w[l], a.a3[l], null, a.gh);
             denseBackward(n, 1, shape, 2 * f, f, a.gh, weights.m1w[l], null, null, a.gctx);
             mixing.normBackward(stream, n, f, a.gs[l + 1], a.gctx, a.vu[l], a.norm[l], a.gsMid[l], a.gvu);
+            boolean elements = l == 0 && byElements(shape);
+            CUstream sideways = null;
+            if (elements) {
+                // RA = s̄'·Maᵀ (the transpose read as stored) beside v̄' and RB
+                ElementBuffers eb = elementBuffers;
+                sideways = branch.fork();
+                dense.backward(sideways, n, perColumn(1, shape), ElementKernels.width(elementList.length, k), f,
+                        a.gsMid[0], eb.maT, null, null, eb.ra);
+            }
             denseBackward(n, 3, shape, f, 2 * f, a.gvu, weights.mixW[l], null, gvOut, a.gvMid[l]);
             boolean first = l == layers - 1;
-            if (l == 0 && byElements(shape)) {
-                // RA = s̄'·Maᵀ, RB = v̄'·Mbᵀ (the transposes read as stored), then ∂E/∂d, ∂E/∂u
-                // edge by edge
+            if (elements) {
+                // RB = v̄'·Mbᵀ, then ∂E/∂d, ∂E/∂u edge by edge
                 ElementBuffers eb = elementBuffers;
                 int count = elementList.length;
                 int width = ElementKernels.width(count, k);
-                denseBackward(n, 1, shape, width, f, a.gsMid[0], eb.maT, null, null, eb.ra);
                 denseBackward(n, 3, shape, width, f, a.gvMid[0], eb.mbT, null, null, eb.rb);
+                branch.join(sideways);
                 element.backward(stream, n, k, count, list, edges, eb, first);
             } else if (l == 0) {
                 // the embedding does not depend on the positions: no ∂E/∂s⁰, ∂E/∂v⁰, ∂E/∂x⁰ needed
@@ -1128,6 +1160,7 @@ public final class GpuCalculator implements Calculator {
         if (fused != null) {
             fused.close();
         }
+        branch.close();
         cuStreamDestroy(stream);
     }
 }

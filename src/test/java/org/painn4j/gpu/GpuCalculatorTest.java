@@ -188,6 +188,41 @@ class GpuCalculatorTest {
         }
     }
 
+    /**
+     * The kernels that run beside the chain (the readout's last layer and energy sum; at 300
+     * atoms also layer 0's GEMMs by elements) give the bits they give on one stream: captured,
+     * replayed, and launched plainly on two streams.
+     */
+    @Test
+    void theBranchesGiveTheBitsOfOneStream() {
+        PainnModel model = TestWeights.testRandom();
+        for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
+                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
+            for (Precision p : Precision.values()) {
+                try (GpuCalculator one = new GpuCalculator(model, p); GpuCalculator graph = new GpuCalculator(model, p);
+                     GpuCalculator plain = new GpuCalculator(model, p)) {
+                    one.setBranches(false);
+                    plain.setGraphs(false);
+                    for (GpuCalculator c : new GpuCalculator[] {one, graph, plain}) {
+                        c.setPoison(true);
+                    }
+                    Result a = one.compute(s);
+                    String what = p.label() + ", " + s.size() + " atoms";
+                    graph.compute(s);
+                    assertEquals(s.size() > 100, graph.lastElements() > 0, what + ": layer 0 by elements");
+                    for (Result b : new Result[] {graph.compute(s), plain.compute(s)}) {
+                        assertArrayEquals(a.forces(), b.forces(), 0.0, what + " forces");
+                        assertArrayEquals(a.energies(), b.energies(), 0.0, what + " energies");
+                        assertEquals(a.energy(), b.energy(), 0.0, what + " energy");
+                        if (a.stress() != null) {
+                            assertArrayEquals(a.stress(), b.stress(), 0.0, what + " stress");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void theMessageKernelsCompiledForF128GiveTheBitsOfThoseForAnyF() {
         PainnModel model = RandomModels.model(128, 2, 20, 5.0, "gaussian", 31);
