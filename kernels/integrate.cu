@@ -13,8 +13,9 @@
 //   painn_md_displacement  raises the rebuild flag when an atom has moved more than half the skin
 //                          since the Verlet list was built
 //   painn_md_reference     remembers the positions the Verlet list was built at
-//   painn_md_last          p += ½dt F; records the first step with a non-finite value, per replica
-//   painn_md_tick          the step counter, on the device so that one graph serves every step
+//   painn_md_last          p += ½dt F; records the first step with a non-finite value, per replica;
+//                          then moves the step counter on (on the device, so that one graph
+//                          serves every step)
 #include "common.cuh"
 
 PAINN_DEVICE uint4 philox(uint4 c, uint2 k) {
@@ -125,25 +126,33 @@ extern "C" __global__ void painn_md_reference(int nAtoms, const int* __restrict_
 extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restrict__ p, const double* __restrict__ f,
                                          const double* __restrict__ x, const double* __restrict__ energies,
                                          const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
-                                         const long long* __restrict__ step, long long* __restrict__ badSteps) {
+                                         long long* step, int* rebuild, unsigned* blocksDone,
+                                         long long* __restrict__ badSteps) {
     painn_grid_dependency();
     int a = blockIdx.x * blockDim.x + threadIdx.x;
-    if (a >= nAtoms) return;
-    int r = atomReplica[a];
-    double half = 0.5 * dt;
-    bool finite = a > replicaStart[r] || isfinite(energies[r]);
-    for (int k = 0; k < 3; k++) {
-        int i = 3 * a + k;
-        double pi = __dadd_rn(p[i], __dmul_rn(half, f[i]));
-        p[i] = pi;
-        finite = finite && isfinite(pi) && isfinite(f[i]) && isfinite(x[i]);
+    long long now = *step;
+    if (a < nAtoms) {
+        int r = atomReplica[a];
+        double half = 0.5 * dt;
+        bool finite = a > replicaStart[r] || isfinite(energies[r]);
+        for (int k = 0; k < 3; k++) {
+            int i = 3 * a + k;
+            double pi = __dadd_rn(p[i], __dmul_rn(half, f[i]));
+            p[i] = pi;
+            finite = finite && isfinite(pi) && isfinite(f[i]) && isfinite(x[i]);
+        }
+        if (!finite) atomicMin((unsigned long long*)(badSteps + r), (unsigned long long)(now + 1));
     }
-    if (!finite) atomicMin((unsigned long long*)(badSteps + r), (unsigned long long)(*step + 1));
-}
-
-// The step counter moves on, and the rebuild flag drops until the next displacement check.
-extern "C" __global__ void painn_md_tick(long long* __restrict__ step, int* __restrict__ rebuild) {
-    painn_grid_dependency();
-    *step += 1;
-    *rebuild = 0;
+    // The step counter moves on, and the rebuild flag drops until the next displacement check:
+    // done by the last block to finish, after every block has read the step (a kernel of its own
+    // would add a node to every step's graph).
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        __threadfence();
+        if (atomicAdd(blocksDone, 1u) == gridDim.x - 1) {
+            *step = now + 1;
+            *rebuild = 0;
+            *blocksDone = 0;
+        }
+    }
 }

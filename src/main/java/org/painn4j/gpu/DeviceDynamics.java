@@ -119,10 +119,11 @@ public final class DeviceDynamics implements AutoCloseable {
     private final DeviceBuffer seeds;
     private final DeviceBuffer atomReplica;
     private final DeviceBuffer replicaStart;
-    /** step (int64), rebuild flag (int32), pad, then the first unstable step of each replica (int64). */
+    /** step (int64), rebuild flag (int32), blocks done with the step (int32), then the first unstable step of each replica (int64). */
     private final DeviceBuffer counters;
     private final DeviceBuffer step;
     private final DeviceBuffer rebuild;
+    private final DeviceBuffer blocksDone;
     private final DeviceBuffer badSteps;
     /** x, p, f, energies and the counters at the start of the running block. */
     private final DeviceBuffer backup;
@@ -131,7 +132,6 @@ public final class DeviceDynamics implements AutoCloseable {
     private final Kernel displacement;
     private final Kernel remember;
     private final Kernel last;
-    private final Kernel tick;
     private CUgraphExec graph;
     /** How often the step graph was captured, and how often a block ran again after a list grew (probes). */
     int captures;
@@ -178,6 +178,7 @@ public final class DeviceDynamics implements AutoCloseable {
         counters = new DeviceBuffer(cuda, "md counters", 16 + 8L * replicas);
         step = counters.slice("md step", 0, 8);
         rebuild = counters.slice("list rebuild flag", 8, 4);
+        blocksDone = counters.slice("blocks done with the step", 12, 4);
         badSteps = counters.slice("first unstable steps", 16, 8L * replicas);
         backup = new DeviceBuffer(cuda, "md block start", 3 * b + 8L * replicas + 16 + 8L * replicas);
         host = new PinnedBuffer("md state", 3 * b + 16L * replicas + 64);
@@ -185,7 +186,6 @@ public final class DeviceDynamics implements AutoCloseable {
         displacement = new Kernel(cuda, "integrate", "painn_md_displacement");
         remember = new Kernel(cuda, "integrate", "painn_md_reference");
         last = new Kernel(cuda, "integrate", "painn_md_last");
-        tick = new Kernel(cuda, "integrate", "painn_md_tick");
         upload(start, stepNumber);
         if (!small) {
             verlet = new NeighborBuffers(cuda, n, Math.max(2048, 96 * n));
@@ -317,8 +317,7 @@ public final class DeviceDynamics implements AutoCloseable {
         calc.virialWanted = periodic;
         calc.enqueueModel(n, true, x, batched ? calc.batch : null);
         last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, energies(), atomReplica,
-                replicaStart, step, badSteps);
-        tick.launch(calc.stream, 1, 1, 1, step, rebuild);
+                replicaStart, step, rebuild, blocksDone, badSteps);
     }
 
     /**
