@@ -15,17 +15,19 @@
 // when the list outgrows its capacity the kernels say so in status[0] (the edge count) and
 // write nothing past it, and the host grows the buffers and runs again.
 //
-//   painn_neighbors_grid     one block: min/max of t on non-periodic axes, bin counts, reaches
+//   painn_neighbors_grid     one block: min/max of t on non-periodic axes, bin counts, reaches;
+//                            clears the per-bin counters
 //   painn_neighbors_bin      per atom: its bin and wrap count; counts atoms per bin
-//   painn_scan               one block: exclusive prefix sums (bins, then rows)
+//   painn_scan               one block: exclusive prefix sums (the bins)
 //   painn_neighbors_place    per atom: its slot in the bin-sorted atom array
 //   painn_neighbors_count    one warp per atom: how many neighbors (and coincident atoms, an error);
 //                            a row of at most KEPT_KEYS edges is kept, sorted, for the fill
-//   painn_neighbors_total    the edge count into status[0]; painn_neighbors_clamp empties every
-//                            row when the count exceeds the capacity
+//   painn_scan_rows          one block: the rows' starts, the edge count into status[0], and
+//                            every row emptied when the count exceeds the capacity
 //   painn_neighbors_fill     one warp per atom: the row's edges (kept rows written out; longer
 //                            ones searched again and sorted in shared memory)
-//   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j
+//   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j (only
+//                            the forces read it: launched apart, beside the model)
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
 //   painn_neighbors_batch_count/_fill   the same for a batch of small structures, a block each
 //   painn_neighbors_batch_edges         each structure's edge count, for a batch of larger ones,
@@ -57,12 +59,19 @@ PAINN_DEVICE double frac(const double* __restrict__ pos, const double* __restric
 extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __restrict__ pos,
                                                 const double* __restrict__ binv, const double* __restrict__ h,
                                                 const int* __restrict__ pbc, double rc, int maxBins,
-                                                Grid* __restrict__ grid,
+                                                Grid* __restrict__ grid, int* __restrict__ binCount,
+                                                int* __restrict__ cursor,
         const int* __restrict__ rebuild) {
     painn_grid_dependency();
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ double lo[3][512], hi[3][512];  // launched with 512 threads
     int t = threadIdx.x;
+    // the bin counters the next kernels count into start at zero: cleared here rather than by
+    // two memset nodes of their own
+    for (int k = t; k < maxBins; k += blockDim.x) {
+        binCount[k] = 0;
+        cursor[k] = 0;
+    }
     double l[3] = {1e300, 1e300, 1e300}, u[3] = {-1e300, -1e300, -1e300};
     for (int i = t; i < nAtoms; i += blockDim.x)
         for (int a = 0; a < 3; a++) {
@@ -192,11 +201,9 @@ extern "C" __global__ void painn_neighbors_bin(int nAtoms, const double* __restr
 // Exclusive prefix sum of n ints into out[0..n] (out[n] = total), one block (a multiple of 32
 // threads, at most 1024): tiles of SCAN_ITEMS consecutive ints per thread, read and written
 // coalesced, each tile scanned by warp shuffles and its warps' totals, with a running carry.
+// Returns the total to every thread.
 #define SCAN_ITEMS 4
-extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __restrict__ out,
-        const int* __restrict__ rebuild) {
-    painn_grid_dependency();
-    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+PAINN_DEVICE int block_scan(int n, const int* __restrict__ in, int* __restrict__ out) {
     __shared__ int warpSum[32];
     int t = threadIdx.x, lane = t & 31, warp = t >> 5, warps = blockDim.x >> 5;
     int carry = 0;
@@ -241,6 +248,35 @@ extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __
         }
     }
     if (t == 0) out[n] = carry;
+    return carry;
+}
+
+extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __restrict__ out,
+        const int* __restrict__ rebuild) {
+    painn_grid_dependency();
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    block_scan(n, in, out);
+}
+
+// The rows' starts from their counts (block_scan), then in the same block the edge count into
+// status[0] (which the host reads back with the results) and status[1] (the largest count since
+// the host cleared it: a Verlet list in molecular dynamics rebuilds many times between two
+// read-backs, and any one of them may have overflowed). When the list does not fit, every row is
+// emptied, so that the kernels after it run on an empty list instead of reading past the edge
+// arrays; the host sees status[0] > capacity, grows the buffers and evaluates again.
+extern "C" __global__ void painn_scan_rows(int nAtoms, const int* __restrict__ rowCount, int* __restrict__ rowStart,
+                                           int capacity, int* __restrict__ status, const int* __restrict__ rebuild) {
+    painn_grid_dependency();
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    int edges = block_scan(nAtoms, rowCount, rowStart);
+    if (threadIdx.x == 0) {
+        status[0] = edges;
+        status[1] = max(status[1], edges);  // the largest count since the host last cleared it
+    }
+    if (edges > capacity) {
+        __syncthreads();  // every start written before any is emptied
+        for (int i = threadIdx.x; i <= nAtoms; i += blockDim.x) rowStart[i] = 0;
+    }
 }
 
 extern "C" __global__ void painn_neighbors_place(int nAtoms, const int* __restrict__ atomBin,
@@ -390,35 +426,12 @@ extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double 
     }
 }
 
-// status[0] = the edge count, which the host reads back with the results; status[1] the largest
-// count since the host cleared it (a Verlet list in molecular dynamics rebuilds many times
-// between two read-backs, and any one of them may have overflowed).
-extern "C" __global__ void painn_neighbors_total(int nAtoms, const int* __restrict__ rowStart, int* __restrict__ status,
-        const int* __restrict__ rebuild) {
-    painn_grid_dependency();
-    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
-    status[0] = rowStart[nAtoms];
-    status[1] = max(status[1], rowStart[nAtoms]);  // the largest count since the host last cleared it
-}
-
 // The edge count of each structure of a batch: the rows of its atoms.
 extern "C" __global__ void painn_neighbors_batch_edges(int structures, const int* __restrict__ atomStart,
                                                        const int* __restrict__ rowStart, int* __restrict__ edgeCounts) {
     painn_grid_dependency();
     int b = blockIdx.x * blockDim.x + threadIdx.x;
     if (b < structures) edgeCounts[b] = rowStart[atomStart[b + 1]] - rowStart[atomStart[b]];
-}
-
-// When the list does not fit, every row is emptied, so that the kernels after it run on an empty
-// list instead of reading past the edge arrays; the host sees status[0] > capacity, grows the
-// buffers and evaluates again.
-extern "C" __global__ void painn_neighbors_clamp(int nAtoms, int capacity, const int* __restrict__ status,
-                                                 int* __restrict__ rowStart,
-        const int* __restrict__ rebuild) {
-    painn_grid_dependency();
-    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i <= nAtoms && status[0] > capacity) rowStart[i] = 0;
 }
 
 // Sorts the keys of one row in place, in shared memory, by the warp (bitonic; `padded` a power

@@ -38,6 +38,7 @@ public class RadialBenchmark {
     public void neighborList(Workload w, Workload.Rates r) {
         GpuCalculator c = w.calc;
         c.neighbors.build(c.stream, c.list, c.list.pos, w.n, 5.0, 1e-4, false, null, true);
+        c.neighbors.reverse(c.stream, c.list, w.n, null);
         w.sync();
         r.add(24.0 * w.n + 20.0 * w.e, 0);
     }

@@ -21,8 +21,8 @@ import jcuda.driver.CUstream_flags;
  * stream itself: the same kernels in the same order, so the same bits.
  */
 final class Branch implements AutoCloseable {
-    /** Branches open at once at most: the readout's, and one of layer 0 by elements. */
-    static final int SIDES = 2;
+    /** Branches open at once at most: the reverse edges', the readout's, one of layer 0 by elements. */
+    static final int SIDES = 3;
 
     private final CUstream main;
     private final CUstream[] sides = new CUstream[SIDES];
@@ -69,7 +69,9 @@ final class Branch implements AutoCloseable {
                 return sides[i];
             }
         }
-        throw new IllegalStateException("more than " + SIDES + " branches open");
+        // only where evaluations failed and left their branches unjoined (their captures abandoned)
+        reset();
+        return fork();
     }
 
     /** What the main stream enqueues next waits for the branch on stream s (from fork). */
@@ -90,8 +92,7 @@ final class Branch implements AutoCloseable {
         }
     }
 
-    /** Forgets branches left open by an evaluation that failed (its capture is abandoned). */
-    void reset() {
+    private void reset() {
         java.util.Arrays.fill(open, false);
     }
 

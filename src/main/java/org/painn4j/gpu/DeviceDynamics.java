@@ -306,6 +306,8 @@ public final class DeviceDynamics implements AutoCloseable {
             remember.launch(calc.stream, blocks(3 * n), 1, THREADS, n, rebuild, x, reference);
             calc.neighbors.filter(calc.stream, verlet, calc.list, batched ? calc.batch : null, x, n, rc,
                     NeighborList.MIN_DISTANCE);
+            // the forces read the exact list's reverse edges; nothing reads the Verlet list's
+            calc.reverseBeside(calc.list, n, null);
         }
     }
 

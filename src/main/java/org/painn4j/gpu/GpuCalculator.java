@@ -64,8 +64,13 @@ public final class GpuCalculator implements Calculator {
     final DenseKernels dense;
     final MixingKernels mixing;
     final ReadoutKernels readout;
-    /** Nodes off the chain of dependent kernels: the readout's energy sum, layer 0's GEMMs by elements. */
+    /**
+     * Nodes off the chain of dependent kernels: the reverse edges, the readout's energy sum,
+     * layer 0's GEMMs by elements.
+     */
     private final Branch branch;
+    /** The branch indexing the list's reverse edges (reverseBeside), until the forces join it. */
+    private CUstream reversing;
     /** The one-kernel evaluation of small structures; null where the device or model cannot use it. */
     private final FusedKernels fused;
     private boolean useFused;
@@ -453,7 +458,7 @@ public final class GpuCalculator implements Calculator {
             }
         }
         Profiler.phase("neighbor list");
-        neighbors.buildBatch(stream, list, batch, pos, model.config.cutoff(), NeighborList.MIN_DISTANCE, true);
+        batchList(pos, true);
         enqueueModel(n, true, pos, batch);
     }
 
@@ -530,7 +535,15 @@ public final class GpuCalculator implements Calculator {
 
     /** The list of the prepared batch at pos, coincident atoms added to those found before. */
     void enqueueBatchList(DeviceBuffer pos) {
-        neighbors.buildBatch(stream, list, batch, pos, model.config.cutoff(), NeighborList.MIN_DISTANCE, false);
+        batchList(pos, false);
+    }
+
+    /** The batch's list at pos; the binned search's reverse edges beside the model. */
+    private void batchList(DeviceBuffer pos, boolean clearError) {
+        neighbors.buildBatch(stream, list, batch, pos, model.config.cutoff(), NeighborList.MIN_DISTANCE, clearError);
+        if (batch.binned()) {
+            reverseBeside(list, batch.atoms(), null);
+        }
     }
 
     private Result evaluate(Structure structure, boolean backward) {
@@ -810,6 +823,9 @@ public final class GpuCalculator implements Calculator {
         }
         Profiler.phase("neighbor list");
         neighbors.build(stream, list, pos, n, listCutoff, NeighborList.MIN_DISTANCE, small, rebuild, true);
+        if (!small) {
+            reverseBeside(list, n, rebuild);
+        }
         enqueueModel(n, backward, pos, null);
     }
 
@@ -839,6 +855,8 @@ public final class GpuCalculator implements Calculator {
             // forces come with the energy at no extra launch, so the fused path always computes them
             Profiler.phase("fused");
             fused.launch(stream, n, pos);
+            branch.joinAll();
+            reversing = null;
             return;
         }
         int shape = batch == null ? n : batch.largest();
@@ -852,7 +870,6 @@ public final class GpuCalculator implements Calculator {
         radial.forward(stream, list, batch, pos, n, k, basis, rc, weights.mu, weights.sigma, edges);
         AtomBuffers a = atoms;
         Profiler.phase("forward");
-        branch.reset();
         CUstream sideways = null;
         for (int l = 0; l < layers; l++) {
             if (l == 0 && byElements(shape)) {
@@ -895,6 +912,16 @@ public final class GpuCalculator implements Calculator {
             backward(n, shape, f, k, layers, pos, batch);
         }
         branch.joinAll();
+        reversing = null;
+    }
+
+    /**
+     * The reverse edges of a list from the binned search or a filter, which only the forces
+     * read: on a branch beside the model, joined before the forces.
+     */
+    void reverseBeside(NeighborBuffers b, int n, DeviceBuffer rebuild) {
+        reversing = branch.fork();
+        neighbors.reverse(reversing, b, n, rebuild);
     }
 
     /**
@@ -993,6 +1020,10 @@ public final class GpuCalculator implements Calculator {
                 denseBackward(n, 1, shape, f, 3 * f, a.gx, weights.c2w[l], a.hPre[l], null, a.gh);
                 denseBackward(n, 1, shape, f, f, a.gh, weights.c1w[l], null, a.gsMid[l], a.gs[l]);
             }
+        }
+        if (reversing != null) {
+            branch.join(reversing);
+            reversing = null;
         }
         if (batch == null) {
             radial.forces(stream, list, pos, n, edges, a.forces, a.forcePartial, virialWanted ? a.virial : null);

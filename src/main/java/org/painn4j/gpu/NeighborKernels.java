@@ -14,8 +14,7 @@ final class NeighborKernels {
     private final Kernel scan;
     private final Kernel place;
     private final Kernel count;
-    private final Kernel total;
-    private final Kernel clamp;
+    private final Kernel scanRows;
     private final Kernel fill;
     private final Kernel reverse;
     private final Kernel small;
@@ -38,8 +37,7 @@ final class NeighborKernels {
         scan = new Kernel(cuda, "neighbors", "painn_scan");
         place = new Kernel(cuda, "neighbors", "painn_neighbors_place");
         count = new Kernel(cuda, "neighbors", "painn_neighbors_count");
-        total = new Kernel(cuda, "neighbors", "painn_neighbors_total");
-        clamp = new Kernel(cuda, "neighbors", "painn_neighbors_clamp");
+        scanRows = new Kernel(cuda, "neighbors", "painn_scan_rows");
         fill = new Kernel(cuda, "neighbors", "painn_neighbors_fill");
         reverse = new Kernel(cuda, "neighbors", "painn_neighbors_reverse");
         small = new Kernel(cuda, "neighbors", "painn_neighbors_small");
@@ -63,7 +61,8 @@ final class NeighborKernels {
 
     /**
      * The exact list for rc at pos, filtered out of a Verlet list built for a longer cutoff: the
-     * same rows in the same order, without the pairs now beyond rc, as a fresh build would give.
+     * same rows in the same order, without the pairs now beyond rc, as a fresh build would give
+     * (its reverse edges: {@link #reverse}).
      * Coincident atoms raise exact.errorPair (which the caller clears).
      */
     void filter(CUstream s, NeighborBuffers verlet, NeighborBuffers exact, DeviceBuffer pos, int n, double rc,
@@ -83,22 +82,17 @@ final class NeighborKernels {
         verletCount.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, g == null ? null : g.atomStart, rc,
                 minDistance, verlet.rowStart, verlet.neighbor, verlet.image, exact.rowCount,
                 g == null ? exact.errorPair : g.errorPairs);
-        scan.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, null);
-        total.launch(s, 1, 1, 1, n, exact.rowStart, exact.status, null);
-        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity, exact.status,
-                exact.rowStart, null);
+        scanRows.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, exact.edgeCapacity, exact.status, null);
         verletFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, rc, exact.edgeCapacity, exact.status,
                 verlet.rowStart, verlet.neighbor, verlet.image, exact.rowStart, exact.center, exact.neighbor, exact.image);
-        reverse.launch(s, (exact.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, exact.edgeCapacity,
-                exact.rowStart, exact.center, exact.neighbor, exact.image, exact.reverse, null);
     }
 
     /**
      * One list for a batch of structures laid out in g. Small ones (each {@link #small}): one
      * block per structure counts its rows, then one per structure places them after the edges of
      * the structures before it; larger ones (g.binned()): the binned search, structure by
-     * structure. Every structure's coincident atoms go to its own g.errorPairs entry (local atom
-     * indices), cleared first when clearError.
+     * structure, leaving the reverse edges to {@link #reverse}. Every structure's coincident
+     * atoms go to its own g.errorPairs entry (local atom indices), cleared first when clearError.
      */
     void buildBatch(CUstream s, NeighborBuffers b, BatchBuffers g, DeviceBuffer pos, double rc, double minDistance,
                     boolean clearError) {
@@ -128,22 +122,19 @@ final class NeighborKernels {
                           double minDistance, DeviceBuffer rebuild) {
         int n = g.atoms();
         int[] start = g.starts();
-        g.binCount.fill32(0, s);
-        g.cursor.fill32(0, s);
         for (int k = 0; k < g.structures(); k++) {
             Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int blocks = (q.n + THREADS - 1) / THREADS;
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
-            grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, rebuild);
+            grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, q.binCount, q.cursor,
+                    rebuild);
             bin.launch(s, blocks, 1, THREADS, q.n, q.pos, q.inverse, q.pbc, q.grid, q.atomBin, q.wrap, q.binCount, rebuild);
             scan.launch(s, 1, 1, 1024, q.bins, q.binCount, q.binStart, rebuild);
             place.launch(s, blocks, 1, THREADS, q.n, q.atomBin, q.binStart, q.cursor, q.binAtoms, rebuild);
             count.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
                     q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, q.rowKeys, rebuild);
         }
-        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, rebuild);
-        total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
-        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, rebuild);
+        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, rebuild);
         for (int k = 0; k < g.structures(); k++) {
             Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
@@ -151,8 +142,6 @@ final class NeighborKernels {
                     q.binStart, q.binAtoms, b.edgeCapacity, b.status, q.rowStart, q.rowKeys, b.center, b.neighbor,
                     b.image, start[k], rebuild);
         }
-        reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
-                b.center, b.neighbor, b.image, b.reverse, rebuild);
         if (rebuild == null) {
             batchEdges.launch(s, (g.structures() + THREADS - 1) / THREADS, 1, THREADS, g.structures(), g.atomStart,
                     b.rowStart, g.edgeCounts);
@@ -191,7 +180,8 @@ final class NeighborKernels {
 
     /**
      * Builds the list of the n atoms at pos (float64 [N][3]) for the cutoff rc (minDistance:
-     * coincident atoms), in one block when smallPath, else by the binned search. With a rebuild
+     * coincident atoms), in one block when smallPath, else by the binned search, which leaves the
+     * reverse edges to {@link #reverse}. With a rebuild
      * flag (a device int; null: always) every kernel does nothing while the flag is 0. clearError
      * forgets coincident atoms found before; molecular dynamics clears once per block of steps.
      */
@@ -207,21 +197,26 @@ final class NeighborKernels {
         }
         int blocks = (n + THREADS - 1) / THREADS;
         int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
-        b.binCount.fill32(0, s);
-        b.cursor.fill32(0, s);
-        grid.launch(s, 1, 1, 512, n, pos, b.inverse, b.planes, b.pbc, rc, b.binCapacity, b.grid, rebuild);
+        grid.launch(s, 1, 1, 512, n, pos, b.inverse, b.planes, b.pbc, rc, b.binCapacity, b.grid, b.binCount, b.cursor,
+                rebuild);
         bin.launch(s, blocks, 1, THREADS, n, pos, b.inverse, b.pbc, b.grid, b.atomBin, b.wrap, b.binCount, rebuild);
         // the grid's bin count lives on the device; scanning the whole capacity is exact and costs little
         scan.launch(s, 1, 1, 1024, b.binCapacity, b.binCount, b.binStart, rebuild);
         place.launch(s, blocks, 1, THREADS, n, b.atomBin, b.binStart, b.cursor, b.binAtoms, rebuild);
         count.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
                 b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair, b.rowKeys, rebuild);
-        scan.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, rebuild);
-        total.launch(s, 1, 1, 1, n, b.rowStart, b.status, rebuild);
-        clamp.launch(s, (n + 1 + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.status, b.rowStart, rebuild);
+        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, rebuild);
         fill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
                 b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.rowKeys, b.center, b.neighbor, b.image,
                 0, rebuild);
+    }
+
+    /**
+     * Each edge's reverse (j → i through the opposite image), which only the forces read: a list
+     * from build (binned: the single-block search indexes its own), filter or a binned batch,
+     * indexed on a stream of its own choosing (a branch beside the model, GpuCalculator).
+     */
+    void reverse(CUstream s, NeighborBuffers b, int n, DeviceBuffer rebuild) {
         reverse.launch(s, (b.edgeCapacity + THREADS - 1) / THREADS, 1, THREADS, n, b.edgeCapacity, b.rowStart,
                 b.center, b.neighbor, b.image, b.reverse, rebuild);
     }
