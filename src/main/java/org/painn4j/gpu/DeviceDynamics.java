@@ -27,7 +27,7 @@ import org.painn4j.structure.Structure;
  * Molecular dynamics that stays on the device (integrate.cu): positions, momenta and forces
  * live in GPU memory, and a CUDA graph of one whole time step — the first half of the
  * integrator, wrapping, the neighbor list, the force evaluation, the second half — is replayed
- * step after step with no host round trip. The host reads back only when asked for the state,
+ * step after step with no host round trip (ten steps to a graph where a block has ten or more). The host reads back only when asked for the state,
  * and once per block of steps a few status words.
  *
  * <p>Several replicas advance together: their atoms one after another in the same buffers,
@@ -132,7 +132,15 @@ public final class DeviceDynamics implements AutoCloseable {
     private final Kernel displacement;
     private final Kernel remember;
     private final Kernel last;
+    /** One time step, and STEPS_PER_GRAPH of them one after another (blocks of steps replay fewer graphs). */
     private CUgraphExec graph;
+    private CUgraphExec graphOfSteps;
+    /**
+     * Steps captured into one graph: between two graphs the device waits for the first to
+     * complete before it starts the next; within one, each step's first kernel follows the last
+     * step's as any kernel follows another (docs/performance.md, entry 52).
+     */
+    static final int STEPS_PER_GRAPH = 10;
     /** How often the step graph was captured, and how often a block ran again after a list grew (probes). */
     int captures;
     int reruns;
@@ -351,10 +359,16 @@ public final class DeviceDynamics implements AutoCloseable {
             while (true) {
                 save();
                 clearStatus();
-                if (graph == null) {
-                    capture();
+                if (steps >= STEPS_PER_GRAPH && graphOfSteps == null) {
+                    graphOfSteps = capture(STEPS_PER_GRAPH);
                 }
-                for (int i = 0; i < steps; i++) {
+                if (steps % STEPS_PER_GRAPH != 0 && graph == null) {
+                    graph = capture(1);
+                }
+                for (int i = 0; i < steps / STEPS_PER_GRAPH; i++) {
+                    cuGraphLaunch(graphOfSteps, calc.stream);
+                }
+                for (int i = 0; i < steps % STEPS_PER_GRAPH; i++) {
                     cuGraphLaunch(graph, calc.stream);
                 }
                 cuStreamSynchronize(calc.stream);
@@ -380,24 +394,31 @@ public final class DeviceDynamics implements AutoCloseable {
         checkCoincident(step());
     }
 
-    private void capture() {
+    private CUgraphExec capture(int steps) {
         CUgraph g = new CUgraph();
         cuStreamBeginCapture(calc.stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
         try {
-            enqueueStep();
+            for (int i = 0; i < steps; i++) {
+                enqueueStep();
+            }
         } finally {
             cuStreamEndCapture(calc.stream, g);
         }
-        graph = new CUgraphExec();
-        cuGraphInstantiate(graph, g, 0);
+        CUgraphExec exec = new CUgraphExec();
+        cuGraphInstantiate(exec, g, 0);
         cuGraphDestroy(g);
         captures++;
+        return exec;
     }
 
     private void dropGraph() {
         if (graph != null) {
             cuGraphExecDestroy(graph);
             graph = null;
+        }
+        if (graphOfSteps != null) {
+            cuGraphExecDestroy(graphOfSteps);
+            graphOfSteps = null;
         }
     }
 
