@@ -16,6 +16,8 @@
 //   painn_md_last          p += ½dt F; records the first step with a non-finite value, per replica;
 //                          then moves the step counter on (on the device, so that one graph
 //                          serves every step)
+//   painn_md_last_first    painn_md_last and the next step's painn_md_first in one kernel, where
+//                          steps follow each other in one graph
 #include "common.cuh"
 
 PAINN_DEVICE uint4 philox(uint4 c, uint2 k) {
@@ -51,18 +53,14 @@ PAINN_DEVICE void gaussian3(unsigned long long seed, int stream, long long step,
     out[2] = r1 * c1;
 }
 
-// seeds, cells [9], inverses [9], pbcs [3]: one per replica.
-extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, double c1, double c2,
-                                          const unsigned long long* __restrict__ seeds,
-                                          const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
-                                          const long long* __restrict__ step,
-                                          double* __restrict__ x, double* __restrict__ p,
-                                          const double* __restrict__ f, const double* __restrict__ m,
-                                          const double* __restrict__ cells, const double* __restrict__ inverses,
-                                          const int* __restrict__ pbcs) {
-    painn_grid_dependency();
-    int a = blockIdx.x * blockDim.x + threadIdx.x;
-    if (a >= nAtoms) return;
+// The first half of a step for atom a: noiseStep numbers the step's Langevin noise (the step
+// counter + 1). seeds, cells [9], inverses [9], pbcs [3]: one per replica.
+PAINN_DEVICE void first_half(int a, int langevin, double dt, double c1, double c2,
+                             const unsigned long long* __restrict__ seeds, const int* __restrict__ atomReplica,
+                             const int* __restrict__ replicaStart, long long noiseStep, double* __restrict__ x,
+                             double* __restrict__ p, const double* __restrict__ f, const double* __restrict__ m,
+                             const double* __restrict__ cells, const double* __restrict__ inverses,
+                             const int* __restrict__ pbcs) {
     int r = atomReplica[a];
     const double* cell = cells + 9 * r;
     const double* inverse = inverses + 9 * r;
@@ -71,7 +69,7 @@ extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, d
     double mass = m[a];
     if (langevin) {
         double xi[3];
-        gaussian3(seeds[r], 0, *step + 1, a - replicaStart[r], xi);
+        gaussian3(seeds[r], 0, noiseStep, a - replicaStart[r], xi);
         double noise = c2 * sqrt(mass);
         for (int k = 0; k < 3; k++) {
             int i = 3 * a + k;
@@ -101,6 +99,21 @@ extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, d
     }
 }
 
+extern "C" __global__ void painn_md_first(int nAtoms, int langevin, double dt, double c1, double c2,
+                                          const unsigned long long* __restrict__ seeds,
+                                          const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
+                                          const long long* __restrict__ step,
+                                          double* __restrict__ x, double* __restrict__ p,
+                                          const double* __restrict__ f, const double* __restrict__ m,
+                                          const double* __restrict__ cells, const double* __restrict__ inverses,
+                                          const int* __restrict__ pbcs) {
+    painn_grid_dependency();
+    int a = blockIdx.x * blockDim.x + threadIdx.x;
+    if (a >= nAtoms) return;
+    first_half(a, langevin, dt, c1, c2, seeds, atomReplica, replicaStart, *step + 1, x, p, f, m, cells, inverses,
+               pbcs);
+}
+
 extern "C" __global__ void painn_md_displacement(int nAtoms, const double* __restrict__ x,
                                                  const double* __restrict__ reference, double limit,
                                                  int* __restrict__ rebuild) {
@@ -123,29 +136,28 @@ extern "C" __global__ void painn_md_reference(int nAtoms, const int* __restrict_
 }
 
 // energies and badSteps: one per replica.
-extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restrict__ p, const double* __restrict__ f,
-                                         const double* __restrict__ x, const double* __restrict__ energies,
-                                         const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
-                                         long long* step, int* rebuild, unsigned* blocksDone,
-                                         long long* __restrict__ badSteps) {
-    painn_grid_dependency();
-    int a = blockIdx.x * blockDim.x + threadIdx.x;
-    long long now = *step;
-    if (a < nAtoms) {
-        int r = atomReplica[a];
-        double half = 0.5 * dt;
-        bool finite = a > replicaStart[r] || isfinite(energies[r]);
-        for (int k = 0; k < 3; k++) {
-            int i = 3 * a + k;
-            double pi = __dadd_rn(p[i], __dmul_rn(half, f[i]));
-            p[i] = pi;
-            finite = finite && isfinite(pi) && isfinite(f[i]) && isfinite(x[i]);
-        }
-        if (!finite) atomicMin((unsigned long long*)(badSteps + r), (unsigned long long)(now + 1));
+// The second half of a step for atom a: p += ½dt F, and the first step with a non-finite value
+// (badStep) recorded for its replica.
+PAINN_DEVICE void last_half(int a, double dt, double* __restrict__ p, const double* __restrict__ f,
+                            const double* __restrict__ x, const double* __restrict__ energies,
+                            const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
+                            long long badStep, long long* __restrict__ badSteps) {
+    int r = atomReplica[a];
+    double half = 0.5 * dt;
+    bool finite = a > replicaStart[r] || isfinite(energies[r]);
+    for (int k = 0; k < 3; k++) {
+        int i = 3 * a + k;
+        double pi = __dadd_rn(p[i], __dmul_rn(half, f[i]));
+        p[i] = pi;
+        finite = finite && isfinite(pi) && isfinite(f[i]) && isfinite(x[i]);
     }
-    // The step counter moves on, and the rebuild flag drops until the next displacement check:
-    // done by the last block to finish, after every block has read the step (a kernel of its own
-    // would add a node to every step's graph).
+    if (!finite) atomicMin((unsigned long long*)(badSteps + r), (unsigned long long)badStep);
+}
+
+// The step counter moves on, and the rebuild flag drops until the next displacement check:
+// done by the last block to finish, after every block has read the step (a kernel of its own
+// would add a node to every step's graph).
+PAINN_DEVICE void next_step(long long now, long long* step, int* rebuild, unsigned* blocksDone) {
     __syncthreads();
     if (threadIdx.x == 0) {
         __threadfence();
@@ -155,4 +167,40 @@ extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restri
             *blocksDone = 0;
         }
     }
+}
+
+extern "C" __global__ void painn_md_last(int nAtoms, double dt, double* __restrict__ p, const double* __restrict__ f,
+                                         const double* __restrict__ x, const double* __restrict__ energies,
+                                         const int* __restrict__ atomReplica, const int* __restrict__ replicaStart,
+                                         long long* step, int* rebuild, unsigned* blocksDone,
+                                         long long* __restrict__ badSteps) {
+    painn_grid_dependency();
+    int a = blockIdx.x * blockDim.x + threadIdx.x;
+    long long now = *step;
+    if (a < nAtoms) last_half(a, dt, p, f, x, energies, atomReplica, replicaStart, now + 1, badSteps);
+    next_step(now, step, rebuild, blocksDone);
+}
+
+// painn_md_last of one step and painn_md_first of the next in one kernel, for steps that follow
+// each other in one graph: each atom's two half kicks in the same order, so the same bits.
+extern "C" __global__ void painn_md_last_first(int nAtoms, int langevin, double dt, double c1, double c2,
+                                               const unsigned long long* __restrict__ seeds,
+                                               const int* __restrict__ atomReplica,
+                                               const int* __restrict__ replicaStart, long long* step,
+                                               double* __restrict__ x, double* __restrict__ p,
+                                               const double* __restrict__ f, const double* __restrict__ m,
+                                               const double* __restrict__ cells, const double* __restrict__ inverses,
+                                               const int* __restrict__ pbcs, const double* __restrict__ energies,
+                                               int* rebuild, unsigned* blocksDone,
+                                               long long* __restrict__ badSteps) {
+    painn_grid_dependency();
+    int a = blockIdx.x * blockDim.x + threadIdx.x;
+    long long now = *step;
+    if (a < nAtoms) {
+        last_half(a, dt, p, f, x, energies, atomReplica, replicaStart, now + 1, badSteps);
+        // the next step's counter is now + 1, its noise numbered one more, as painn_md_first's
+        first_half(a, langevin, dt, c1, c2, seeds, atomReplica, replicaStart, now + 2, x, p, f, m, cells, inverses,
+                   pbcs);
+    }
+    next_step(now, step, rebuild, blocksDone);
 }

@@ -132,13 +132,15 @@ public final class DeviceDynamics implements AutoCloseable {
     private final Kernel displacement;
     private final Kernel remember;
     private final Kernel last;
+    private final Kernel lastFirst;
     /** One time step, and STEPS_PER_GRAPH of them one after another (blocks of steps replay fewer graphs). */
     private CUgraphExec graph;
     private CUgraphExec graphOfSteps;
     /**
      * Steps captured into one graph: between two graphs the device waits for the first to
      * complete before it starts the next; within one, each step's first kernel follows the last
-     * step's as any kernel follows another (docs/performance.md, entry 52).
+     * step's as any kernel follows another, and one kernel joins the two (docs/performance.md,
+     * entries 52–53).
      */
     static final int STEPS_PER_GRAPH = 10;
     /** How often the step graph was captured, and how often a block ran again after a list grew (probes). */
@@ -194,6 +196,7 @@ public final class DeviceDynamics implements AutoCloseable {
         displacement = new Kernel(cuda, "integrate", "painn_md_displacement");
         remember = new Kernel(cuda, "integrate", "painn_md_reference");
         last = new Kernel(cuda, "integrate", "painn_md_last");
+        lastFirst = new Kernel(cuda, "integrate", "painn_md_last_first");
         upload(start, stepNumber);
         if (!small) {
             verlet = new NeighborBuffers(cuda, n, Math.max(2048, 96 * n));
@@ -320,14 +323,30 @@ public final class DeviceDynamics implements AutoCloseable {
     }
 
     private void enqueueStep() {
+        enqueueSteps(1);
+    }
+
+    /**
+     * Steps one after another: between two of them one kernel, painn_md_last_first, does the
+     * second half of the one and the first half of the next.
+     */
+    private void enqueueSteps(int steps) {
         Settings s = settings;
         first.launch(calc.stream, blocks(n), 1, THREADS, n, s.langevin() ? 1 : 0, s.dt(), s.c1(), s.c2(), seeds,
                 atomReplica, replicaStart, step, x, p, calc.atoms.forces, m, wrapCells, wrapInverses, wrapPbcs);
-        enqueueList();
-        calc.virialWanted = periodic;
-        calc.enqueueModel(n, true, x, batched ? calc.batch : null);
-        last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, energies(), atomReplica,
-                replicaStart, step, rebuild, blocksDone, badSteps);
+        for (int i = 0; i < steps; i++) {
+            enqueueList();
+            calc.virialWanted = periodic;
+            calc.enqueueModel(n, true, x, batched ? calc.batch : null);
+            if (i < steps - 1) {
+                lastFirst.launch(calc.stream, blocks(n), 1, THREADS, n, s.langevin() ? 1 : 0, s.dt(), s.c1(), s.c2(),
+                        seeds, atomReplica, replicaStart, step, x, p, calc.atoms.forces, m, wrapCells, wrapInverses,
+                        wrapPbcs, energies(), rebuild, blocksDone, badSteps);
+            } else {
+                last.launch(calc.stream, blocks(n), 1, THREADS, n, s.dt(), p, calc.atoms.forces, x, energies(),
+                        atomReplica, replicaStart, step, rebuild, blocksDone, badSteps);
+            }
+        }
     }
 
     /**
@@ -398,9 +417,7 @@ public final class DeviceDynamics implements AutoCloseable {
         CUgraph g = new CUgraph();
         cuStreamBeginCapture(calc.stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
         try {
-            for (int i = 0; i < steps; i++) {
-                enqueueStep();
-            }
+            enqueueSteps(steps);
         } finally {
             cuStreamEndCapture(calc.stream, g);
         }
