@@ -60,9 +60,13 @@ extern "C" __global__ void painn_neighbors_grid(int nAtoms, const double* __rest
                                                 const double* __restrict__ binv, const double* __restrict__ h,
                                                 const int* __restrict__ pbc, double rc, int maxBins,
                                                 Grid* __restrict__ grid, int* __restrict__ binCount,
-                                                int* __restrict__ cursor,
+                                                int* __restrict__ cursor, unsigned long long* __restrict__ errorPair,
+                                                int clearError,
         const int* __restrict__ rebuild) {
     painn_grid_dependency();
+    // clearError: coincident atoms found before are forgotten (a memset node fewer; the count
+    // kernel, which raises them, comes later)
+    if (clearError && threadIdx.x == 0) *errorPair = ~0ull;
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ double lo[3][512], hi[3][512];  // launched with 512 threads
     int t = threadIdx.x;
@@ -720,9 +724,11 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
                       double rc, double minDistance, int capacity, int* __restrict__ rowStart,
                       int* __restrict__ status, unsigned long long* __restrict__ errorPair,
                       int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image,
-                      int* __restrict__ reverse,
+                      int* __restrict__ reverse, int clearError,
         const int* __restrict__ rebuild) {
     painn_grid_dependency();
+    // clearError: coincident atoms found before are forgotten (a memset node fewer)
+    if (clearError && threadIdx.x == 0) *errorPair = ~0ull;  // before small_count's barrier
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ SmallShared sh;
     SmallFrame f{nAtoms, 0, pos, cell, binv, h, pbc};

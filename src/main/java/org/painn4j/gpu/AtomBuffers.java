@@ -49,13 +49,19 @@ final class AtomBuffers extends BufferSet {
     /** ȳ = 1 for every atom: the seed of the backward pass, filled once. */
     final DeviceBuffer seed;
     final DeviceBuffer forcePartial;
-    /** One buffer read back in one copy: energy, virial [9], energies [N], forces [N][3], float64. */
+    /**
+     * One buffer read back in one copy: energy, virial [9] (float64), the neighbor list's status
+     * (16 bytes, copied there by the readout), energies [capacity], forces [N][3] (float64).
+     */
     final DeviceBuffer results;
     final DeviceBuffer energy;
     final DeviceBuffer virial;
+    final DeviceBuffer listStatus;
     final DeviceBuffer energies;
     final DeviceBuffer forces;
-    static final long RESULTS_HEADER = 80;
+    static final long RESULTS_HEADER = 96;
+    /** Where the neighbor list's status lies in the results. */
+    static final long STATUS_AT = 80;
 
     AtomBuffers(CudaContext cuda, Precision p, PainnModel model, int capacity) {
         this.capacity = capacity;
@@ -127,6 +133,7 @@ final class AtomBuffers extends BufferSet {
         results = add(cuda, "results", RESULTS_HEADER + 32L * capacity);
         energy = results.slice("energy", 0, 8);
         virial = results.slice("virial", 8, 72);
+        listStatus = results.slice("neighbor status", STATUS_AT, 16);
         energies = results.slice("atomic energies", RESULTS_HEADER, 8L * capacity);
         forces = results.slice("forces", RESULTS_HEADER + 8L * capacity, 24L * capacity);
     }

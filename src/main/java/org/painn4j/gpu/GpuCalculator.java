@@ -562,7 +562,7 @@ public final class GpuCalculator implements Calculator {
             int edgeCount = runUntilFits(
                     () -> n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/"
                             + smallList + "/" + virialWanted + "/" + fusedFor(n) + elementKey(),
-                    () -> run(n, backward), () -> hostOut.data.getInt(0), count -> {
+                    () -> run(n, backward), () -> hostOut.data.getInt((int) AtomBuffers.STATUS_AT), count -> {
                         ensureCapacity(n, count + count / 4);
                         upload(structure, frame);
                     });
@@ -803,12 +803,14 @@ public final class GpuCalculator implements Calculator {
         hostIn.toDevice(list.pos, 24L * n, stream);
         enqueue(n, backward, list.pos, model.config.cutoff(), smallList, null);
         Profiler.phase("transfers");
-        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr, list.status.ptr, 16, stream);
-        long bytes = AtomBuffers.RESULTS_HEADER + 8L * n;
-        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT), atoms.results.ptr, bytes, stream);
-        if (backward && n > 0) {
-            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(RESULTS_AT + bytes),
-                    atoms.forces.ptr, 24L * n, stream);
+        // one copy: the header (with the list's status, which the readout put there), the
+        // energies' whole capacity, then the forces of n atoms
+        long bytes = AtomBuffers.RESULTS_HEADER + 8L * (backward && n > 0 ? atoms.capacity + 3L * n : n);
+        jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr, atoms.results.ptr, bytes, stream);
+        if (fusedFor(n)) {
+            // the one-kernel path has no readout kernel to bring the status along
+            jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync(hostOut.ptr.withByteOffset(AtomBuffers.STATUS_AT),
+                    list.status.ptr, 16, stream);
         }
     }
 
@@ -948,9 +950,6 @@ public final class GpuCalculator implements Calculator {
         return GemmKernel.perColumn(per * shape);
     }
 
-    /** hostOut: [0, 16) neighbor status, then energy, virial, energies [N], forces [N][3]. */
-    private static final long RESULTS_AT = 16;
-
     private void readoutForward(int n, int shape, BatchBuffers batch) {
         Dense[] out = model.outnet;
         AtomBuffers a = atoms;
@@ -969,7 +968,8 @@ public final class GpuCalculator implements Calculator {
         dense.forward(side, n, perColumn(1, shape), 1, out[last].in(), h, false, weights.outW[last],
                 weights.outB[last], null, a.yOut, null);
         if (batch == null) {
-            readout.energies(side, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy);
+            readout.energies(side, n, list.numbers, a.yOut, weights.shift, a.energies, a.energy, list.status,
+                    a.listStatus);
         } else {
             readout.energies(side, n, batch, list.numbers, a.yOut, weights.shift, a.energies);
         }
@@ -1043,15 +1043,15 @@ public final class GpuCalculator implements Calculator {
 
     private Result result(Structure s, int edgeCount, boolean backward) {
         int n = s.size();
+        // hostOut as AtomBuffers.results: energy, virial, the list's status, energies, forces
         ByteBuffer out = hostOut.data;
-        long pair = out.getLong(8);
+        long pair = out.getLong((int) AtomBuffers.STATUS_AT + 8);
         if (pair != -1L) {
             throw new InputException(coincident(pair));
         }
-        int at = (int) RESULTS_AT;
-        double energy = out.getDouble(at);
+        double energy = out.getDouble(0);
         double[] energies = new double[n];
-        int base = at + (int) AtomBuffers.RESULTS_HEADER;
+        int base = (int) AtomBuffers.RESULTS_HEADER;
         for (int i = 0; i < n; i++) {
             energies[i] = out.getDouble(base + 8 * i);
         }
@@ -1059,13 +1059,13 @@ public final class GpuCalculator implements Calculator {
             return new Result(energy, energies, null, null, edgeCount);
         }
         double[] forces = new double[3 * n];
-        base += 8 * n;
+        base += 8 * atoms.capacity;
         for (int i = 0; i < 3 * n; i++) {
             forces[i] = out.getDouble(base + 8 * i);
         }
         double[] virial = new double[9];
         for (int i = 0; i < 9; i++) {
-            virial[i] = out.getDouble(at + 8 + 8 * i);
+            virial[i] = out.getDouble(8 + 8 * i);
         }
         return new Result(energy, energies, forces, Virial.stress(s, virial), edgeCount);
     }

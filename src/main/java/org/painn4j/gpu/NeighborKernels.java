@@ -127,7 +127,7 @@ final class NeighborKernels {
             int blocks = (q.n + THREADS - 1) / THREADS;
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
             grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, q.binCount, q.cursor,
-                    rebuild);
+                    q.errorPair, 0, rebuild);
             bin.launch(s, blocks, 1, THREADS, q.n, q.pos, q.inverse, q.pbc, q.grid, q.atomBin, q.wrap, q.binCount, rebuild);
             scan.launch(s, 1, 1, 1024, q.bins, q.binCount, q.binStart, rebuild);
             place.launch(s, blocks, 1, THREADS, q.n, q.atomBin, q.binStart, q.cursor, q.binAtoms, rebuild);
@@ -187,18 +187,18 @@ final class NeighborKernels {
      */
     void build(CUstream s, NeighborBuffers b, DeviceBuffer pos, int n, double rc, double minDistance,
                boolean smallPath, DeviceBuffer rebuild, boolean clearError) {
-        if (clearError) {
-            b.errorPair.fill32(-1, s);
-        }
+        // the first kernel clears the coincident pair where asked: a memset node fewer
+        int clear = clearError ? 1 : 0;
         if (smallPath) {
             small.launch(s, 1, 1, 1024, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc, minDistance,
-                    b.edgeCapacity, b.rowStart, b.status, b.errorPair, b.center, b.neighbor, b.image, b.reverse, rebuild);
+                    b.edgeCapacity, b.rowStart, b.status, b.errorPair, b.center, b.neighbor, b.image, b.reverse, clear,
+                    rebuild);
             return;
         }
         int blocks = (n + THREADS - 1) / THREADS;
         int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
         grid.launch(s, 1, 1, 512, n, pos, b.inverse, b.planes, b.pbc, rc, b.binCapacity, b.grid, b.binCount, b.cursor,
-                rebuild);
+                b.errorPair, clear, rebuild);
         bin.launch(s, blocks, 1, THREADS, n, pos, b.inverse, b.pbc, b.grid, b.atomBin, b.wrap, b.binCount, rebuild);
         // the grid's bin count lives on the device; scanning the whole capacity is exact and costs little
         scan.launch(s, 1, 1, 1024, b.binCapacity, b.binCount, b.binStart, rebuild);
