@@ -188,12 +188,6 @@ public final class GpuCalculator implements Calculator {
     }
 
     /**
-     * Whether structures of at most MessageKernels.SPLIT_ATOMS atoms split each row of the
-     * message kernels over a cluster of blocks (message_split.cu, Hopper; the default) or take
-     * the kernels by rows (for comparison). Both compute the same function; their sums over a
-     * row run in different orders, so float32 results differ in the last bits.
-     */
-    /**
      * Off: the kernels that can run beside the chain (Branch) run in it instead, on the one
      * stream; the results are the same bits either way (GpuCalculatorTest).
      */
@@ -202,6 +196,12 @@ public final class GpuCalculator implements Calculator {
         dropGraph();
     }
 
+    /**
+     * Whether structures of at most MessageKernels.SPLIT_ATOMS atoms split each row of the
+     * message kernels over a cluster of blocks (message_split.cu, Hopper; the default) or take
+     * the kernels by rows (for comparison). Both compute the same function; their sums over a
+     * row run in different orders, so float32 results differ in the last bits.
+     */
     public void setSplitMessages(boolean on) {
         message.useSplit(on);
         dropGraph();
