@@ -19,7 +19,6 @@ import org.painn4j.calc.Precision;
 import org.painn4j.calc.Result;
 import org.painn4j.cpu.CpuCalculator;
 import org.painn4j.gpu.CudaContext;
-import org.painn4j.gpu.DependentLaunch;
 import org.painn4j.gpu.Gpu;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.gpu.Profiler;
@@ -143,7 +142,7 @@ final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
         out.println("# " + report.get("device") + "; model " + report.get("model")
-                + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") + "; " + launches() : ""));
+                + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") + "; " + CudaContext.shared().launches() : ""));
         out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %11s %8s %11s %11s%s%n",
                 "atoms", "edges", "precision", "median µs", "p10 µs", "p90 µs", "calls", "device MB", "driver MB",
                 batch > 1 ? String.format(Locale.ROOT, " %9s %13s", "batch", "µs/structure") : "");
@@ -219,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
         MdSettings nve = new MdSettings(dtFs, Thermostat.NONE, 0, 0);
         List<Map<String, Object>> rows = new ArrayList<>();
         out.println("# " + CudaContext.shared().describe() + "; model " + m.config.name() + "; md: velocity Verlet, dt "
-                + dtFs + " fs, device-resident; " + launches());
+                + dtFs + " fs, device-resident; " + CudaContext.shared().launches());
         out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %12s %9s %8s%n", "atoms", "replicas", "precision", "µs/step", "steps/s",
                 "ns/day", "steps", "T end K");
         Structure molecule = ExtXyz.read(MdCommand.example(MD_MOLECULE)).get(0).structure();
@@ -282,15 +281,6 @@ final class BenchCommand implements Callable<Integer> {
             out.println("# written to " + json);
         }
         return 0;
-    }
-
-    /** How kernels are launched: with programmatic dependent launch, or in plain stream order and why. */
-    private static String launches() {
-        if (CudaContext.shared().dependentLaunch()) {
-            return "programmatic dependent launch";
-        }
-        String why = CudaContext.shared().computeCapability() < 90 ? "before Hopper" : DependentLaunch.whyNot();
-        return "plain launches (dependent launch " + why + ")";
     }
 
     private static long used() {

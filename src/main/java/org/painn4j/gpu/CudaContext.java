@@ -120,6 +120,15 @@ public final class CudaContext {
         return ccMajor >= 9 && DependentLaunch.on();
     }
 
+    /** How kernels are launched: with programmatic dependent launch, or in plain stream order and why. */
+    public String launches() {
+        if (dependentLaunch()) {
+            return "programmatic dependent launch";
+        }
+        String why = ccMajor < 9 ? "before Hopper" : DependentLaunch.whyNot();
+        return "plain launches (dependent launch " + why + ")";
+    }
+
     /** A kernel of a stage's module: its sm_90 build on Hopper and newer, else compute_80. */
     public synchronized CUfunction function(String stage, String kernel) {
         CUmodule m = modules.computeIfAbsent(stage, this::load);

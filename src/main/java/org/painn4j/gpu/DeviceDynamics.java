@@ -577,7 +577,8 @@ public final class DeviceDynamics implements AutoCloseable {
     public String describe() {
         String list = small ? "a fresh list every step" : "a Verlet list (skin " + SKIN + " Å)";
         return calc.describe() + ", device-resident with "
-                + (batched ? replicas + " replicas in one batched force call and " : "") + list;
+                + (batched ? replicas + " replicas in one batched force call and " : "") + list + ", "
+                + calc.context().launches();
     }
 
     @Override

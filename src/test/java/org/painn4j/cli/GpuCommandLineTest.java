@@ -62,6 +62,8 @@ class GpuCommandLineTest {
                 "--log", log.toString(), "--trajectory", traj.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("device-resident"), r.out());
+        // the summary says how the kernels were launched, and why not the faster way where not
+        assertTrue(r.out().contains(org.painn4j.gpu.CudaContext.shared().launches()), r.out());
         assertEquals(5, ExtXyz.read(traj).size(), "frames at steps 0, 10, 20, 30, 40");
         assertEquals(6, java.nio.file.Files.readAllLines(log).size(), "header and 5 lines");
     }
