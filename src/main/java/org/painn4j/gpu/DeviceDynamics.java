@@ -27,8 +27,9 @@ import org.painn4j.structure.Structure;
  * Molecular dynamics that stays on the device (integrate.cu): positions, momenta and forces
  * live in GPU memory, and a CUDA graph of one whole time step — the first half of the
  * integrator, wrapping, the neighbor list, the force evaluation, the second half — is replayed
- * step after step with no host round trip (ten steps to a graph where a block has ten or more). The host reads back only when asked for the state,
- * and once per block of steps a few status words.
+ * step after step with no host round trip (ten steps to a graph where a block has ten or more).
+ * The host reads back only when asked for the state, and once per block of steps a few status
+ * words.
  *
  * <p>Several replicas advance together: their atoms one after another in the same buffers,
  * one neighbor list in which no edge joins two replicas, one batched force evaluation
@@ -119,7 +120,10 @@ public final class DeviceDynamics implements AutoCloseable {
     private final DeviceBuffer seeds;
     private final DeviceBuffer atomReplica;
     private final DeviceBuffer replicaStart;
-    /** step (int64), rebuild flag (int32), blocks done with the step (int32), then the first unstable step of each replica (int64). */
+    /**
+     * step (int64), rebuild flag (int32), blocks done with the step (int32), then the first
+     * unstable step of each replica (int64).
+     */
     private final DeviceBuffer counters;
     private final DeviceBuffer step;
     private final DeviceBuffer rebuild;
