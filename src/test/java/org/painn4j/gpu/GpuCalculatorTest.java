@@ -165,24 +165,34 @@ class GpuCalculatorTest {
         }
     }
 
+    /** A molecule on the per-column GEMMs, and a periodic box on the tiled ones (layer 0 by elements). */
+    static Structure[] perColumnAndTiled() {
+        return new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
+                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)};
+    }
+
+    /** Forces, energies, energy and stress (where there is one) equal bit for bit. */
+    static void assertSameBits(Result expected, Result actual, String what) {
+        assertArrayEquals(expected.forces(), actual.forces(), 0.0, what + " forces");
+        assertArrayEquals(expected.energies(), actual.energies(), 0.0, what + " energies");
+        assertEquals(expected.energy(), actual.energy(), 0.0, what + " energy");
+        if (expected.stress() != null) {
+            assertArrayEquals(expected.stress(), actual.stress(), 0.0, what + " stress");
+        }
+    }
+
     @Test
     void theGraphReplaysTheSameBitsAsThePlainLaunches() {
         PainnModel model = TestWeights.testRandom();
-        for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
-                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
+        for (Structure s : perColumnAndTiled()) {
             for (Precision p : Precision.values()) {
                 try (GpuCalculator plain = new GpuCalculator(model, p); GpuCalculator graph = new GpuCalculator(model, p)) {
                     plain.setGraphs(false);
                     Result a = plain.compute(s);
                     Result b = graph.compute(s);
                     Result c = graph.compute(s);
-                    assertArrayEquals(a.forces(), b.forces(), 0.0, p.label() + " forces, graph vs plain");
-                    assertArrayEquals(b.forces(), c.forces(), 0.0, p.label() + " forces, replay vs capture");
-                    assertArrayEquals(a.energies(), c.energies(), 0.0, p.label() + " energies");
-                    assertEquals(a.energy(), c.energy(), 0.0);
-                    if (a.stress() != null) {
-                        assertArrayEquals(a.stress(), c.stress(), 0.0);
-                    }
+                    assertSameBits(a, b, p.label() + ", graph vs plain");
+                    assertSameBits(b, c, p.label() + ", replay vs capture");
                 }
             }
         }
@@ -196,8 +206,7 @@ class GpuCalculatorTest {
     @Test
     void theBranchesGiveTheBitsOfOneStream() {
         PainnModel model = TestWeights.testRandom();
-        for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
-                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
+        for (Structure s : perColumnAndTiled()) {
             for (Precision p : Precision.values()) {
                 try (GpuCalculator one = new GpuCalculator(model, p); GpuCalculator graph = new GpuCalculator(model, p);
                      GpuCalculator plain = new GpuCalculator(model, p)) {
@@ -210,14 +219,8 @@ class GpuCalculatorTest {
                     String what = p.label() + ", " + s.size() + " atoms";
                     graph.compute(s);
                     assertEquals(s.size() > 100, graph.lastElements() > 0, what + ": layer 0 by elements");
-                    for (Result b : new Result[] {graph.compute(s), plain.compute(s)}) {
-                        assertArrayEquals(a.forces(), b.forces(), 0.0, what + " forces");
-                        assertArrayEquals(a.energies(), b.energies(), 0.0, what + " energies");
-                        assertEquals(a.energy(), b.energy(), 0.0, what + " energy");
-                        if (a.stress() != null) {
-                            assertArrayEquals(a.stress(), b.stress(), 0.0, what + " stress");
-                        }
-                    }
+                    assertSameBits(a, graph.compute(s), what + ", replayed");
+                    assertSameBits(a, plain.compute(s), what + ", plain launches");
                 }
             }
         }
@@ -226,20 +229,14 @@ class GpuCalculatorTest {
     @Test
     void theMessageKernelsCompiledForF128GiveTheBitsOfThoseForAnyF() {
         PainnModel model = RandomModels.model(128, 2, 20, 5.0, "gaussian", 31);
-        for (Structure s : new Structure[] {RandomStructures.cluster(21, 0.08, 5), RandomStructures.periodic(300,
-                new double[] {15, 0, 0, 0, 15, 0, 0, 0, 15}, new boolean[] {true, true, true}, 6)}) {
+        for (Structure s : perColumnAndTiled()) {
             for (Precision p : Precision.values()) {
                 try (GpuCalculator exact = new GpuCalculator(model, p); GpuCalculator any = new GpuCalculator(model, p)) {
                     assertTrue(exact.setExactMessageKernels(true), "F = 128, K = 20 has kernels of its own");
                     any.setExactMessageKernels(false);
                     Result a = exact.compute(s);
                     Result b = any.compute(s);
-                    assertArrayEquals(b.forces(), a.forces(), 0.0, p.label() + " forces");
-                    assertArrayEquals(b.energies(), a.energies(), 0.0, p.label() + " energies");
-                    assertEquals(b.energy(), a.energy(), 0.0);
-                    if (a.stress() != null) {
-                        assertArrayEquals(b.stress(), a.stress(), 0.0);
-                    }
+                    assertSameBits(b, a, p.label());
                 }
             }
         }
