@@ -262,20 +262,45 @@ extern "C" __global__ void painn_scan(int n, const int* __restrict__ in, int* __
     block_scan(n, in, out);
 }
 
+// The smallest of a warp's values, on every lane.
+PAINN_DEVICE unsigned long long warp_min(unsigned long long v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
 // The rows' starts from their counts (block_scan), then in the same block the edge count into
 // status[0] (which the host reads back with the results) and status[1] (the largest count since
 // the host cleared it: a Verlet list in molecular dynamics rebuilds many times between two
 // read-backs, and any one of them may have overflowed). When the list does not fit, every row is
 // emptied, so that the kernels after it run on an empty list instead of reading past the edge
 // arrays; the host sees status[0] > capacity, grows the buffers and evaluates again.
+// rowError (the pairs search; else null): the rows' coincident pairs, whose smallest goes to
+// errorPair, which clearError empties first (as the binned search's first kernel does).
 extern "C" __global__ void painn_scan_rows(int nAtoms, const int* __restrict__ rowCount, int* __restrict__ rowStart,
-                                           int capacity, int* __restrict__ status, const int* __restrict__ rebuild) {
+                                           int capacity, int* __restrict__ status,
+                                           const unsigned long long* __restrict__ rowError,
+                                           unsigned long long* __restrict__ errorPair, int clearError,
+                                           const int* __restrict__ rebuild) {
     painn_grid_dependency();
+    if (rowError && clearError && threadIdx.x == 0) *errorPair = ~0ull;
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int edges = block_scan(nAtoms, rowCount, rowStart);
     if (threadIdx.x == 0) {
         status[0] = edges;
         status[1] = max(status[1], edges);  // the largest count since the host last cleared it
+    }
+    if (rowError) {
+        __shared__ unsigned long long least[32];
+        unsigned long long m = ~0ull;
+        for (int i = threadIdx.x; i < nAtoms; i += blockDim.x) m = min(m, rowError[i]);
+        m = warp_min(m);
+        if ((threadIdx.x & 31) == 0) least[threadIdx.x >> 5] = m;
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            for (int w = 1; w < (int)(blockDim.x >> 5); w++) m = min(m, least[w]);
+            *errorPair = min(*errorPair, m);
+        }
     }
     if (edges > capacity) {
         __syncthreads();  // every start written before any is emptied
@@ -389,9 +414,44 @@ PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const d
 
 PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded);
 
+// Atom i's row, counted by the warp from visit(fn), which calls fn as warp_candidates does: the
+// edge count is returned, its first KEPT_KEYS keys are left in `keys` (the warp's shared
+// buffer), and `coincident` gets the smallest pair (i, j) closer than minDistance (~0 when
+// none), the same on every lane, so that the message does not depend on thread timing.
+template <typename Visit>
+PAINN_DEVICE int count_row(int i, Visit visit, double minDistance, unsigned long long* keys,
+                           unsigned long long& coincident) {
+    int lane = threadIdx.x & 31;
+    int count = 0;
+    unsigned long long worst = ~0ull;
+    visit([&](bool ok, int j, int s0, int s1, int s2, int, int, int, double d) {
+        unsigned m = __ballot_sync(0xffffffffu, ok);
+        if (ok) {
+            int slot = count + __popc(m & ((1u << lane) - 1));
+            if (slot < KEPT_KEYS) keys[slot] = row_key(j, s0, s1, s2);
+            if (d < minDistance) worst = min(worst, ((unsigned long long)min(i, j) << 32) | (unsigned)max(i, j));
+        }
+        count += __popc(m);
+    });
+    coincident = warp_min(worst);
+    return count;
+}
+
+// A row of at most KEPT_KEYS edges, its keys in `keys`, sorted by the warp and kept in rowKeys
+// for the filling pass.
+PAINN_DEVICE void keep_row(int i, int count, unsigned long long* keys, unsigned long long* __restrict__ rowKeys) {
+    if (count > KEPT_KEYS) return;
+    int lane = threadIdx.x & 31;
+    int padded = 32;
+    while (padded < count) padded <<= 1;
+    for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
+    __syncwarp();
+    warp_sort(keys, padded);
+    for (int t = lane; t < count; t += 32) rowKeys[(size_t)i * KEPT_KEYS + t] = keys[t];
+}
+
 // One warp per atom: counts its row and, when it has at most KEPT_KEYS edges, keeps it sorted
-// in rowKeys; atoms closer than minDistance raise the error, reporting the pair with the
-// smallest (i, j) so that the message does not depend on thread timing.
+// in rowKeys; atoms closer than minDistance raise the error (count_row).
 extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double minDistance,
                                                  int* __restrict__ rowCount,
                                                  unsigned long long* __restrict__ errorPair,
@@ -402,31 +462,16 @@ extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double 
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][KEPT_KEYS];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
-    int lane = threadIdx.x & 31;
-    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
     Grid g = *grid;
-    int count = 0;
-    warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
-                    [&](bool ok, int j, int s0, int s1, int s2, int, int, int, double d) {
-                        unsigned m = __ballot_sync(0xffffffffu, ok);
-                        if (ok) {
-                            int slot = count + __popc(m & ((1u << lane) - 1));
-                            if (slot < KEPT_KEYS) keys[slot] = row_key(j, s0, s1, s2);
-                            if (d < minDistance) {
-                                int lo = min(i, j), hi = max(i, j);
-                                atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
-                            }
-                        }
-                        count += __popc(m);
-                    });
-    if (lane == 0) rowCount[i] = count;
-    if (count <= KEPT_KEYS) {
-        int padded = 32;
-        while (padded < count) padded <<= 1;
-        for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
-        __syncwarp();
-        warp_sort(keys, padded);
-        for (int t = lane; t < count; t += 32) rowKeys[(size_t)i * KEPT_KEYS + t] = keys[t];
+    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
+    unsigned long long coincident;
+    int count = count_row(
+        i, [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms, fn); },
+        minDistance, keys, coincident);
+    keep_row(i, count, keys, rowKeys);
+    if ((threadIdx.x & 31) == 0) {
+        rowCount[i] = count;
+        if (coincident != ~0ull) atomicMin(errorPair, coincident);
     }
 }
 
@@ -499,6 +544,50 @@ PAINN_DEVICE void sort_row_slowly(int begin, int count, int* __restrict__ neighb
     }
 }
 
+// Atom i's row from [begin, begin + count): written out from rowKeys when the counting pass kept
+// it, else found again by visit(fn) (as count_row's) and sorted, in the warp's shared buffer
+// of ROW_CAPACITY keys where it fits.
+template <typename Visit>
+PAINN_DEVICE void fill_row(int i, int first, int begin, int count, Visit visit, unsigned long long* keys,
+                           const unsigned long long* __restrict__ rowKeys, const int* __restrict__ wrap,
+                           int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+    int lane = threadIdx.x & 31;
+    if (count <= KEPT_KEYS) {
+        // sorted by the counting pass
+        write_row(i, first, begin, count, rowKeys + (size_t)i * KEPT_KEYS, wrap, center, neighbor, image);
+        return;
+    }
+    bool fits = count <= ROW_CAPACITY;
+    int at = 0;
+    visit([&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
+        unsigned m = __ballot_sync(0xffffffffu, ok);
+        if (ok) {
+            int slot = at + __popc(m & ((1u << lane) - 1));
+            if (fits) {
+                keys[slot] = row_key(j, s0, s1, s2);
+            } else {
+                int e = begin + slot;
+                center[e] = first + i;
+                neighbor[e] = first + j;
+                image[3 * e] = n0;
+                image[3 * e + 1] = n1;
+                image[3 * e + 2] = n2;
+            }
+        }
+        at += __popc(m);
+    });
+    if (fits) {
+        int padded = 32;
+        while (padded < count) padded <<= 1;
+        for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
+        __syncwarp();
+        warp_sort(keys, padded);
+        write_row(i, first, begin, count, keys, wrap, center, neighbor, image);
+    } else if (lane == 0) {
+        sort_row_slowly(begin, count, neighbor, image);
+    }
+}
+
 // One warp per atom: the row's edges (when the list fits its capacity), sorted.
 // first: the list index of the structure's atom 0 (a structure of a batch; else 0). Every other
 // argument is the structure's own, its atom arrays and rowStart offset to that atom.
@@ -512,46 +601,164 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms || status[0] > capacity) return;
-    int lane = threadIdx.x & 31;
-    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
     int begin = rowStart[i];
-    int count = rowStart[i + 1] - begin;
-    if (count <= KEPT_KEYS) {
-        // sorted by the counting pass
-        write_row(i, first, begin, count, rowKeys + (size_t)i * KEPT_KEYS, wrap, center, neighbor, image);
-        return;
-    }
     Grid g = *grid;
-    bool fits = count <= ROW_CAPACITY;
-    int at = 0;
-    warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms,
-                    [&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
-                        unsigned m = __ballot_sync(0xffffffffu, ok);
-                        if (ok) {
-                            int slot = at + __popc(m & ((1u << lane) - 1));
-                            if (fits) {
-                                keys[slot] = row_key(j, s0, s1, s2);
-                            } else {
-                                int e = begin + slot;
-                                center[e] = first + i;
-                                neighbor[e] = first + j;
-                                image[3 * e] = n0;
-                                image[3 * e + 1] = n1;
-                                image[3 * e + 2] = n2;
-                            }
-                        }
-                        at += __popc(m);
-                    });
-    if (fits) {
-        int padded = 32;
-        while (padded < count) padded <<= 1;
-        for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
-        __syncwarp();
-        warp_sort(keys, padded);
-        write_row(i, first, begin, count, keys, wrap, center, neighbor, image);
-    } else if (lane == 0) {
-        sort_row_slowly(begin, count, neighbor, image);
+    fill_row(
+        i, first, begin, rowStart[i + 1] - begin,
+        [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms, fn); },
+        buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS], rowKeys, wrap, center, neighbor, image);
+}
+
+// Structures past the single-block search whose candidate pairs are still few
+// (NeighborKernels.PAIRS_CANDIDATES): every atom j in every image within reach, as the
+// single-block search tries them, over the whole grid. No bins to build: counting, scanning
+// (painn_scan_rows) and filling are three kernels on the chain instead of the binned search's
+// seven. The same keys (j, s), s relative to the wrapped positions, so the same rows.
+
+// An atom's wrap counts along the periodic axes (the bins' t is wrapped into [0, 1)).
+PAINN_DEVICE void wrap_of(const double* __restrict__ pos, const double* __restrict__ binv, const int pbc[3], int i,
+                          int w[3]) {
+    for (int a = 0; a < 3; a++) w[a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
+}
+
+// What the pairs search needs of the frame: images in reach, and bounds on d² that decide most
+// pairs without the square root. d = sqrt_rn(d²) is monotonic in d², so d² below rc²(1 − 1e-12)
+// gives d < rc and d² above rc²(1 + 1e-12) gives d ≥ rc, whatever the rounding (the bounds'
+// own rounding is some 1e-16); between them, and below minDistance²(1 + 1e-12) where the
+// distance is reported, d is taken as the other searches take it. (A pair's d is passed only
+// where it is within the cutoff and may be closer than minDistance; else rc.)
+struct PairsFrame {
+    int pbc[3], reach[3];
+    double inside, outside, near;
+
+    PAINN_DEVICE PairsFrame(const double* __restrict__ h, const int* __restrict__ pbcG, double rc, double minDistance) {
+        for (int a = 0; a < 3; a++) {
+            pbc[a] = pbcG[a];
+            reach[a] = pbc[a] ? (int)floor(rc / h[a]) + 1 : 0;
+        }
+        inside = rc * rc * (1 - 1e-12);
+        outside = rc * rc * (1 + 1e-12);
+        near = minDistance * minDistance * (1 + 1e-12);
     }
+};
+
+// Every candidate (j, s) of atom i, 32 atoms at a time from atom j0 on, every `stride` atoms,
+// each in every image in reach; fn as warp_candidates calls it. (The order of the candidates
+// does not matter: rows are sorted by their keys.)
+template <typename Fn>
+PAINN_DEVICE void pairs_visit(int nAtoms, int i, int j0, int stride, const int wi[3], const PairsFrame& f,
+                              const double* __restrict__ pos, const double* __restrict__ cell,
+                              const double* __restrict__ binv, double rc, Fn fn) {
+    int lane = threadIdx.x & 31;
+    for (; j0 < nAtoms; j0 += stride) {
+        int j = j0 + lane;
+        bool in = j < nAtoms;
+        int wj[3] = {0, 0, 0};
+        if (in) wrap_of(pos, binv, f.pbc, j, wj);
+        for (int s0 = -f.reach[0]; s0 <= f.reach[0]; s0++)
+            for (int s1 = -f.reach[1]; s1 <= f.reach[1]; s1++)
+                for (int s2 = -f.reach[2]; s2 <= f.reach[2]; s2++) {
+                    int n0 = s0 + wi[0] - wj[0], n1 = s1 + wi[1] - wj[1], n2 = s2 + wi[2] - wj[2];
+                    bool ok = false;
+                    double d = rc;
+                    if (in && !(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
+                        double r[3];
+                        if (n0 | n1 | n2) {
+                            edge_vector(pos, cell, i, j, n0, n1, n2, r);
+                        } else {
+                            // edge_vector's shift is then ±0, which leaves pos[j] − pos[i] as it
+                            // is (but for the sign of a zero, which d² does not see)
+                            for (int c = 0; c < 3; c++) r[c] = __dsub_rn(pos[3 * j + c], pos[3 * i + c]);
+                        }
+                        double x = norm_squared(r);
+                        if (x < f.inside) {
+                            ok = true;
+                            if (x < f.near) d = __dsqrt_rn(x);
+                        } else if (x < f.outside) {
+                            d = __dsqrt_rn(x);
+                            ok = d < rc;
+                        }
+                    }
+                    fn(ok, j, s0, s1, s2, n0, n1, n2, d);
+                }
+    }
+}
+
+#define PAIRS_SEARCH_PARAMS                                                                          \
+    int nAtoms, const double *__restrict__ pos, const double *__restrict__ cell,                     \
+        const double *__restrict__ binv, const double *__restrict__ h, const int *__restrict__ pbc, double rc
+
+// Warps per atom in the counting pass (its block): at a thousand atoms a warp per atom leaves
+// the multiprocessors a few warps each, waiting on one chain of loads and float64 operations.
+#define PAIRS_WARPS 4
+
+// A block per atom, its warps over every PAIRS_WARPS-th group of 32 atoms: the row counted,
+// kept sorted where it has at most KEPT_KEYS edges, the atom's wrap counts for the filling pass,
+// and its smallest coincident pair into rowError, which painn_scan_rows reduces (a kernel of
+// many blocks cannot clear errorPair before the others raise it).
+extern "C" __global__ void __launch_bounds__(32 * PAIRS_WARPS)
+painn_neighbors_pairs_count(PAIRS_SEARCH_PARAMS, double minDistance, int* __restrict__ rowCount,
+                            int* __restrict__ wrap, unsigned long long* __restrict__ rowError,
+                            unsigned long long* __restrict__ rowKeys, const int* __restrict__ rebuild) {
+    painn_grid_dependency();
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    __shared__ unsigned long long buffer[PAIRS_WARPS][KEPT_KEYS];
+    __shared__ unsigned long long row[KEPT_KEYS];
+    __shared__ int counts[PAIRS_WARPS];
+    __shared__ unsigned long long least[PAIRS_WARPS];
+    int i = blockIdx.x;
+    if (i >= nAtoms) return;
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    PairsFrame f(h, pbc, rc, minDistance);
+    int wi[3];
+    wrap_of(pos, binv, f.pbc, i, wi);
+    unsigned long long coincident;
+    int count = count_row(
+        i, [&](auto fn) { pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell, binv, rc, fn); },
+        minDistance, buffer[warp], coincident);
+    if (lane == 0) {
+        counts[warp] = count;
+        least[warp] = coincident;
+    }
+    __syncthreads();
+    if (warp != 0) return;
+    int total = 0;
+    unsigned long long worst = ~0ull;
+    for (int w = 0; w < PAIRS_WARPS; w++) {
+        // a row of at most KEPT_KEYS edges has all its keys in the warps' buffers
+        if (total + counts[w] <= KEPT_KEYS)
+            for (int t = lane; t < counts[w]; t += 32) row[total + t] = buffer[w][t];
+        total += counts[w];
+        worst = min(worst, least[w]);
+    }
+    keep_row(i, total, row, rowKeys);
+    if (lane == 0) {
+        rowCount[i] = total;
+        rowError[i] = worst;
+        for (int a = 0; a < 3; a++) wrap[3 * i + a] = wi[a];
+    }
+}
+
+// One warp per atom: the row's edges (when the list fits its capacity), sorted.
+extern "C" __global__ void painn_neighbors_pairs_fill(PAIRS_SEARCH_PARAMS, int capacity,
+                                                      const int* __restrict__ status,
+                                                      const int* __restrict__ rowStart,
+                                                      const unsigned long long* __restrict__ rowKeys,
+                                                      const int* __restrict__ wrap, int* __restrict__ center,
+                                                      int* __restrict__ neighbor, int* __restrict__ image,
+                                                      const int* __restrict__ rebuild) {
+    painn_grid_dependency();
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (i >= nAtoms || status[0] > capacity) return;
+    int begin = rowStart[i];
+    int wi[3] = {wrap[3 * i], wrap[3 * i + 1], wrap[3 * i + 2]};
+    PairsFrame f(h, pbc, rc, 0);
+    fill_row(
+        i, 0, begin, rowStart[i + 1] - begin,
+        [&](auto fn) { pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, binv, rc, fn); },
+        buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS], rowKeys, wrap, center, neighbor, image);
 }
 
 // Small structures, one block: the whole list in one kernel, without bins: each warp takes atoms

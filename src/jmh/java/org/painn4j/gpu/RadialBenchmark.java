@@ -36,8 +36,18 @@ public class RadialBenchmark {
 
     @Benchmark
     public void neighborList(Workload w, Workload.Rates r) {
+        neighborList(w, r, NeighborKernels.Search.BINNED);
+    }
+
+    /** The same list by all pairs (NeighborKernels.Search.PAIRS): N² distances, no bins. */
+    @Benchmark
+    public void neighborListPairs(Workload w, Workload.Rates r) {
+        neighborList(w, r, NeighborKernels.Search.PAIRS);
+    }
+
+    private static void neighborList(Workload w, Workload.Rates r, NeighborKernels.Search search) {
         GpuCalculator c = w.calc;
-        c.neighbors.build(c.stream, c.list, c.list.pos, w.n, 5.0, 1e-4, false, null, true);
+        c.neighbors.build(c.stream, c.list, c.list.pos, w.n, 5.0, 1e-4, search, null, true);
         c.neighbors.reverse(c.stream, c.list, w.n, null);
         w.sync();
         r.add(24.0 * w.n + 20.0 * w.e, 0);

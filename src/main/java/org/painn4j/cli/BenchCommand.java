@@ -78,6 +78,10 @@ final class BenchCommand implements Callable<Integer> {
         "by default, on Hopper, structures of at most 64 atoms split each row over a cluster of blocks)."})
     boolean unsplitMessages;
 
+    @Option(names = "--binned-search", description = {"Neighbor lists through bins past the single-block search (for",
+        "comparison; by default structures of up to 2²¹ candidate pairs are searched by all pairs)."})
+    boolean binnedSearch;
+
     @Option(names = "--profile", description = "Also time every kernel with CUDA events.")
     boolean profile;
 
@@ -139,6 +143,7 @@ final class BenchCommand implements Callable<Integer> {
         report.put("dependent_launch", gpu && CudaContext.shared().dependentLaunch());
         report.put("layer0_by_elements", gpu && !directLayer0);
         report.put("split_messages", gpu && !unsplitMessages);
+        report.put("pair_search", gpu && !binnedSearch);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
         out.println("# " + report.get("device") + "; model " + report.get("model")
@@ -331,6 +336,7 @@ final class BenchCommand implements Callable<Integer> {
         c.setFused(fused);
         c.setByElements(!directLayer0);
         c.setSplitMessages(!unsplitMessages);
+        c.setPairSearch(!binnedSearch);
         return c;
     }
 }

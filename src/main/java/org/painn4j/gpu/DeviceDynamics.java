@@ -109,6 +109,8 @@ public final class DeviceDynamics implements AutoCloseable {
     private final boolean batched;
     /** A fresh list every step from the single-block search, else a Verlet list. */
     private final boolean small;
+    /** The Verlet list's search (a structure past the single-block one; else null). */
+    private final NeighborKernels.Search verletSearch;
     private NeighborBuffers verlet;
     private final DeviceBuffer x;
     private final DeviceBuffer p;
@@ -204,7 +206,11 @@ public final class DeviceDynamics implements AutoCloseable {
         upload(start, stepNumber);
         if (!small) {
             verlet = new NeighborBuffers(cuda, n, Math.max(2048, 96 * n));
-            verlet.upload(templates.get(0).numbers(), SearchFrame.of(templates.get(0)));
+            SearchFrame frame = SearchFrame.of(templates.get(0));
+            verlet.upload(templates.get(0).numbers(), frame);
+            verletSearch = calc.search(n, frame, rc + SKIN);
+        } else {
+            verletSearch = null;
         }
         try {
             if (start.stream().allMatch(r -> r.forces() != null)) {
@@ -308,15 +314,16 @@ public final class DeviceDynamics implements AutoCloseable {
         if (batched && small) {
             calc.enqueueBatchList(x);
         } else if (small) {
-            calc.neighbors.build(calc.stream, calc.list, x, n, rc, NeighborList.MIN_DISTANCE, true, null, false);
+            calc.neighbors.build(calc.stream, calc.list, x, n, rc, NeighborList.MIN_DISTANCE,
+                    NeighborKernels.Search.SMALL, null, false);
         } else {
             displacement.launch(calc.stream, blocks(n), 1, THREADS, n, x, reference, 0.5 * SKIN, rebuild);
             if (batched) {
                 calc.neighbors.buildBinnedBatch(calc.stream, verlet, calc.batch, x, rc + SKIN,
                         NeighborList.MIN_DISTANCE, rebuild);
             } else {
-                calc.neighbors.build(calc.stream, verlet, x, n, rc + SKIN, NeighborList.MIN_DISTANCE, false, rebuild,
-                        false);
+                calc.neighbors.build(calc.stream, verlet, x, n, rc + SKIN, NeighborList.MIN_DISTANCE, verletSearch,
+                        rebuild, false);
             }
             remember.launch(calc.stream, blocks(3 * n), 1, THREADS, n, rebuild, x, reference);
             calc.neighbors.filter(calc.stream, verlet, calc.list, batched ? calc.batch : null, x, n, rc,

@@ -93,7 +93,9 @@ public final class GpuCalculator implements Calculator {
     /** Elements of the last evaluation's layer 0 by elements; 0: it took the direct kernels. */
     private int lastElements;
     private boolean byElementsAllowed = true;
-    private boolean smallList;
+    /** The last structure's neighbor search. */
+    private NeighborKernels.Search search;
+    private boolean pairSearch = true;
     /**
      * Whether the evaluation sums the virial (a structure alone): only a fully periodic one
      * reports stress, so a molecule's evaluation leaves that kernel out. Set per structure by
@@ -194,6 +196,21 @@ public final class GpuCalculator implements Calculator {
     public void setBranches(boolean on) {
         branch.setOn(on);
         dropGraph();
+    }
+
+    /**
+     * Whether structures past the single-block neighbor search whose candidate pairs are few
+     * (NeighborKernels.PAIRS_CANDIDATES) are searched by all pairs (the default) or through bins
+     * (for comparison). Both give the same list.
+     */
+    public void setPairSearch(boolean on) {
+        this.pairSearch = on;
+        dropGraph();
+    }
+
+    /** The neighbor search for n atoms in this frame, for the list cutoff rc. */
+    NeighborKernels.Search search(int n, SearchFrame frame, double rc) {
+        return NeighborKernels.search(n, frame, rc, pairSearch);
     }
 
     /**
@@ -553,7 +570,7 @@ public final class GpuCalculator implements Calculator {
         SearchFrame frame = SearchFrame.of(structure);
         double rc = model.config.cutoff();
         checkCell(frame, rc);
-        smallList = NeighborKernels.small(n, frame, rc);
+        search = search(n, frame, rc);
         virialWanted = structure.fullyPeriodic();
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
         ensureCapacity(n, edgeGuess);
@@ -561,7 +578,7 @@ public final class GpuCalculator implements Calculator {
             upload(structure, frame);
             int edgeCount = runUntilFits(
                     () -> n + "/" + list.edgeCapacity + "/" + atoms.capacity + "/" + backward + "/" + poison + "/"
-                            + smallList + "/" + virialWanted + "/" + fusedFor(n) + elementKey(),
+                            + search + "/" + virialWanted + "/" + fusedFor(n) + elementKey(),
                     () -> run(n, backward), () -> hostOut.data.getInt((int) AtomBuffers.STATUS_AT), count -> {
                         ensureCapacity(n, count + count / 4);
                         upload(structure, frame);
@@ -769,6 +786,11 @@ public final class GpuCalculator implements Calculator {
         return elementBuffers;
     }
 
+    /** The last structure's neighbor search. */
+    NeighborKernels.Search lastSearch() {
+        return search;
+    }
+
     /** Elements of the last evaluation's layer 0 by elements; 0 where it took the direct kernels. */
     int lastElements() {
         return lastElements;
@@ -801,7 +823,7 @@ public final class GpuCalculator implements Calculator {
     /** The whole evaluation, enqueued on the stream; results land in hostOut. */
     private void run(int n, boolean backward) {
         hostIn.toDevice(list.pos, 24L * n, stream);
-        enqueue(n, backward, list.pos, model.config.cutoff(), smallList, null);
+        enqueue(n, backward, list.pos, model.config.cutoff(), search, null);
         Profiler.phase("transfers");
         // one copy: the header (with the list's status, which the readout put there), the
         // energies' whole capacity, then the forces of n atoms
@@ -819,13 +841,14 @@ public final class GpuCalculator implements Calculator {
      * listCutoff ≥ rc, with its rebuild flag; see NeighborKernels.build), the forward pass and,
      * when backward, forces and virial into the results buffer. Nothing crosses the bus.
      */
-    void enqueue(int n, boolean backward, DeviceBuffer pos, double listCutoff, boolean small, DeviceBuffer rebuild) {
+    void enqueue(int n, boolean backward, DeviceBuffer pos, double listCutoff, NeighborKernels.Search search,
+                 DeviceBuffer rebuild) {
         if (poison) {
             poison();
         }
         Profiler.phase("neighbor list");
-        neighbors.build(stream, list, pos, n, listCutoff, NeighborList.MIN_DISTANCE, small, rebuild, true);
-        if (!small) {
+        neighbors.build(stream, list, pos, n, listCutoff, NeighborList.MIN_DISTANCE, search, rebuild, true);
+        if (search != NeighborKernels.Search.SMALL) {
             reverseBeside(list, n, rebuild);
         }
         enqueueModel(n, backward, pos, null);

@@ -25,6 +25,8 @@ final class NeighborBuffers extends BufferSet {
     /** Rows of up to KEPT_KEYS edges, sorted by the counting pass for the filling pass (neighbors.cu). */
     final DeviceBuffer rowKeys;
     static final int KEPT_KEYS = 128;
+    /** Each row's smallest coincident pair (the pairs search), reduced into errorPair. */
+    final DeviceBuffer rowError;
     final DeviceBuffer status;
     final DeviceBuffer errorPair;
     // the list, CSR
@@ -55,6 +57,7 @@ final class NeighborBuffers extends BufferSet {
         binAtoms = add(cuda, "binned atoms", 4 * n);
         rowCount = add(cuda, "row counts", 4 * n);
         rowKeys = add(cuda, "kept rows", 8L * KEPT_KEYS * n);
+        rowError = add(cuda, "coincident atoms by row", 8 * n);
         // [0] the edge count (int), [8..16) the coincident pair (u64): read back in one copy
         status = add(cuda, "neighbor status", 16);
         errorPair = status.slice("coincident atoms", 8, 8);

@@ -18,6 +18,8 @@ final class NeighborKernels {
     private final Kernel fill;
     private final Kernel reverse;
     private final Kernel small;
+    private final Kernel pairsCount;
+    private final Kernel pairsFill;
     private final Kernel verletCount;
     private final Kernel verletFill;
     private final Kernel batchCount;
@@ -41,6 +43,8 @@ final class NeighborKernels {
         fill = new Kernel(cuda, "neighbors", "painn_neighbors_fill");
         reverse = new Kernel(cuda, "neighbors", "painn_neighbors_reverse");
         small = new Kernel(cuda, "neighbors", "painn_neighbors_small");
+        pairsCount = new Kernel(cuda, "neighbors", "painn_neighbors_pairs_count");
+        pairsFill = new Kernel(cuda, "neighbors", "painn_neighbors_pairs_fill");
         verletCount = new Kernel(cuda, "neighbors", "painn_verlet_count");
         verletFill = new Kernel(cuda, "neighbors", "painn_verlet_fill");
         batchCount = new Kernel(cuda, "neighbors", "painn_neighbors_batch_count");
@@ -48,15 +52,47 @@ final class NeighborKernels {
         batchEdges = new Kernel(cuda, "neighbors", "painn_neighbors_batch_edges");
     }
 
+    /**
+     * Past the single-block search, structures of up to this many candidate pairs (about 1,450
+     * atoms of a molecule) are searched by all pairs: measured against the binned search, 11–21
+     * µs faster at 1,024 atoms, even at about 1,450 and 2,048, 10–60 µs slower at 2,896 and 4,096
+     * (docs/performance.md, entry 55).
+     */
+    static final long PAIRS_CANDIDATES = 1L << 21;
+    /** Warps per atom in the pairs search's counting pass (PAIRS_WARPS in neighbors.cu). */
+    private static final int PAIRS_WARPS = 4;
+
+    /**
+     * How a list is searched: in one block ({@link #SMALL}), by all pairs over the whole grid
+     * ({@link #PAIRS}: three kernels on the chain), or through bins ({@link #BINNED}: seven, the
+     * reverse edges apart for each but the first). All give the same list.
+     */
+    enum Search {
+        SMALL, PAIRS, BINNED
+    }
+
     /** Whether the single-block search suits n atoms in this frame. */
     static boolean small(int n, SearchFrame frame, double rc) {
+        return n <= SMALL_ATOMS && candidates(n, frame, rc) <= SMALL_CANDIDATES;
+    }
+
+    /** The search for n atoms in this frame; pairs false: the binned one past the single block. */
+    static Search search(int n, SearchFrame frame, double rc, boolean pairs) {
+        if (small(n, frame, rc)) {
+            return Search.SMALL;
+        }
+        return pairs && candidates(n, frame, rc) <= PAIRS_CANDIDATES ? Search.PAIRS : Search.BINNED;
+    }
+
+    /** Atoms × atoms × images in reach: the pairs the searches without bins try. */
+    private static long candidates(int n, SearchFrame frame, double rc) {
         long images = 1;
         for (int a = 0; a < 3; a++) {
             if (frame.pbc()[a] == 1) {
                 images *= 2L * ((long) Math.floor(rc / frame.planes()[a]) + 1) + 1;
             }
         }
-        return n <= SMALL_ATOMS && (long) n * n * images <= SMALL_CANDIDATES;
+        return (long) n * n * images;
     }
 
     /**
@@ -82,7 +118,8 @@ final class NeighborKernels {
         verletCount.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, g == null ? null : g.atomStart, rc,
                 minDistance, verlet.rowStart, verlet.neighbor, verlet.image, exact.rowCount,
                 g == null ? exact.errorPair : g.errorPairs);
-        scanRows.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, exact.edgeCapacity, exact.status, null);
+        scanRows.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, exact.edgeCapacity, exact.status, null, null,
+                0, null);
         verletFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, rc, exact.edgeCapacity, exact.status,
                 verlet.rowStart, verlet.neighbor, verlet.image, exact.rowStart, exact.center, exact.neighbor, exact.image);
     }
@@ -123,7 +160,7 @@ final class NeighborKernels {
         int n = g.atoms();
         int[] start = g.starts();
         for (int k = 0; k < g.structures(); k++) {
-            Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
+            Slices q = new Slices(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int blocks = (q.n + THREADS - 1) / THREADS;
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
             grid.launch(s, 1, 1, 512, q.n, q.pos, q.inverse, q.planes, q.pbc, rc, q.bins, q.grid, q.binCount, q.cursor,
@@ -134,9 +171,9 @@ final class NeighborKernels {
             count.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
                     q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, q.rowKeys, rebuild);
         }
-        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, rebuild);
+        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, null, null, 0, rebuild);
         for (int k = 0; k < g.structures(); k++) {
-            Search q = new Search(b, g, pos, k, start[k], start[k + 1] - start[k]);
+            Slices q = new Slices(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
             fill.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
                     q.binStart, q.binAtoms, b.edgeCapacity, b.status, q.rowStart, q.rowKeys, b.center, b.neighbor,
@@ -149,13 +186,13 @@ final class NeighborKernels {
     }
 
     /** Structure k of a batch as the binned kernels see one structure: its own slices of every array. */
-    private static final class Search {
+    private static final class Slices {
         final int n;
         final int bins;
         final DeviceBuffer pos, inverse, planes, pbc, lattice, grid, atomBin, wrap, binCount, binStart, cursor,
                 binAtoms, rowCount, rowKeys, rowStart, errorPair;
 
-        Search(NeighborBuffers b, BatchBuffers g, DeviceBuffer positions, int k, int first, int n) {
+        Slices(NeighborBuffers b, BatchBuffers g, DeviceBuffer positions, int k, int first, int n) {
             this.n = n;
             this.bins = g.binCapacity(k);
             long base = g.binBase(k);
@@ -180,16 +217,27 @@ final class NeighborKernels {
 
     /**
      * Builds the list of the n atoms at pos (float64 [N][3]) for the cutoff rc (minDistance:
-     * coincident atoms), in one block when smallPath, else by the binned search, which leaves the
-     * reverse edges to {@link #reverse}. With a rebuild
+     * coincident atoms) by the given search; all but the single-block one leave the reverse
+     * edges to {@link #reverse}. With a rebuild
      * flag (a device int; null: always) every kernel does nothing while the flag is 0. clearError
      * forgets coincident atoms found before; molecular dynamics clears once per block of steps.
      */
     void build(CUstream s, NeighborBuffers b, DeviceBuffer pos, int n, double rc, double minDistance,
-               boolean smallPath, DeviceBuffer rebuild, boolean clearError) {
-        // the first kernel clears the coincident pair where asked: a memset node fewer
+               Search search, DeviceBuffer rebuild, boolean clearError) {
+        // a kernel of the search clears the coincident pair where asked: a memset node fewer
         int clear = clearError ? 1 : 0;
-        if (smallPath) {
+        if (search == Search.PAIRS) {
+            int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
+            // a block of PAIRS_WARPS warps per atom
+            pairsCount.launch(s, n, 1, 32 * PAIRS_WARPS, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc,
+                    minDistance, b.rowCount, b.wrap, b.rowError, b.rowKeys, rebuild);
+            scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, b.rowError,
+                    b.errorPair, clear, rebuild);
+            pairsFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc,
+                    b.edgeCapacity, b.status, b.rowStart, b.rowKeys, b.wrap, b.center, b.neighbor, b.image, rebuild);
+            return;
+        }
+        if (search == Search.SMALL) {
             small.launch(s, 1, 1, 1024, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc, minDistance,
                     b.edgeCapacity, b.rowStart, b.status, b.errorPair, b.center, b.neighbor, b.image, b.reverse, clear,
                     rebuild);
@@ -205,7 +253,7 @@ final class NeighborKernels {
         place.launch(s, blocks, 1, THREADS, n, b.atomBin, b.binStart, b.cursor, b.binAtoms, rebuild);
         count.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
                 b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair, b.rowKeys, rebuild);
-        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, rebuild);
+        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, null, null, 0, rebuild);
         fill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
                 b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.rowKeys, b.center, b.neighbor, b.image,
                 0, rebuild);
