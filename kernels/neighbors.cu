@@ -29,6 +29,9 @@
 //   painn_neighbors_reverse  per edge: the index of (j, i, −n), by binary search in row j (only
 //                            the forces read it: launched apart, beside the model)
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
+//   painn_neighbors_pairs_count/_fill   without bins over the whole grid, every atom against
+//                            every atom, for structures past one block with few candidate pairs
+//                            (painn_scan_rows between them): three kernels on the chain
 //   painn_neighbors_batch_count/_fill   the same for a batch of small structures, a block each
 //   painn_neighbors_batch_edges         each structure's edge count, for a batch of larger ones,
 //                            whose binned search runs the kernels above structure by structure
