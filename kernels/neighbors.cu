@@ -30,8 +30,8 @@
 //                            the forces read it: launched apart, beside the model)
 //   painn_neighbors_small    all of the above in one block, without bins, for small structures
 //   painn_neighbors_pairs_count/_fill   without bins over the whole grid, every atom against
-//                            every atom, for structures past one block with few candidate pairs
-//                            (painn_scan_rows between them): three kernels on the chain
+//                            every atom, for structures past one block with few candidate pairs;
+//                            the filling pass sums each row's start itself: two kernels
 //   painn_neighbors_batch_count/_fill   the same for a batch of small structures, a block each
 //   painn_neighbors_batch_edges         each structure's edge count, for a batch of larger ones,
 //                            whose binned search runs the kernels above structure by structure
@@ -278,32 +278,14 @@ PAINN_DEVICE unsigned long long warp_min(unsigned long long v) {
 // read-backs, and any one of them may have overflowed). When the list does not fit, every row is
 // emptied, so that the kernels after it run on an empty list instead of reading past the edge
 // arrays; the host sees status[0] > capacity, grows the buffers and evaluates again.
-// rowError (the pairs search; else null): the rows' coincident pairs, whose smallest goes to
-// errorPair, which clearError empties first (as the binned search's first kernel does).
 extern "C" __global__ void painn_scan_rows(int nAtoms, const int* __restrict__ rowCount, int* __restrict__ rowStart,
-                                           int capacity, int* __restrict__ status,
-                                           const unsigned long long* __restrict__ rowError,
-                                           unsigned long long* __restrict__ errorPair, int clearError,
-                                           const int* __restrict__ rebuild) {
+                                           int capacity, int* __restrict__ status, const int* __restrict__ rebuild) {
     painn_grid_dependency();
-    if (rowError && clearError && threadIdx.x == 0) *errorPair = ~0ull;
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     int edges = block_scan(nAtoms, rowCount, rowStart);
     if (threadIdx.x == 0) {
         status[0] = edges;
         status[1] = max(status[1], edges);  // the largest count since the host last cleared it
-    }
-    if (rowError) {
-        __shared__ unsigned long long least[32];
-        unsigned long long m = ~0ull;
-        for (int i = threadIdx.x; i < nAtoms; i += blockDim.x) m = min(m, rowError[i]);
-        m = warp_min(m);
-        if ((threadIdx.x & 31) == 0) least[threadIdx.x >> 5] = m;
-        __syncthreads();
-        if (threadIdx.x == 0) {
-            for (int w = 1; w < (int)(blockDim.x >> 5); w++) m = min(m, least[w]);
-            *errorPair = min(*errorPair, m);
-        }
     }
     if (edges > capacity) {
         __syncthreads();  // every start written before any is emptied
@@ -335,12 +317,51 @@ PAINN_DEVICE unsigned long long row_key(int j, int s0, int s1, int s2) {
 PAINN_DEVICE int key_neighbor(unsigned long long k) { return (int)(k >> 24); }
 PAINN_DEVICE int key_shift(unsigned long long k, int axis) { return (int)((k >> (16 - 8 * axis)) & 255) - 128; }
 
+// The membership test d < rc, d = sqrt_rn(d²) as the CPU list takes it, mostly without the
+// square root: d is monotonic in d², so d² below rc²(1 − 1e-12) gives d < rc and d² above
+// rc²(1 + 1e-12) gives d ≥ rc, whatever the rounding (the bounds' own rounding is some 1e-16);
+// between them, and below minDistance²(1 + 1e-12) where a refusal names the pair, d is taken.
+// A pair's d is passed on only where it is within the cutoff and may be closer than
+// minDistance; else rc.
+struct Cutoff {
+    double rc, inside, outside, near;
+
+    PAINN_DEVICE Cutoff(double rc, double minDistance)
+        : rc(rc), inside(rc * rc * (1 - 1e-12)), outside(rc * rc * (1 + 1e-12)),
+          near(minDistance * minDistance * (1 + 1e-12)) {}
+
+    PAINN_DEVICE bool test(double x, double& d) const {
+        d = rc;
+        if (x < inside) {
+            if (x < near) d = __dsqrt_rn(x);
+            return true;
+        }
+        if (x < outside) {
+            d = __dsqrt_rn(x);
+            return d < rc;
+        }
+        return false;
+    }
+};
+
+// edge_vector, but for the zero image, whose shift is ±0 and leaves pos[j] − pos[i] as it is
+// (but for the sign of a zero, which d² does not see): a molecule's every pair, without the
+// shift's six products and sums.
+PAINN_DEVICE void pair_vector(const double* __restrict__ pos, const double* __restrict__ cell, int i, int j, int n0,
+                              int n1, int n2, double r[3]) {
+    if (n0 | n1 | n2) {
+        edge_vector(pos, cell, i, j, n0, n1, n2, r);
+    } else {
+        for (int c = 0; c < 3; c++) r[c] = __dsub_rn(pos[3 * j + c], pos[3 * i + c]);
+    }
+}
+
 // Every candidate (j, s) of atom i, 32 at a time across the warp: fn(ok, j, s0, s1, s2, n0, n1, n2, d)
 // is called by all 32 lanes together (ok false for lanes without a candidate within the cutoff),
 // so that it may use warp votes.
 template <typename Fn>
 PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const double* __restrict__ cell,
-                                  const int* __restrict__ pbc, const Grid& g, double rc,
+                                  const int* __restrict__ pbc, const Grid& g, const Cutoff& cutoff,
                                   const int* __restrict__ atomBin, const int* __restrict__ wrap,
                                   const int* __restrict__ binStart, const int* __restrict__ binAtoms, Fn fn) {
     int lane = threadIdx.x & 31;
@@ -391,9 +412,8 @@ PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const d
                         n2 = s2 + wi[2] - wrap[3 * j + 2];
                         if (!(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
                             double r[3];
-                            edge_vector(pos, cell, i, j, n0, n1, n2, r);
-                            d = __dsqrt_rn(norm_squared(r));
-                            ok = d < rc;
+                            pair_vector(pos, cell, i, j, n0, n1, n2, r);
+                            ok = cutoff.test(norm_squared(r), d);
                         }
                     }
                     fn(ok, j, s0, s1, s2, n0, n1, n2, d);
@@ -466,10 +486,11 @@ extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double 
     int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (i >= nAtoms) return;
     Grid g = *grid;
+    Cutoff cutoff(rc, minDistance);
     unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
     unsigned long long coincident;
     int count = count_row(
-        i, [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms, fn); },
+        i, [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, cutoff, atomBin, wrap, binStart, binAtoms, fn); },
         minDistance, keys, coincident);
     keep_row(i, count, keys, rowKeys);
     if ((threadIdx.x & 31) == 0) {
@@ -606,17 +627,19 @@ extern "C" __global__ void painn_neighbors_fill(NEIGHBOR_SEARCH_PARAMS, int capa
     if (i >= nAtoms || status[0] > capacity) return;
     int begin = rowStart[i];
     Grid g = *grid;
+    Cutoff cutoff(rc, 0);
     fill_row(
         i, first, begin, rowStart[i + 1] - begin,
-        [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, rc, atomBin, wrap, binStart, binAtoms, fn); },
+        [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, cutoff, atomBin, wrap, binStart, binAtoms, fn); },
         buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS], rowKeys, wrap, center, neighbor, image);
 }
 
 // Structures past the single-block search whose candidate pairs are still few
 // (NeighborKernels.PAIRS_CANDIDATES): every atom j in every image within reach, as the
-// single-block search tries them, over the whole grid. No bins to build: counting, scanning
-// (painn_scan_rows) and filling are three kernels on the chain instead of the binned search's
-// seven. The same keys (j, s), s relative to the wrapped positions, so the same rows.
+// single-block search tries them, over the whole grid. No bins to build, and each row's start
+// summed by its own warp: counting and filling are two kernels on the chain instead of the
+// binned search's seven. The same keys (j, s), s relative to the wrapped positions, so the same
+// rows.
 
 // An atom's wrap counts along the periodic axes (the bins' t is wrapped into [0, 1)).
 PAINN_DEVICE void wrap_of(const double* __restrict__ pos, const double* __restrict__ binv, const int pbc[3], int i,
@@ -624,24 +647,17 @@ PAINN_DEVICE void wrap_of(const double* __restrict__ pos, const double* __restri
     for (int a = 0; a < 3; a++) w[a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
 }
 
-// What the pairs search needs of the frame: images in reach, and bounds on d² that decide most
-// pairs without the square root. d = sqrt_rn(d²) is monotonic in d², so d² below rc²(1 − 1e-12)
-// gives d < rc and d² above rc²(1 + 1e-12) gives d ≥ rc, whatever the rounding (the bounds'
-// own rounding is some 1e-16); between them, and below minDistance²(1 + 1e-12) where the
-// distance is reported, d is taken as the other searches take it. (A pair's d is passed only
-// where it is within the cutoff and may be closer than minDistance; else rc.)
+// What the pairs search needs of the frame: the periodic axes, the images in reach, the cutoff.
 struct PairsFrame {
     int pbc[3], reach[3];
-    double inside, outside, near;
+    Cutoff cutoff;
 
-    PAINN_DEVICE PairsFrame(const double* __restrict__ h, const int* __restrict__ pbcG, double rc, double minDistance) {
+    PAINN_DEVICE PairsFrame(const double* __restrict__ h, const int* __restrict__ pbcG, double rc, double minDistance)
+        : cutoff(rc, minDistance) {
         for (int a = 0; a < 3; a++) {
             pbc[a] = pbcG[a];
             reach[a] = pbc[a] ? (int)floor(rc / h[a]) + 1 : 0;
         }
-        inside = rc * rc * (1 - 1e-12);
-        outside = rc * rc * (1 + 1e-12);
-        near = minDistance * minDistance * (1 + 1e-12);
     }
 };
 
@@ -651,7 +667,7 @@ struct PairsFrame {
 template <typename Fn>
 PAINN_DEVICE void pairs_visit(int nAtoms, int i, int j0, int stride, const int wi[3], const PairsFrame& f,
                               const double* __restrict__ pos, const double* __restrict__ cell,
-                              const double* __restrict__ binv, double rc, Fn fn) {
+                              const double* __restrict__ binv, Fn fn) {
     int lane = threadIdx.x & 31;
     for (; j0 < nAtoms; j0 += stride) {
         int j = j0 + lane;
@@ -663,24 +679,11 @@ PAINN_DEVICE void pairs_visit(int nAtoms, int i, int j0, int stride, const int w
                 for (int s2 = -f.reach[2]; s2 <= f.reach[2]; s2++) {
                     int n0 = s0 + wi[0] - wj[0], n1 = s1 + wi[1] - wj[1], n2 = s2 + wi[2] - wj[2];
                     bool ok = false;
-                    double d = rc;
+                    double d = f.cutoff.rc;
                     if (in && !(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
                         double r[3];
-                        if (n0 | n1 | n2) {
-                            edge_vector(pos, cell, i, j, n0, n1, n2, r);
-                        } else {
-                            // edge_vector's shift is then ±0, which leaves pos[j] − pos[i] as it
-                            // is (but for the sign of a zero, which d² does not see)
-                            for (int c = 0; c < 3; c++) r[c] = __dsub_rn(pos[3 * j + c], pos[3 * i + c]);
-                        }
-                        double x = norm_squared(r);
-                        if (x < f.inside) {
-                            ok = true;
-                            if (x < f.near) d = __dsqrt_rn(x);
-                        } else if (x < f.outside) {
-                            d = __dsqrt_rn(x);
-                            ok = d < rc;
-                        }
+                        pair_vector(pos, cell, i, j, n0, n1, n2, r);
+                        ok = f.cutoff.test(norm_squared(r), d);
                     }
                     fn(ok, j, s0, s1, s2, n0, n1, n2, d);
                 }
@@ -697,7 +700,7 @@ PAINN_DEVICE void pairs_visit(int nAtoms, int i, int j0, int stride, const int w
 
 // A block per atom, its warps over every PAIRS_WARPS-th group of 32 atoms: the row counted,
 // kept sorted where it has at most KEPT_KEYS edges, the atom's wrap counts for the filling pass,
-// and its smallest coincident pair into rowError, which painn_scan_rows reduces (a kernel of
+// and its smallest coincident pair into rowError, which the filling pass reduces (a kernel of
 // many blocks cannot clear errorPair before the others raise it).
 extern "C" __global__ void __launch_bounds__(32 * PAIRS_WARPS)
 painn_neighbors_pairs_count(PAIRS_SEARCH_PARAMS, double minDistance, int* __restrict__ rowCount,
@@ -717,7 +720,7 @@ painn_neighbors_pairs_count(PAIRS_SEARCH_PARAMS, double minDistance, int* __rest
     wrap_of(pos, binv, f.pbc, i, wi);
     unsigned long long coincident;
     int count = count_row(
-        i, [&](auto fn) { pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell, binv, rc, fn); },
+        i, [&](auto fn) { pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell, binv, fn); },
         minDistance, buffer[warp], coincident);
     if (lane == 0) {
         counts[warp] = count;
@@ -742,25 +745,68 @@ painn_neighbors_pairs_count(PAIRS_SEARCH_PARAMS, double minDistance, int* __rest
     }
 }
 
-// One warp per atom: the row's edges (when the list fits its capacity), sorted.
+// The sum of v[k] over k < i and over all k, by the warp (every lane gets both): a row's start
+// and the edge count, each warp summing in the same order. The pairs search's rows are few
+// (NeighborKernels.PAIRS_CANDIDATES), so N loads per warp cost less than a scanning kernel.
+PAINN_DEVICE void warp_prefix(int n, int i, const int* __restrict__ v, int& before, int& total) {
+    int lane = threadIdx.x & 31;
+    int b = 0, t = 0;
+    for (int k = lane; k < n; k += 32) {
+        int x = v[k];
+        t += x;
+        if (k < i) b += x;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        b += __shfl_xor_sync(0xffffffffu, b, o);
+        t += __shfl_xor_sync(0xffffffffu, t, o);
+    }
+    before = b;
+    total = t;
+}
+
+// One warp per atom: the row's start (its own sum of the counts before it) and its edges,
+// sorted. The warp of atom 0 also does what painn_scan_rows does for the binned search — the
+// edge count into status[0], the largest count into status[1], rowStart[n] — and puts the rows'
+// smallest coincident pair into errorPair, emptied first when clearError. A list past its
+// capacity leaves every row empty, as painn_scan_rows does, every warp knowing the total.
 extern "C" __global__ void painn_neighbors_pairs_fill(PAIRS_SEARCH_PARAMS, int capacity,
-                                                      const int* __restrict__ status,
-                                                      const int* __restrict__ rowStart,
+                                                      const int* __restrict__ rowCount, int* __restrict__ rowStart,
+                                                      int* __restrict__ status,
+                                                      const unsigned long long* __restrict__ rowError,
+                                                      unsigned long long* __restrict__ errorPair, int clearError,
                                                       const unsigned long long* __restrict__ rowKeys,
                                                       const int* __restrict__ wrap, int* __restrict__ center,
                                                       int* __restrict__ neighbor, int* __restrict__ image,
                                                       const int* __restrict__ rebuild) {
     painn_grid_dependency();
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (i == 0 && clearError && lane == 0) *errorPair = ~0ull;
     if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
     __shared__ unsigned long long buffer[NEIGHBOR_WARPS][ROW_CAPACITY];
-    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    if (i >= nAtoms || status[0] > capacity) return;
-    int begin = rowStart[i];
+    if (i >= nAtoms) return;
+    int begin, total;
+    warp_prefix(nAtoms, i, rowCount, begin, total);
+    bool fits = total <= capacity;
+    if (lane == 0) rowStart[i] = fits ? begin : 0;
+    if (i == 0) {
+        unsigned long long m = ~0ull;
+        for (int k = lane; k < nAtoms; k += 32) m = min(m, rowError[k]);
+        m = warp_min(m);
+        if (lane == 0) {
+            status[0] = total;
+            status[1] = max(status[1], total);  // the largest count since the host last cleared it
+            rowStart[nAtoms] = fits ? total : 0;
+            *errorPair = min(*errorPair, m);
+        }
+    }
+    if (!fits) return;
     int wi[3] = {wrap[3 * i], wrap[3 * i + 1], wrap[3 * i + 2]};
     PairsFrame f(h, pbc, rc, 0);
     fill_row(
-        i, 0, begin, rowStart[i + 1] - begin,
-        [&](auto fn) { pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, binv, rc, fn); },
+        i, 0, begin, rowCount[i],
+        [&](auto fn) { pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, binv, fn); },
         buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS], rowKeys, wrap, center, neighbor, image);
 }
 

@@ -64,8 +64,8 @@ final class NeighborKernels {
 
     /**
      * How a list is searched: in one block ({@link #SMALL}), by all pairs over the whole grid
-     * ({@link #PAIRS}: three kernels on the chain), or through bins ({@link #BINNED}: seven, the
-     * reverse edges apart for each but the first). All give the same list.
+     * ({@link #PAIRS}: two kernels on the chain), or through bins ({@link #BINNED}: seven), the
+     * reverse edges apart for each but the first. All give the same list.
      */
     enum Search {
         SMALL, PAIRS, BINNED
@@ -118,8 +118,7 @@ final class NeighborKernels {
         verletCount.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, g == null ? null : g.atomStart, rc,
                 minDistance, verlet.rowStart, verlet.neighbor, verlet.image, exact.rowCount,
                 g == null ? exact.errorPair : g.errorPairs);
-        scanRows.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, exact.edgeCapacity, exact.status, null, null,
-                0, null);
+        scanRows.launch(s, 1, 1, 1024, n, exact.rowCount, exact.rowStart, exact.edgeCapacity, exact.status, null);
         verletFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, cells, owner, rc, exact.edgeCapacity, exact.status,
                 verlet.rowStart, verlet.neighbor, verlet.image, exact.rowStart, exact.center, exact.neighbor, exact.image);
     }
@@ -171,7 +170,7 @@ final class NeighborKernels {
             count.launch(s, warpBlocks, 1, WARP_THREADS, q.n, q.pos, q.lattice, q.pbc, q.grid, rc, q.atomBin, q.wrap,
                     q.binStart, q.binAtoms, minDistance, q.rowCount, q.errorPair, q.rowKeys, rebuild);
         }
-        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, null, null, 0, rebuild);
+        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, rebuild);
         for (int k = 0; k < g.structures(); k++) {
             Slices q = new Slices(b, g, pos, k, start[k], start[k + 1] - start[k]);
             int warpBlocks = (q.n * 32 + WARP_THREADS - 1) / WARP_THREADS;
@@ -228,13 +227,12 @@ final class NeighborKernels {
         int clear = clearError ? 1 : 0;
         if (search == Search.PAIRS) {
             int warpBlocks = (n * 32 + WARP_THREADS - 1) / WARP_THREADS;
-            // a block of PAIRS_WARPS warps per atom
+            // a block of PAIRS_WARPS warps per atom; the filling pass scans the rows itself
             pairsCount.launch(s, n, 1, 32 * PAIRS_WARPS, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc,
                     minDistance, b.rowCount, b.wrap, b.rowError, b.rowKeys, rebuild);
-            scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, b.rowError,
-                    b.errorPair, clear, rebuild);
             pairsFill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.inverse, b.planes, b.pbc, rc,
-                    b.edgeCapacity, b.status, b.rowStart, b.rowKeys, b.wrap, b.center, b.neighbor, b.image, rebuild);
+                    b.edgeCapacity, b.rowCount, b.rowStart, b.status, b.rowError, b.errorPair, clear, b.rowKeys,
+                    b.wrap, b.center, b.neighbor, b.image, rebuild);
             return;
         }
         if (search == Search.SMALL) {
@@ -253,7 +251,7 @@ final class NeighborKernels {
         place.launch(s, blocks, 1, THREADS, n, b.atomBin, b.binStart, b.cursor, b.binAtoms, rebuild);
         count.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
                 b.binStart, b.binAtoms, minDistance, b.rowCount, b.errorPair, b.rowKeys, rebuild);
-        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, null, null, 0, rebuild);
+        scanRows.launch(s, 1, 1, 1024, n, b.rowCount, b.rowStart, b.edgeCapacity, b.status, rebuild);
         fill.launch(s, warpBlocks, 1, WARP_THREADS, n, pos, b.lattice, b.pbc, b.grid, rc, b.atomBin, b.wrap,
                 b.binStart, b.binAtoms, b.edgeCapacity, b.status, b.rowStart, b.rowKeys, b.center, b.neighbor, b.image,
                 0, rebuild);
