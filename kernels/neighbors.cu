@@ -1113,15 +1113,15 @@ extern "C" __global__ void painn_verlet_count(int nAtoms, const double* __restri
     int first = atomStructure ? atomStart[b] : 0;
     int lane = threadIdx.x & 31;
     int count = 0;
+    Cutoff cutoff(rc, minDistance);
     for (int e0 = vRowStart[i]; e0 < vRowStart[i + 1]; e0 += 32) {
         int e = e0 + lane;
         bool ok = false;
         if (e < vRowStart[i + 1]) {
-            double r[3];
+            double r[3], d;
             int j = vNeighbor[e];
-            edge_vector(pos, cell, i, j, vImage[3 * e], vImage[3 * e + 1], vImage[3 * e + 2], r);
-            double d = __dsqrt_rn(norm_squared(r));
-            ok = d < rc;
+            pair_vector(pos, cell, i, j, vImage[3 * e], vImage[3 * e + 1], vImage[3 * e + 2], r);
+            ok = cutoff.test(norm_squared(r), d);
             if (ok && d < minDistance) {
                 int lo = min(i, j) - first, hi = max(i, j) - first;
                 atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
@@ -1145,13 +1145,14 @@ extern "C" __global__ void painn_verlet_fill(int nAtoms, const double* __restric
     const double* cell = cells + 9 * (atomStructure ? atomStructure[i] : 0);
     int lane = threadIdx.x & 31;
     int at = rowStart[i];
+    Cutoff cutoff(rc, 0);
     for (int e0 = vRowStart[i]; e0 < vRowStart[i + 1]; e0 += 32) {
         int e = e0 + lane;
         bool ok = false;
         if (e < vRowStart[i + 1]) {
-            double r[3];
-            edge_vector(pos, cell, i, vNeighbor[e], vImage[3 * e], vImage[3 * e + 1], vImage[3 * e + 2], r);
-            ok = __dsqrt_rn(norm_squared(r)) < rc;
+            double r[3], d;
+            pair_vector(pos, cell, i, vNeighbor[e], vImage[3 * e], vImage[3 * e + 1], vImage[3 * e + 2], r);
+            ok = cutoff.test(norm_squared(r), d);
         }
         unsigned m = __ballot_sync(0xffffffffu, ok);
         if (ok) {
