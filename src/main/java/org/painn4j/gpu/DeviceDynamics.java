@@ -109,7 +109,10 @@ public final class DeviceDynamics implements AutoCloseable {
     private final boolean batched;
     /** A fresh list every step from the single-block search, else a Verlet list. */
     private final boolean small;
-    /** The Verlet list's search (a structure past the single-block one; else null). */
+    /**
+     * The Verlet list's search for a structure past the single-block one (else null); replicas
+     * take the binned batch search instead and leave it unread.
+     */
     private final NeighborKernels.Search verletSearch;
     private NeighborBuffers verlet;
     private final DeviceBuffer x;
