@@ -1,6 +1,7 @@
 // Atom-wise dense layers (context nets, channel mix, readout) as tiled GEMMs, forward and
 // backward, with their element-wise neighbours fused (dense.cuh explains the main loop).
 //   forward   Y = act(X)·Wᵀ + b [+ R] [, silu(Y)]  act = silu or identity, applied on load
+//             (or, for the readout's last hidden layer, silu'(Y)·w in place of Y: DenseFwdEpi)
 //   backward  X̄ = (Ȳ·W) [⊙ silu'(P)] [+ R]         P: the pre-activation that silu took
 // Grid: (ceil(N/64), ceil(M/64)), 256 threads; the _big variants, for many rows,
 // (ceil(N/64), ceil(M/128)), 128 threads, and the _mid variants (ceil(N/32), ceil(M/32)), 128
@@ -12,23 +13,29 @@
 // yAct, where given, receives silu(y) as well: the next layer then stages it as it is instead of
 // applying silu to every value in every block that stages it (in a per-column GEMM, silu was half
 // the instructions of its staging).
+//
+// primeScale, where given, makes y the adjoint of a next layer of one output whose own adjoint is
+// 1 (the readout's last layer, ∂E/∂y_i = 1): y = silu'(pre)·w, w that layer's weights, instead of
+// the pre-activation. The backward pass then starts one layer down, a node fewer on its chain, with
+// the same bits: the backward kernel formed (1·w)·silu'(pre) from the stored pre-activation.
 template <typename T>
 struct DenseFwdEpi {
     T* __restrict__ y;
     T* __restrict__ yAct;
     const T* __restrict__ bias;
     const T* __restrict__ residual;
+    const T* __restrict__ primeScale;
     int N;
     PAINN_DEVICE void operator()(int m, int n, const T (&acc)[1]) const {
         T v = acc[0];
         if (bias) v += bias[n];
         if (residual) v += residual[(size_t)m * N + n];
-        y[(size_t)m * N + n] = v;
+        y[(size_t)m * N + n] = primeScale ? primeScale[n] * silu_prime(v) : v;
         if (yAct) yAct[(size_t)m * N + n] = silu(v);
     }
     PAINN_DEVICE bool quads() const { return N % 4 == 0; }
     PAINN_DEVICE void quad(int m, int n, const T (&acc)[4][1]) const {
-        T b[4] = {0, 0, 0, 0}, r[4] = {0, 0, 0, 0}, v[4];
+        T b[4] = {0, 0, 0, 0}, r[4] = {0, 0, 0, 0}, v[4], o[4];
         size_t at = (size_t)m * N + n;
         if (bias) gload4(bias + n, b);
         if (residual) gload4(residual + at, r);
@@ -38,7 +45,14 @@ struct DenseFwdEpi {
             if (bias) v[c] += b[c];
             if (residual) v[c] += r[c];
         }
-        store4(y + at, v);
+        if (primeScale) {
+            gload4(primeScale + n, o);
+#pragma unroll
+            for (int c = 0; c < 4; c++) o[c] *= silu_prime(v[c]);
+            store4(y + at, o);
+        } else {
+            store4(y + at, v);
+        }
         if (yAct) {
 #pragma unroll
             for (int c = 0; c < 4; c++) v[c] = silu(v[c]);
@@ -49,18 +63,19 @@ struct DenseFwdEpi {
 
 template <typename T, GemmDriver D>
 PAINN_DEVICE void painn_dense_fwd_impl(int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias,
-                                       const T* residual, T* y, T* yAct) {
+                                       const T* residual, T* y, T* yAct, const T* primeScale) {
     // the pipelined tiles copy A as it is stored: GemmKernel never gives them an activation
     if ((D == GEMM_BIG || D == GEMM_MID) && siluIn) __trap();
     RowsA<T> a{x, Kd, siluIn != 0};
     WeightT<T> b{w, Kd, 0};
-    DenseFwdEpi<T> epi{y, yAct, bias, residual, N};
+    DenseFwdEpi<T> epi{y, yAct, bias, residual, primeScale, N};
     gemm<D, T, 1, true>(M, N, Kd, a, b, epi);
 }
 
 #define DENSE_FWD_PARAMS(T) \
-    (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y, T* yAct)
-#define DENSE_FWD_ARGS (M, N, Kd, x, siluIn, w, bias, residual, y, yAct)
+    (int M, int N, int Kd, const T* x, int siluIn, const T* w, const T* bias, const T* residual, T* y, T* yAct, \
+     const T* primeScale)
+#define DENSE_FWD_ARGS (M, N, Kd, x, siluIn, w, bias, residual, y, yAct, primeScale)
 PAINN_ENTRY_OF(painn_dense_fwd, painn_dense_fwd_impl, GEMM_TILES, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_fwd_big, painn_dense_fwd_impl, GEMM_BIG, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)
 PAINN_ENTRY_OF(painn_dense_fwd_mid, painn_dense_fwd_impl, GEMM_MID, DENSE_FWD_PARAMS, DENSE_FWD_ARGS)

@@ -20,8 +20,20 @@ final class DenseKernels {
      */
     void forward(CUstream s, int rows, boolean perColumn, int out, int in, DeviceBuffer x, boolean siluIn,
                  DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y, DeviceBuffer yAct) {
+        forward(s, rows, perColumn, out, in, x, siluIn, w, bias, residual, y, yAct, null);
+    }
+
+    /**
+     * As above, but where primeScale is given, y receives silu'(pre)·primeScale instead of the
+     * pre-activation: the adjoint of this layer's output when the next layer has one output, of
+     * weights primeScale [out], and adjoint 1 (the readout's last layer).
+     */
+    void forward(CUstream s, int rows, boolean perColumn, int out, int in, DeviceBuffer x, boolean siluIn,
+                 DeviceBuffer w, DeviceBuffer bias, DeviceBuffer residual, DeviceBuffer y, DeviceBuffer yAct,
+                 DeviceBuffer primeScale) {
         boolean pipelined = !siluIn && in % 4 == 0 && out % 4 == 0;
-        fwd.launch(s, rows, out, in, perColumn, pipelined, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct);
+        fwd.launch(s, rows, out, in, perColumn, pipelined, rows, out, in, x, siluIn ? 1 : 0, w, bias, residual, y, yAct,
+                primeScale);
     }
 
     /** As above, for rows that are one structure alone. */

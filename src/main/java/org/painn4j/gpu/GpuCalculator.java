@@ -931,7 +931,7 @@ public final class GpuCalculator implements Calculator {
             mixing.updateForward(stream, n, perColumn(1, shape), f, a.hidden[0], weights.m2w[l], weights.m2b[l], a.dot[l],
                     a.vu[l], a.sMid[l], a.vMid[l], a.y[l], a.s[l + 1], a.v[l + 1]);
         }
-        readoutForward(n, shape, batch);
+        readoutForward(n, shape, batch, backward);
         if (backward) {
             Profiler.phase("backward");
             backward(n, shape, f, k, layers, pos, batch);
@@ -973,19 +973,26 @@ public final class GpuCalculator implements Calculator {
         return GemmKernel.perColumn(per * shape);
     }
 
-    private void readoutForward(int n, int shape, BatchBuffers batch) {
+    /**
+     * The readout's hidden layers, then its last layer and the energy sum beside the chain. With
+     * the backward pass to follow, the last hidden layer writes the adjoint of its output
+     * (gRead, dense.cu's primeScale) instead of its pre-activation: ∂E/∂y = 1 for every atom, so
+     * the last layer's backward step needs no kernel of its own.
+     */
+    private void readoutForward(int n, int shape, BatchBuffers batch, boolean backward) {
         Dense[] out = model.outnet;
         AtomBuffers a = atoms;
+        int last = out.length - 1;
         // each hidden layer stores silu of its output for the next, in the hidden buffer the previous did not
         DeviceBuffer h = a.s[model.config.nInteractions()];
-        for (int i = 0; i < out.length - 1; i++) {
+        for (int i = 0; i < last; i++) {
             DeviceBuffer act = a.hidden[i % a.hidden.length];
-            denseForward(n, 1, shape, out[i].out(), out[i].in(), h, false, weights.outW[i], weights.outB[i], null,
-                    a.outPre[i], act);
+            boolean folded = backward && i == last - 1;
+            dense.forward(stream, n, perColumn(1, shape), out[i].out(), out[i].in(), h, false, weights.outW[i],
+                    weights.outB[i], null, folded ? a.gRead[i] : a.outPre[i], act, folded ? weights.outW[last] : null);
             h = act;
         }
-        int last = out.length - 1;
-        // the backward pass starts from ∂E/∂y = 1 and the hidden layers' pre-activations: the last
+        // the backward pass starts from the hidden layers' pre-activations and gRead: the last
         // layer and the energy sum run beside it, joined at the end of the evaluation
         CUstream side = branch.fork();
         dense.forward(side, n, perColumn(1, shape), 1, out[last].in(), h, false, weights.outW[last],
@@ -1001,8 +1008,9 @@ public final class GpuCalculator implements Calculator {
     private void backward(int n, int shape, int f, int k, int layers, DeviceBuffer pos, BatchBuffers batch) {
         AtomBuffers a = atoms;
         Dense[] out = model.outnet;
-        DeviceBuffer g = a.seed;
-        for (int i = out.length - 1; i >= 1; i--) {
+        // ∂E/∂y = 1 through the last layer: gRead[last − 1], written by the readout's forward pass
+        DeviceBuffer g = out.length > 1 ? a.gRead[out.length - 2] : a.seed;
+        for (int i = out.length - 2; i >= 1; i--) {
             denseBackward(n, 1, shape, out[i].in(), out[i].out(), g, weights.outW[i], a.outPre[i - 1], null, a.gRead[i - 1]);
             g = a.gRead[i - 1];
         }

@@ -81,7 +81,7 @@ public final class GemmVariantProbe {
                 StringBuilder diff = new StringBuilder();
                 for (int v = 0; v < vs.size(); v++) {
                     Variant var = vs.get(v);
-                    Object[] a = fwd ? new Object[] {m, n, kd, dx, 0, dw, db, null, dy, dya}
+                    Object[] a = fwd ? new Object[] {m, n, kd, dx, 0, dw, db, null, dy, dya, null}
                             : new Object[] {m, n, kd, dx, dw, dp, null, dy};
                     Kernel f = fwd ? var.fwd : var.bwd;
                     int gx = (n + var.bn - 1) / var.bn;
