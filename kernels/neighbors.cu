@@ -435,78 +435,6 @@ PAINN_DEVICE void warp_candidates(int i, const double* __restrict__ pos, const d
 // (dense systems, long cutoffs) are searched again by the filling pass. NeighborBuffers.KEPT_KEYS.
 #define KEPT_KEYS 128
 
-PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded);
-
-// Atom i's row, counted by the warp from visit(fn), which calls fn as warp_candidates does: the
-// edge count is returned, its first KEPT_KEYS keys are left in `keys` (the warp's shared
-// buffer), and `coincident` gets the smallest pair (i, j) closer than minDistance (~0 when
-// none), the same on every lane, so that the message does not depend on thread timing.
-template <typename Visit>
-PAINN_DEVICE int count_row(int i, Visit visit, double minDistance, unsigned long long* keys,
-                           unsigned long long& coincident) {
-    int lane = threadIdx.x & 31;
-    int count = 0;
-    unsigned long long worst = ~0ull;
-    visit([&](bool ok, int j, int s0, int s1, int s2, int, int, int, double d) {
-        unsigned m = __ballot_sync(0xffffffffu, ok);
-        if (ok) {
-            int slot = count + __popc(m & ((1u << lane) - 1));
-            if (slot < KEPT_KEYS) keys[slot] = row_key(j, s0, s1, s2);
-            if (d < minDistance) worst = min(worst, ((unsigned long long)min(i, j) << 32) | (unsigned)max(i, j));
-        }
-        count += __popc(m);
-    });
-    coincident = warp_min(worst);
-    return count;
-}
-
-// A row of at most KEPT_KEYS edges, its keys in `keys`, sorted by the warp and kept in rowKeys
-// for the filling pass.
-PAINN_DEVICE void keep_row(int i, int count, unsigned long long* keys, unsigned long long* __restrict__ rowKeys) {
-    if (count > KEPT_KEYS) return;
-    int lane = threadIdx.x & 31;
-    int padded = 32;
-    while (padded < count) padded <<= 1;
-    for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
-    __syncwarp();
-    warp_sort(keys, padded);
-    for (int t = lane; t < count; t += 32) rowKeys[(size_t)i * KEPT_KEYS + t] = keys[t];
-}
-
-// One warp per atom: counts its row and, when it has at most KEPT_KEYS edges, keeps it sorted
-// in rowKeys; atoms closer than minDistance raise the error (count_row).
-extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double minDistance,
-                                                 int* __restrict__ rowCount,
-                                                 unsigned long long* __restrict__ errorPair,
-                                                 unsigned long long* __restrict__ rowKeys,
-        const int* __restrict__ rebuild) {
-    painn_grid_dependency();
-    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
-    __shared__ unsigned long long buffer[NEIGHBOR_WARPS][KEPT_KEYS];
-    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    if (i >= nAtoms) return;
-    Grid g = *grid;
-    Cutoff cutoff(rc, minDistance);
-    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
-    unsigned long long coincident;
-    int count = count_row(
-        i, [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, cutoff, atomBin, wrap, binStart, binAtoms, fn); },
-        minDistance, keys, coincident);
-    keep_row(i, count, keys, rowKeys);
-    if ((threadIdx.x & 31) == 0) {
-        rowCount[i] = count;
-        if (coincident != ~0ull) atomicMin(errorPair, coincident);
-    }
-}
-
-// The edge count of each structure of a batch: the rows of its atoms.
-extern "C" __global__ void painn_neighbors_batch_edges(int structures, const int* __restrict__ atomStart,
-                                                       const int* __restrict__ rowStart, int* __restrict__ edgeCounts) {
-    painn_grid_dependency();
-    int b = blockIdx.x * blockDim.x + threadIdx.x;
-    if (b < structures) edgeCounts[b] = rowStart[atomStart[b + 1]] - rowStart[atomStart[b]];
-}
-
 // Sorts the keys of one row in place, in shared memory, by the warp (bitonic; `padded` a power
 // of two ≥ the row length, the tail filled with the largest key).
 PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded) {
@@ -527,6 +455,76 @@ PAINN_DEVICE void warp_sort(unsigned long long* keys, int padded) {
             __syncwarp();
         }
     }
+}
+
+// A row's `count` keys in the warp's shared buffer, sorted by the warp: the buffer is padded
+// with the largest key to the next power of two (at least 32), which it must have room for.
+PAINN_DEVICE void sort_row(unsigned long long* keys, int count) {
+    int padded = 32;
+    while (padded < count) padded <<= 1;
+    for (int t = count + (threadIdx.x & 31); t < padded; t += 32) keys[t] = ~0ull;
+    __syncwarp();
+    warp_sort(keys, padded);
+}
+
+// Atom i's row, counted by the warp from visit(fn), which calls fn as warp_candidates does: the
+// edge count is returned and its first KEPT_KEYS keys are left in `keys` (the warp's shared
+// buffer); each pair (i, j) closer than minDistance goes to atomicMin(raise, min(i, j) << 32 |
+// max(i, j)), so that the smallest is reported whatever the thread timing. (Atomics on a rare
+// error path: a minimum reduced by the warp instead cost registers and spills.)
+template <typename Visit>
+PAINN_DEVICE int count_row(int i, Visit visit, double minDistance, unsigned long long* keys,
+                           unsigned long long* raise) {
+    int lane = threadIdx.x & 31;
+    int count = 0;
+    visit([&](bool ok, int j, int s0, int s1, int s2, int, int, int, double d) {
+        unsigned m = __ballot_sync(0xffffffffu, ok);
+        if (ok) {
+            int slot = count + __popc(m & ((1u << lane) - 1));
+            if (slot < KEPT_KEYS) keys[slot] = row_key(j, s0, s1, s2);
+            if (d < minDistance) atomicMin(raise, ((unsigned long long)min(i, j) << 32) | (unsigned)max(i, j));
+        }
+        count += __popc(m);
+    });
+    return count;
+}
+
+// A row of at most KEPT_KEYS edges, its keys in `keys`, sorted by the warp and kept in rowKeys
+// for the filling pass.
+PAINN_DEVICE void keep_row(int i, int count, unsigned long long* keys, unsigned long long* __restrict__ rowKeys) {
+    if (count > KEPT_KEYS) return;
+    sort_row(keys, count);
+    for (int t = threadIdx.x & 31; t < count; t += 32) rowKeys[(size_t)i * KEPT_KEYS + t] = keys[t];
+}
+
+// One warp per atom: counts its row and, when it has at most KEPT_KEYS edges, keeps it sorted
+// in rowKeys; atoms closer than minDistance raise the error (count_row).
+extern "C" __global__ void painn_neighbors_count(NEIGHBOR_SEARCH_PARAMS, double minDistance,
+                                                 int* __restrict__ rowCount,
+                                                 unsigned long long* __restrict__ errorPair,
+                                                 unsigned long long* __restrict__ rowKeys,
+        const int* __restrict__ rebuild) {
+    painn_grid_dependency();
+    if (rebuild && *rebuild == 0) return;  // a Verlet list still valid: keep it
+    __shared__ unsigned long long buffer[NEIGHBOR_WARPS][KEPT_KEYS];
+    int i = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (i >= nAtoms) return;
+    Grid g = *grid;
+    Cutoff cutoff(rc, minDistance);
+    unsigned long long* keys = buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS];
+    int count = count_row(
+        i, [&](auto fn) { warp_candidates(i, pos, cell, pbc, g, cutoff, atomBin, wrap, binStart, binAtoms, fn); },
+        minDistance, keys, errorPair);
+    keep_row(i, count, keys, rowKeys);
+    if ((threadIdx.x & 31) == 0) rowCount[i] = count;
+}
+
+// The edge count of each structure of a batch: the rows of its atoms.
+extern "C" __global__ void painn_neighbors_batch_edges(int structures, const int* __restrict__ atomStart,
+                                                       const int* __restrict__ rowStart, int* __restrict__ edgeCounts) {
+    painn_grid_dependency();
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    if (b < structures) edgeCounts[b] = rowStart[atomStart[b + 1]] - rowStart[atomStart[b]];
 }
 
 // Writes one row from its sorted keys: neighbor, image n = s + wrap_i − wrap_j, center. i, j and
@@ -601,11 +599,7 @@ PAINN_DEVICE void fill_row(int i, int first, int begin, int count, Visit visit, 
         at += __popc(m);
     });
     if (fits) {
-        int padded = 32;
-        while (padded < count) padded <<= 1;
-        for (int t = count + lane; t < padded; t += 32) keys[t] = ~0ull;
-        __syncwarp();
-        warp_sort(keys, padded);
+        sort_row(keys, count);
         write_row(i, first, begin, count, keys, wrap, center, neighbor, image);
     } else if (lane == 0) {
         sort_row_slowly(begin, count, neighbor, image);
@@ -647,7 +641,9 @@ PAINN_DEVICE void wrap_of(const double* __restrict__ pos, const double* __restri
     for (int a = 0; a < 3; a++) w[a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
 }
 
-// What the pairs search needs of the frame: the periodic axes, the images in reach, the cutoff.
+// What a search by all pairs (this one and the single-block one below) needs of the frame: the
+// periodic axes, the images in reach along each (h: the distances between the cell's opposite
+// faces; none along an open axis), the cutoff.
 struct PairsFrame {
     int pbc[3], reach[3];
     Cutoff cutoff;
@@ -662,18 +658,19 @@ struct PairsFrame {
 };
 
 // Every candidate (j, s) of atom i, 32 atoms at a time from atom j0 on, every `stride` atoms,
-// each in every image in reach; fn as warp_candidates calls it. (The order of the candidates
-// does not matter: rows are sorted by their keys.)
-template <typename Fn>
+// each in every image in reach; wrapOf(j, w) gives atom j's wrap counts, wi are atom i's; fn as
+// warp_candidates calls it. (The order of the candidates does not matter: rows are sorted by
+// their keys.)
+template <typename WrapOf, typename Fn>
 PAINN_DEVICE void pairs_visit(int nAtoms, int i, int j0, int stride, const int wi[3], const PairsFrame& f,
-                              const double* __restrict__ pos, const double* __restrict__ cell,
-                              const double* __restrict__ binv, Fn fn) {
+                              const double* __restrict__ pos, const double* __restrict__ cell, WrapOf wrapOf,
+                              Fn fn) {
     int lane = threadIdx.x & 31;
     for (; j0 < nAtoms; j0 += stride) {
         int j = j0 + lane;
         bool in = j < nAtoms;
         int wj[3] = {0, 0, 0};
-        if (in) wrap_of(pos, binv, f.pbc, j, wj);
+        if (in) wrapOf(j, wj);
         for (int s0 = -f.reach[0]; s0 <= f.reach[0]; s0++)
             for (int s1 = -f.reach[1]; s1 <= f.reach[1]; s1++)
                 for (int s2 = -f.reach[2]; s2 <= f.reach[2]; s2++) {
@@ -711,21 +708,23 @@ painn_neighbors_pairs_count(PAIRS_SEARCH_PARAMS, double minDistance, int* __rest
     __shared__ unsigned long long buffer[PAIRS_WARPS][KEPT_KEYS];
     __shared__ unsigned long long row[KEPT_KEYS];
     __shared__ int counts[PAIRS_WARPS];
-    __shared__ unsigned long long least[PAIRS_WARPS];
+    __shared__ unsigned long long least[PAIRS_WARPS];  // each warp's smallest coincident pair
     int i = blockIdx.x;
     if (i >= nAtoms) return;
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     PairsFrame f(h, pbc, rc, minDistance);
     int wi[3];
     wrap_of(pos, binv, f.pbc, i, wi);
-    unsigned long long coincident;
+    if (lane == 0) least[warp] = ~0ull;
+    __syncwarp();
     int count = count_row(
-        i, [&](auto fn) { pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell, binv, fn); },
-        minDistance, buffer[warp], coincident);
-    if (lane == 0) {
-        counts[warp] = count;
-        least[warp] = coincident;
-    }
+        i,
+        [&](auto fn) {
+            pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell,
+                        [&](int j, int w[3]) { wrap_of(pos, binv, f.pbc, j, w); }, fn);
+        },
+        minDistance, buffer[warp], &least[warp]);
+    if (lane == 0) counts[warp] = count;
     __syncthreads();
     if (warp != 0) return;
     int total = 0;
@@ -806,15 +805,20 @@ extern "C" __global__ void painn_neighbors_pairs_fill(PAIRS_SEARCH_PARAMS, int c
     PairsFrame f(h, pbc, rc, 0);
     fill_row(
         i, 0, begin, rowCount[i],
-        [&](auto fn) { pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, binv, fn); },
+        [&](auto fn) {
+            pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, [&](int j, int w[3]) { wrap_of(pos, binv, f.pbc, j, w); },
+                        fn);
+        },
         buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS], rowKeys, wrap, center, neighbor, image);
 }
 
 // Small structures, one block: the whole list in one kernel, without bins: each warp takes atoms
-// in turn and tries every atom j (32 at a time) in every image within reach; then the rows are
-// counted, scanned, filled, sorted and their reverse edges found, separated by block barriers.
-// The same pairs in the same order as the binned kernels; used when N ≤ SMALL_ATOMS and the
-// candidates are few, where one launch costs less than the ten of the binned search.
+// in turn and tries every atom j (32 at a time) in every image within reach (pairs_visit, as the
+// search by all pairs); then the rows are counted, scanned, filled, sorted and their reverse
+// edges found, separated by block barriers. Up to 32 atoms, a warp per atom, each row's keys stay
+// in its warp's buffer from the count to the fill instead of being found twice. The same pairs
+// in the same order as the binned kernels; used when N ≤ SMALL_ATOMS and the candidates are few,
+// where one launch costs less than the ten of the binned search.
 //
 // A batch of small structures (GpuCalculator.compute(List), replicas in molecular dynamics) runs
 // the same steps with one block per structure, in two kernels since a structure's edges start
@@ -825,6 +829,9 @@ extern "C" __global__ void painn_neighbors_pairs_fill(PAIRS_SEARCH_PARAMS, int c
 // shifted by the atoms and edges before it), row for row.
 #define SMALL_ATOMS 128
 #define SMALL_THREADS 1024
+// count_row keeps up to KEPT_KEYS keys in a warp's buffer of SMALL_ATOMS, and small_fill takes a
+// row of up to SMALL_ATOMS edges from there
+static_assert(KEPT_KEYS == SMALL_ATOMS, "the single-block search keeps whole rows");
 
 // One structure as the single-block search sees it: its n atoms start at atom `first` of the
 // batch; pos points at that atom, so that the helpers below work in local indices, and they
@@ -855,89 +862,70 @@ PAINN_DEVICE SmallFrame batch_frame(int b, const int* __restrict__ atomStart, co
                       pbcs + 3 * b};
 }
 
-// Every thread: the images in reach; the block: each atom's wrap count into shared memory.
-PAINN_DEVICE void small_setup(const SmallFrame& f, double rc, int reach[3], SmallShared& sh) {
-    for (int a = 0; a < 3; a++) reach[a] = f.pbc[a] ? (int)floor(rc / f.h[a]) + 1 : 0;
+// Each atom's wrap counts into shared memory.
+PAINN_DEVICE void small_setup(const SmallFrame& f, SmallShared& sh) {
     for (int i = threadIdx.x; i < f.n; i += blockDim.x)
         for (int a = 0; a < 3; a++) sh.wrap[3 * i + a] = f.pbc[a] ? (int)floor(frac(f.pos, f.binv, i, a)) : 0;
 }
 
-// Visits every candidate of atom i (local), 32 at a time across the warp: fn(ok, j, s0, s1, s2, d).
+// Every candidate of atom i (local), 32 at a time across the warp, as the pairs search visits
+// them, with the wrap counts from shared memory.
 template <typename Fn>
-PAINN_DEVICE void small_visit(const SmallFrame& f, const int reach[3], const int* wrapS, int i, double rc, Fn fn) {
-    int lane = threadIdx.x & 31;
-    for (int s0 = -reach[0]; s0 <= reach[0]; s0++)
-        for (int s1 = -reach[1]; s1 <= reach[1]; s1++)
-            for (int s2 = -reach[2]; s2 <= reach[2]; s2++)
-                for (int j0 = 0; j0 < f.n; j0 += 32) {
-                    int j = j0 + lane;
-                    bool ok = false;
-                    double d = 0;
-                    if (j < f.n) {
-                        int n0 = s0 + wrapS[3 * i] - wrapS[3 * j];
-                        int n1 = s1 + wrapS[3 * i + 1] - wrapS[3 * j + 1];
-                        int n2 = s2 + wrapS[3 * i + 2] - wrapS[3 * j + 2];
-                        if (!(j == i && n0 == 0 && n1 == 0 && n2 == 0)) {
-                            double r[3];
-                            edge_vector(f.pos, f.cell, i, j, n0, n1, n2, r);
-                            d = __dsqrt_rn(norm_squared(r));
-                            ok = d < rc;
-                        }
-                    }
-                    fn(ok, j, s0, s1, s2, d);
-                }
+PAINN_DEVICE void small_visit(const SmallFrame& f, const PairsFrame& pf, const int* wrapS, int i, Fn fn) {
+    pairs_visit(f.n, i, 0, 32, wrapS + 3 * i, pf, f.pos, f.cell,
+                [&](int j, int w[3]) {
+                    for (int a = 0; a < 3; a++) w[a] = wrapS[3 * j + a];
+                },
+                fn);
 }
 
-// Each row's length into sh.count; coincident atoms raise *errorPair (local indices, the
-// smallest pair, so that the message does not depend on thread timing).
-PAINN_DEVICE void small_count(const SmallFrame& f, const int reach[3], SmallShared& sh, double rc, double minDistance,
+// Each row's length into sh.count, its first keys into the warp's sh.keys (count_row; the last
+// row the warp counted stays there for small_fill); coincident atoms raise *errorPair (local
+// indices, the smallest pair, so that the message does not depend on thread timing).
+PAINN_DEVICE void small_count(const SmallFrame& f, SmallShared& sh, double rc, double minDistance,
                               unsigned long long* __restrict__ errorPair) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    PairsFrame pf(f.h, f.pbc, rc, minDistance);
     for (int i = warp; i < f.n; i += warps) {
-        int count = 0;
-        small_visit(f, reach, sh.wrap, i, rc, [&](bool ok, int j, int, int, int, double d) {
-            count += __popc(__ballot_sync(0xffffffffu, ok));
-            if (ok && d < minDistance) {
-                int lo = min(i, j), hi = max(i, j);
-                atomicMin(errorPair, ((unsigned long long)lo << 32) | (unsigned)hi);
-            }
-        });
+        int count = count_row(
+            i, [&](auto fn) { small_visit(f, pf, sh.wrap, i, fn); }, minDistance, sh.keys[warp], errorPair);
         if (lane == 0) sh.count[i] = count;
     }
 }
 
-// The rows, at the offsets in sh.start, sorted; global atom indices.
-PAINN_DEVICE void small_fill(const SmallFrame& f, const int reach[3], SmallShared& sh, double rc,
-                             int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+// The rows, at the offsets in sh.start, sorted; global atom indices. kept: small_count of the
+// same block left each row's keys in its warp's buffer (a warp per atom), so they need not be
+// found again.
+PAINN_DEVICE void small_fill(const SmallFrame& f, SmallShared& sh, double rc, bool kept, int* __restrict__ center,
+                             int* __restrict__ neighbor, int* __restrict__ image) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     unsigned long long* keys = sh.keys[warp];
+    PairsFrame pf(f.h, f.pbc, rc, 0);
     for (int i = warp; i < f.n; i += warps) {
         int begin = sh.start[i], count = sh.count[i];
         bool inShared = count <= SMALL_ATOMS;
-        int at = 0;
-        small_visit(f, reach, sh.wrap, i, rc, [&](bool ok, int j, int s0, int s1, int s2, double) {
-            unsigned m = __ballot_sync(0xffffffffu, ok);
-            if (ok) {
-                int slot = at + __popc(m & ((1u << lane) - 1));
-                if (inShared) {
-                    keys[slot] = row_key(j, s0, s1, s2);
-                } else {
-                    int e = begin + slot;
-                    center[e] = f.first + i;
-                    neighbor[e] = f.first + j;
-                    image[3 * e] = s0 + sh.wrap[3 * i] - sh.wrap[3 * j];
-                    image[3 * e + 1] = s1 + sh.wrap[3 * i + 1] - sh.wrap[3 * j + 1];
-                    image[3 * e + 2] = s2 + sh.wrap[3 * i + 2] - sh.wrap[3 * j + 2];
+        if (!(kept && inShared)) {
+            int at = 0;
+            small_visit(f, pf, sh.wrap, i, [&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
+                unsigned m = __ballot_sync(0xffffffffu, ok);
+                if (ok) {
+                    int slot = at + __popc(m & ((1u << lane) - 1));
+                    if (inShared) {
+                        keys[slot] = row_key(j, s0, s1, s2);
+                    } else {
+                        int e = begin + slot;
+                        center[e] = f.first + i;
+                        neighbor[e] = f.first + j;
+                        image[3 * e] = n0;
+                        image[3 * e + 1] = n1;
+                        image[3 * e + 2] = n2;
+                    }
                 }
-            }
-            at += __popc(m);
-        });
+                at += __popc(m);
+            });
+        }
         if (inShared) {
-            int padded = 32;
-            while (padded < count) padded <<= 1;
-            for (int q = count + lane; q < padded; q += 32) keys[q] = ~0ull;
-            __syncwarp();
-            warp_sort(keys, padded);
+            sort_row(keys, count);
             write_row(i, f.first, begin, count, keys, sh.wrap, center, neighbor, image);
         } else if (lane == 0) {
             sort_row_slowly(begin, count, neighbor, image);
@@ -989,10 +977,9 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
     __shared__ SmallShared sh;
     SmallFrame f{nAtoms, 0, pos, cell, binv, h, pbc};
     int t = threadIdx.x;
-    int reach[3];
-    small_setup(f, rc, reach, sh);
+    small_setup(f, sh);
     __syncthreads();
-    small_count(f, reach, sh, rc, minDistance, errorPair);
+    small_count(f, sh, rc, minDistance, errorPair);
     __syncthreads();
     if (t == 0) {
         int run = small_scan(f, sh, 0);
@@ -1004,7 +991,8 @@ painn_neighbors_small(int nAtoms, const double* __restrict__ pos, const double* 
     bool fits = total <= capacity;
     for (int i = t; i <= nAtoms; i += blockDim.x) rowStart[i] = fits ? sh.start[i] : 0;
     if (!fits) return;
-    small_fill(f, reach, sh, rc, center, neighbor, image);
+    // a warp per atom: small_count left every row's keys in its warp's buffer
+    small_fill(f, sh, rc, nAtoms <= SMALL_THREADS / 32, center, neighbor, image);
     __syncthreads();
     small_reverse(f, sh, center, neighbor, image, reverse);
 }
@@ -1021,10 +1009,9 @@ painn_neighbors_batch_count(const int* __restrict__ atomStart, const double* __r
     __shared__ SmallShared sh;
     int b = blockIdx.x;
     SmallFrame f = batch_frame(b, atomStart, pos, cells, binvs, hs, pbcs);
-    int reach[3];
-    small_setup(f, rc, reach, sh);
+    small_setup(f, sh);
     __syncthreads();
-    small_count(f, reach, sh, rc, minDistance, errorPairs + b);
+    small_count(f, sh, rc, minDistance, errorPairs + b);
     __syncthreads();
     for (int i = threadIdx.x; i < f.n; i += blockDim.x) rowCount[f.first + i] = sh.count[i];
     if (threadIdx.x == 0) {
@@ -1083,10 +1070,9 @@ painn_neighbors_batch_fill(int nStructures, const int* __restrict__ atomStart, c
     for (int i = t; i < f.n; i += blockDim.x) rowStart[f.first + i] = fits ? sh.start[i] : 0;
     if (b == nStructures - 1 && t == 0) rowStart[atomStart[nStructures]] = fits ? total : 0;
     if (!fits) return;
-    int reach[3];
-    small_setup(f, rc, reach, sh);
+    small_setup(f, sh);
     __syncthreads();
-    small_fill(f, reach, sh, rc, center, neighbor, image);
+    small_fill(f, sh, rc, false, center, neighbor, image);
     __syncthreads();
     small_reverse(f, sh, center, neighbor, image, reverse);
 }
