@@ -63,6 +63,154 @@ PAINN_DEVICE void epilogue4(const Epi& epi, int m, int n, int N, const T (&out)[
         if (n + c < N) epi(m, n + c, out[c]);
 }
 
+// The tiled drivers' products on the float64 tensor cores (mma.sync .f64), for float32 as well
+// where GEMM_MMA_F32: each operand widened to double, so that every product is exact and every
+// sum a float64 one, and each output rounded once to T. A multiply-add of the FMA pipe costs an
+// issue slot per lane; one mma instruction does 256 to 2,048, so the tiles stop waiting on issue
+// (the FMA-pipe drivers spent half their slots on shared-memory reads and addresses). Shapes:
+// m8n8k4 (Ampere), on Hopper m16n8k8 for float64 and m16n8k16 for float32 (the deepest that
+// every driver's slice holds: float64's 128×64 tiles take 8 k per slice). Every tiled driver of
+// a precision sums each output by the same instructions in the same order (k ascending from 0),
+// so they still agree bit for bit, whatever the tile. GEMM_MMA=0 builds the FMA-pipe loops
+// (same tiles and staging) for both precisions, GEMM_MMA_F32=0 for float32, GEMM_MMA_SM90=0 the
+// Ampere shape on Hopper too: for comparison.
+#ifndef GEMM_MMA
+#define GEMM_MMA 1
+#endif
+#ifndef GEMM_MMA_F32
+#define GEMM_MMA_F32 1
+#endif
+#ifndef GEMM_MMA_SM90
+#define GEMM_MMA_SM90 1
+#endif
+template <typename T> constexpr bool kGemmMma = GEMM_MMA && (sizeof(T) == 8 || GEMM_MMA_F32);
+
+// An mma shape: RM rows (8 or 16) × 8 columns × KI k per instruction.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && GEMM_MMA_SM90
+template <typename T> constexpr int kMmaRows = 16;
+template <typename T> constexpr int kMmaDepth = sizeof(T) == 4 ? 16 : 8;
+#else
+template <typename T> constexpr int kMmaRows = 8;
+template <typename T> constexpr int kMmaDepth = 4;
+#endif
+
+// C += A·B on an RM×8 tile, KI deep, g = lane/4, t = lane%4: lane l holds A(g + 8(i % (RM/8)),
+// t + 4⌊i/(RM/8)⌋) as a[i], B(t + 4j, g) as b[j], C(g + 8⌊c/2⌋, 2t + c % 2) as c[c].
+template <int RM, int KI> struct Mma;
+template <> struct Mma<8, 4> {
+    static PAINN_DEVICE void run(double (&c)[2], const double (&a)[1], const double (&b)[1]) {
+        asm volatile("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0, %1}, {%2}, {%3}, {%0, %1};\n"
+                     : "+d"(c[0]), "+d"(c[1])
+                     : "d"(a[0]), "d"(b[0]));
+    }
+};
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+template <> struct Mma<16, 8> {
+    static PAINN_DEVICE void run(double (&c)[4], const double (&a)[4], const double (&b)[2]) {
+        asm volatile("mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                     "{%0, %1, %2, %3};\n"
+                     : "+d"(c[0]), "+d"(c[1]), "+d"(c[2]), "+d"(c[3])
+                     : "d"(a[0]), "d"(a[1]), "d"(a[2]), "d"(a[3]), "d"(b[0]), "d"(b[1]));
+    }
+};
+template <> struct Mma<16, 16> {
+    static PAINN_DEVICE void run(double (&c)[4], const double (&a)[8], const double (&b)[4]) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f64.f64.f64.f64 {%0, %1, %2, %3}, "
+                     "{%4, %5, %6, %7, %8, %9, %10, %11}, {%12, %13, %14, %15}, {%0, %1, %2, %3};\n"
+                     : "+d"(c[0]), "+d"(c[1]), "+d"(c[2]), "+d"(c[3])
+                     : "d"(a[0]), "d"(a[1]), "d"(a[2]), "d"(a[3]), "d"(a[4]), "d"(a[5]), "d"(a[6]), "d"(a[7]),
+                       "d"(b[0]), "d"(b[1]), "d"(b[2]), "d"(b[3]));
+    }
+};
+#endif
+
+// A block's BM×BN outputs (per group) on WARPS warps, each owning WM×WN of them as RM×8 mma tiles.
+template <typename T, int BM, int BN, int WARPS, int GROUPS>
+struct MmaTiles {
+    static constexpr int RM = kMmaRows<T>, KI = kMmaDepth<T>;
+    static constexpr int AR = RM * KI / 32, BR = KI / 4, CR = RM / 4;  // registers per lane
+    static constexpr int WC = WARPS >= 4 && BN >= 32 ? 2 : 1;           // warps across the columns
+    static constexpr int WR = WARPS / WC;
+    static constexpr int WM = BM / WR, WN = BN / WC;
+    static constexpr int MT = WM / RM, NTL = WN / 8;
+    static_assert(WR * WC == WARPS && WM % RM == 0 && WN % 16 == 0, "whole mma tiles, an even count across");
+    double acc[GROUPS][MT][NTL][CR];
+    int wm0, wn0, g, t;
+
+    PAINN_DEVICE MmaTiles() {
+        int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+        wm0 = (warp / WC) * WM;
+        wn0 = (warp % WC) * WN;
+        g = lane >> 2;
+        t = lane & 3;
+#pragma unroll
+        for (int q = 0; q < GROUPS; q++)
+#pragma unroll
+            for (int i = 0; i < MT; i++)
+#pragma unroll
+                for (int j = 0; j < NTL; j++)
+#pragma unroll
+                    for (int c = 0; c < CR; c++) acc[q][i][j][c] = 0.0;
+    }
+
+    // k = kk..kk + KI − 1 of the slice in shared memory, read through aAt(m, k) and bAt(group, k,
+    // n) (indices within the block's tile and slice)
+    template <typename AAt, typename BAt>
+    PAINN_DEVICE void step(int kk, const AAt& aAt, const BAt& bAt) {
+        // B fragments first, then A one row tile at a time: fewer registers live than all of A
+        double bv[GROUPS][NTL][BR];
+#pragma unroll
+        for (int q = 0; q < GROUPS; q++)
+#pragma unroll
+            for (int j = 0; j < NTL; j++)
+#pragma unroll
+                for (int e = 0; e < BR; e++) bv[q][j][e] = (double)bAt(q, kk + t + 4 * e, wn0 + 8 * j + g);
+#pragma unroll
+        for (int i = 0; i < MT; i++) {
+            double av[AR];
+#pragma unroll
+            for (int e = 0; e < AR; e++)
+                av[e] = (double)aAt(wm0 + RM * i + g + 8 * (e % (RM / 8)), kk + t + 4 * (e / (RM / 8)));
+#pragma unroll
+            for (int q = 0; q < GROUPS; q++)
+#pragma unroll
+                for (int j = 0; j < NTL; j++) Mma<RM, KI>::run(acc[q][i][j], av, bv[q][j]);
+        }
+    }
+
+    // Every output to the epilogue as quads of consecutive columns: of two neighbouring 8-column
+    // tiles, lane t (even) takes columns 2t..2t + 3 of the first and lane t + 1 those of the
+    // second, each trading its other pair with the other.
+    template <typename Epi>
+    PAINN_DEVICE void finish(int m0, int n0, int M, int N, const Epi& epi) const {
+        bool odd = t & 1;
+#pragma unroll
+        for (int i = 0; i < MT; i++)
+#pragma unroll
+            for (int h = 0; h < CR / 2; h++) {
+                int m = m0 + wm0 + RM * i + g + 8 * h;
+#pragma unroll
+                for (int j = 0; j < NTL; j += 2) {
+                    T out[4][GROUPS];
+#pragma unroll
+                    for (int q = 0; q < GROUPS; q++) {
+                        // selected by value: a reference chosen at run time would put acc in local memory
+                        double a0 = acc[q][i][j][2 * h], a1 = acc[q][i][j][2 * h + 1];
+                        double b0 = acc[q][i][j + 1][2 * h], b1 = acc[q][i][j + 1][2 * h + 1];
+                        double got0 = __shfl_xor_sync(0xffffffffu, odd ? a0 : b0, 1);
+                        double got1 = __shfl_xor_sync(0xffffffffu, odd ? a1 : b1, 1);
+                        out[0][q] = (T)(odd ? got0 : a0);
+                        out[1][q] = (T)(odd ? got1 : a1);
+                        out[2][q] = (T)(odd ? b0 : got0);
+                        out[3][q] = (T)(odd ? b1 : got1);
+                    }
+                    int n = n0 + wn0 + 8 * (j + (odd ? 1 : 0)) + 4 * (t >> 1);
+                    if (m < M) epilogue4(epi, m, n, N, out);
+                }
+            }
+    }
+};
+
 // The two tile shapes (dense.cu's plain and _big entry points; the mixing update uses the first).
 #define GEMM_TILE 64
 #define GEMM_THREADS 256
@@ -90,7 +238,8 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
     // same k order, so the bits do not change).
     constexpr int BK = (sizeof(T) == 4 ? 16 : 8) * (GROUPS == 1 && BM == GEMM_TILE ? 2 : 1);
     constexpr int TX = BN / TN, TY = BM / TM, NT = TX * TY;
-    constexpr int RQ = TM / 4, CQ = TN / 4;  // quads of rows / columns per thread
+    // (the FMA-pipe loops' layout; the mma tiles have their own)
+    [[maybe_unused]] constexpr int RQ = TM / 4, CQ = TN / 4;  // quads of rows / columns per thread
     constexpr int AQT = BM * BK / 4, BQT = BN * BK / 4;  // quads of a slice
     constexpr int AQ = (AQT + NT - 1) / NT;              // A quads per thread per slice (along k)
     constexpr int BQ = (BQT + NT - 1) / NT;              // B quads per thread per slice and group
@@ -100,7 +249,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
     __shared__ __align__(16) T Bs[2][GROUPS][BK][BN + 4];
     int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int tid = threadIdx.x;
-    int tn = tid % TX, tm = tid / TX;
+    [[maybe_unused]] int tn = tid % TX, tm = tid / TX;
     bool vecA = Kd % 4 == 0;
     bool vecB = B_K_CONTIG ? Kd % 4 == 0 : N % 4 == 0;
 
@@ -176,13 +325,20 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
         }
     };
 
+    // the mma tiles or the FMA pipe's accumulators (the other is never used, and compiled away)
+    constexpr bool MMA = kGemmMma<T>;
+    using Tiles = MmaTiles<T, BM, BN, NT / 32, GROUPS>;
+    static_assert(!MMA || BK % Tiles::KI == 0, "whole mma steps per slice");
+    Tiles tiles;
     T acc[GROUPS][TM][TN];
+    if constexpr (!MMA) {
 #pragma unroll
-    for (int g = 0; g < GROUPS; g++)
+        for (int g = 0; g < GROUPS; g++)
 #pragma unroll
-        for (int r = 0; r < TM; r++)
+            for (int r = 0; r < TM; r++)
 #pragma unroll
-            for (int c = 0; c < TN; c++) acc[g][r][c] = T(0);
+                for (int c = 0; c < TN; c++) acc[g][r][c] = T(0);
+    }
 
     loadSlice(0);
     storeSlice(0);
@@ -191,6 +347,13 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
     for (int k0 = 0; k0 < Kd; k0 += BK) {
         bool more = k0 + BK < Kd;
         if (more) loadSlice(k0 + BK);
+        if constexpr (MMA) {
+#pragma unroll
+            for (int kk = 0; kk < BK; kk += Tiles::KI)
+                tiles.step(
+                    kk, [&](int m, int k) { return As[buf][k][m]; },
+                    [&](int g, int k, int n) { return Bs[buf][g][k][n]; });
+        } else {
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
             // a thread's rows are RQ quads BM/RQ apart and its columns CQ quads BN/CQ apart, so
@@ -219,10 +382,14 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
                     for (int c = 0; c < TN; c++) acc[g][r][c] += ar[r] * br[c];
             }
         }
+        }
         if (more) storeSlice(buf ^ 1);
         __syncthreads();
         buf ^= 1;
     }
+    if constexpr (MMA) {
+        tiles.finish(m0, n0, M, N, epi);
+    } else {
     // A thread's outputs come as quads of consecutive columns: an epilogue with quad() gets all
     // four at once, so that it can issue the loads of their operands together, 16 bytes at a time,
     // instead of waiting on one output's loads before the next output's (they cannot be moved
@@ -241,6 +408,7 @@ PAINN_DEVICE void gemm_tiles(int M, int N, int Kd, const ALoad& a, const BLoad& 
                 for (int g = 0; g < GROUPS; g++) out[c][g] = acc[g][r][j * 4 + c];
             epilogue4(epi, m, n, N, out);
         }
+    }
     }
 }
 
@@ -695,8 +863,9 @@ template <typename T, int GROUPS, bool B_K_CONTIG, int BM, int BN, int TM, int T
           typename Epi>
 PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad& b, const Epi& epi) {
     constexpr int TX = BN / TN, TY = BM / TM, NT = TX * TY;
-    constexpr int RS = BM / TM;              // a thread's rows are RS apart
-    constexpr int CQ = TN / 4, CS = BN / CQ;  // its column quads CS apart
+    // (the FMA-pipe loops' layout; the mma tiles have their own)
+    [[maybe_unused]] constexpr int RS = BM / TM;              // a thread's rows are RS apart
+    [[maybe_unused]] constexpr int CQ = TN / 4, CS = BN / CQ;  // its column quads CS apart
     constexpr int V = 16 / (int)sizeof(T);   // reals per 16-byte copy
     constexpr int LA = BK + V, LB = BN + V;  // padded rows, still 16-byte aligned
     constexpr int ACH = BM * BK / V / NT;    // A copies per thread and slice
@@ -705,7 +874,8 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
     static_assert(ACH * V * NT == BM * BK && BCH * V * NT == BK * BN && BQ * 4 * NT == BN * BK, "whole copies");
     __shared__ __align__(16) T As[S][BM][LA];
     __shared__ __align__(16) T Bs[S][GROUPS][BK][LB];
-    int tid = threadIdx.x, tn = tid % TX, tm = tid / TX;
+    int tid = threadIdx.x;
+    [[maybe_unused]] int tn = tid % TX, tm = tid / TX;
     int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
     int slices = (Kd + BK - 1) / BK;
 
@@ -769,13 +939,20 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
         if (slices > 1) loadB(BK);
     }
 
+    // the mma tiles or the FMA pipe's accumulators (the other is never used, and compiled away)
+    constexpr bool MMA = kGemmMma<T>;
+    using Tiles = MmaTiles<T, BM, BN, NT / 32, GROUPS>;
+    static_assert(!MMA || BK % Tiles::KI == 0, "whole mma steps per slice");
+    Tiles tiles;
     T acc[GROUPS][TM][TN];
+    if constexpr (!MMA) {
 #pragma unroll
-    for (int g = 0; g < GROUPS; g++)
+        for (int g = 0; g < GROUPS; g++)
 #pragma unroll
-        for (int i = 0; i < TM; i++)
+            for (int r = 0; r < TM; r++)
 #pragma unroll
-            for (int j = 0; j < TN; j++) acc[g][i][j] = T(0);
+                for (int c = 0; c < TN; c++) acc[g][r][c] = T(0);
+    }
 
     for (int s = 0; s < slices; s++) {
         cp_async_wait<S - 2>();
@@ -795,6 +972,13 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
             }
         }
         int st = s % S;
+        if constexpr (MMA) {
+#pragma unroll
+            for (int kk = 0; kk < BK; kk += Tiles::KI)
+                tiles.step(
+                    kk, [&](int m, int k) { return As[st][m][k]; },
+                    [&](int g, int k, int n) { return Bs[st][g][k][n]; });
+        } else {
 #pragma unroll
         for (int kq = 0; kq < BK / 4; kq++) {
             T ar[TM][4];
@@ -819,8 +1003,12 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
                 }
             }
         }
+        }
     }
     cp_async_wait<0>();
+    if constexpr (MMA) {
+        tiles.finish(m0, n0, M, N, epi);
+    } else {
 
 #pragma unroll
     for (int i = 0; i < TM; i++) {
@@ -836,6 +1024,7 @@ PAINN_DEVICE void gemm_pipe(int M, int N, int Kd, const RowsA<T>& a, const BLoad
                 for (int g = 0; g < GROUPS; g++) out[c][g] = acc[g][i][j * 4 + c];
             epilogue4(epi, m, n, N, out);
         }
+    }
     }
 }
 
