@@ -18,9 +18,10 @@ public final class GradCheck {
      * @param worstAtom   the atom where it occurs
      * @param worstAxis   and the axis (0..2)
      * @param stressError max |σ_analytic − σ_fd| (eV/Å³), NaN when the structure is not fully periodic
+     * @param virialError max |W_analytic − W_fd| of the virial ∂E/∂ε (eV), NaN when no axis is periodic
      */
     public record Report(double forceError, int worstAtom, int worstAxis, double stressError,
-                         double maxForce) {
+                         double virialError, double maxForce) {
     }
 
     /** Central difference −(E(x+h) − E(x−h)) / 2h for every coordinate. */
@@ -38,20 +39,30 @@ public final class GradCheck {
     }
 
     /**
-     * (1/V)·dE/dε by central differences of a symmetric strain: positions and cell go to
-     * x·(I+ε); an off-diagonal pair ε_ab = ε_ba = t/2 so that dE/dt is the symmetric stress.
+     * dE/dε by central differences of a symmetric strain: positions and cell go to x·(I+ε); an
+     * off-diagonal pair ε_ab = ε_ba = t/2 so that dE/dt is the symmetric virial. Defined for any
+     * structure with a cell, the rows of open axes strained along (they do not matter).
      */
-    public static double[] finiteDifferenceStress(Calculator reference, Structure s, double h) {
-        double vol = s.volume();
-        double[] stress = new double[9];
+    public static double[] finiteDifferenceVirial(Calculator reference, Structure s, double h) {
+        double[] virial = new double[9];
         for (int a = 0; a < 3; a++) {
             for (int b = a; b < 3; b++) {
                 double plus = reference.energy(strained(s, a, b, h));
                 double minus = reference.energy(strained(s, a, b, -h));
-                double v = (plus - minus) / (2 * h) / vol;
-                stress[3 * a + b] = v;
-                stress[3 * b + a] = v;
+                double v = (plus - minus) / (2 * h);
+                virial[3 * a + b] = v;
+                virial[3 * b + a] = v;
             }
+        }
+        return virial;
+    }
+
+    /** (1/V)·dE/dε by central differences (finiteDifferenceVirial), for a fully periodic structure. */
+    public static double[] finiteDifferenceStress(Calculator reference, Structure s, double h) {
+        double vol = s.volume();
+        double[] stress = finiteDifferenceVirial(reference, s, h);
+        for (int i = 0; i < 9; i++) {
+            stress[i] /= vol;
         }
         return stress;
     }
@@ -94,14 +105,27 @@ public final class GradCheck {
             }
         }
         double stressErr = Double.NaN;
-        if (s.fullyPeriodic()) {
-            double[] sfd = finiteDifferenceStress(reference, s, h);
-            stressErr = 0;
-            for (int i = 0; i < 9; i++) {
-                double err = Math.abs(analytic.stress()[i] - sfd[i]);
-                stressErr = Math.max(stressErr, Double.isNaN(err) ? Double.POSITIVE_INFINITY : err);
+        double virialErr = Double.NaN;
+        if (s.anyPeriodic()) {
+            double[] wfd = finiteDifferenceVirial(reference, s, h);
+            virialErr = worstDifference(analytic.virial(), wfd, 1);
+            if (s.fullyPeriodic()) {
+                stressErr = worstDifference(analytic.stress(), wfd, 1 / s.volume());
             }
         }
-        return new Report(Math.max(worst, 0), atom, axis, stressErr, maxForce);
+        return new Report(Math.max(worst, 0), atom, axis, stressErr, virialErr, maxForce);
+    }
+
+    /** max |a − scale·b|; infinite where a is missing or a difference is NaN. */
+    private static double worstDifference(double[] a, double[] b, double scale) {
+        if (a == null) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double worst = 0;
+        for (int i = 0; i < 9; i++) {
+            double err = Math.abs(a[i] - scale * b[i]);
+            worst = Math.max(worst, Double.isNaN(err) ? Double.POSITIVE_INFINITY : err);
+        }
+        return worst;
     }
 }

@@ -8,7 +8,11 @@ package org.painn4j.calc;
  * @param forces   −∂E/∂pos, row-major [N][3]
  * @param stress   (1/V) ∂E/∂ε, row-major [3][3], symmetric; null unless the structure is
  *                 periodic along all three axes
+ * @param virial   ∂E/∂ε in eV, row-major [3][3], symmetric (the derivative under a homogeneous
+ *                 strain ε of positions and cell, well defined along open axes too); null unless
+ *                 the structure is periodic along at least one axis
  * @param edges    the number of directed edges (neighbor pairs, images counted) evaluated
  */
-public record Result(double energy, double[] energies, double[] forces, double[] stress, int edges) {
+public record Result(double energy, double[] energies, double[] forces, double[] stress, double[] virial,
+                     int edges) {
 }

@@ -108,6 +108,7 @@ public final class CpuCalculator implements Calculator {
                 }
             }
         }
-        return new Result(fw.energy, fw.readout.energies(), forces, Virial.stress(structure, virial), edgeCount);
+        return new Result(fw.energy, fw.readout.energies(), forces, Virial.stress(structure, virial),
+                Virial.symmetric(structure, virial), edgeCount);
     }
 }

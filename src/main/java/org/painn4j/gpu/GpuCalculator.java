@@ -97,8 +97,9 @@ public final class GpuCalculator implements Calculator {
     private NeighborKernels.Search search;
     private boolean pairSearch = true;
     /**
-     * Whether the evaluation sums the virial (a structure alone): only a fully periodic one
-     * reports stress, so a molecule's evaluation leaves that kernel out. Set per structure by
+     * Whether the evaluation sums the virial (a structure alone): only a structure periodic along
+     * some axis reports it (Result.virial; the stress when fully periodic), so a molecule's
+     * evaluation leaves that kernel out. Set per structure by
      * evaluate, and by molecular dynamics before it captures its step.
      */
     boolean virialWanted = true;
@@ -512,7 +513,8 @@ public final class GpuCalculator implements Calculator {
             }
             double energy = out.getDouble(at + 8 * cap + 8 * b);
             int edgeCount = out.getInt(at + 88 * cap + 4 * b);
-            results.add(new Result(energy, energies, forces, Virial.stress(st, virial), edgeCount));
+            results.add(new Result(energy, energies, forces, Virial.stress(st, virial), Virial.symmetric(st, virial),
+                    edgeCount));
             first += m;
         }
         return results;
@@ -571,7 +573,7 @@ public final class GpuCalculator implements Calculator {
         double rc = model.config.cutoff();
         checkCell(frame, rc);
         search = search(n, frame, rc);
-        virialWanted = structure.fullyPeriodic();
+        virialWanted = structure.anyPeriodic();
         int edgeGuess = list == null ? Math.max(1024, n * 48) : list.edgeCapacity;
         ensureCapacity(n, edgeGuess);
         try {
@@ -1087,7 +1089,7 @@ public final class GpuCalculator implements Calculator {
             energies[i] = out.getDouble(base + 8 * i);
         }
         if (!backward) {
-            return new Result(energy, energies, null, null, edgeCount);
+            return new Result(energy, energies, null, null, null, edgeCount);
         }
         double[] forces = new double[3 * n];
         base += 8 * atoms.capacity;
@@ -1098,7 +1100,7 @@ public final class GpuCalculator implements Calculator {
         for (int i = 0; i < 9; i++) {
             virial[i] = out.getDouble(8 + 8 * i);
         }
-        return new Result(energy, energies, forces, Virial.stress(s, virial), edgeCount);
+        return new Result(energy, energies, forces, Virial.stress(s, virial), Virial.symmetric(s, virial), edgeCount);
     }
 
     /**

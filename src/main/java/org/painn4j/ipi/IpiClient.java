@@ -203,19 +203,18 @@ public final class IpiClient {
     }
 
     /**
-     * The virial −V·σ = −dE/dε in eV (what ASE's own client sends, and what ASE's server turns
-     * back into σ = −virial/V); zeros unless the structure is periodic along all three axes,
-     * where painn4j has no stress. The tensor is symmetric, so row or column order on the
-     * wire does not matter.
+     * The virial −dE/dε in eV (= −V·σ where there is a stress: what ASE's own client sends, and
+     * what ASE's server turns back into σ = −virial/V) for a structure periodic along at least
+     * one axis, as ASE's client does; zeros for a molecule. The tensor is symmetric, so row or
+     * column order on the wire does not matter.
      */
     static double[] virial(Structure s, Result r) {
         double[] w = new double[9];
-        if (r.stress() == null || !s.fullyPeriodic()) {
+        if (r.virial() == null || !s.anyPeriodic()) {
             return w;
         }
-        double vol = s.volume();
         for (int i = 0; i < 9; i++) {
-            w[i] = -vol * r.stress()[i];
+            w[i] = -r.virial()[i];
         }
         return w;
     }

@@ -139,7 +139,7 @@ class BadInputTest {
                 if (++calls > 7) {
                     f[4] = Double.NaN;
                 }
-                return new Result(0, new double[s.size()], f, null, 1);
+                return new Result(0, new double[s.size()], f, null, null, 1);
             }
 
             @Override

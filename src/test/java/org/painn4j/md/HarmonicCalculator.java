@@ -33,7 +33,7 @@ final class HarmonicCalculator implements Calculator {
         for (double v : e) {
             total += v;
         }
-        return new Result(total, e, f, null, 0);
+        return new Result(total, e, f, null, null, 0);
     }
 
     @Override
