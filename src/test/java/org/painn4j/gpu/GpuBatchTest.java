@@ -71,8 +71,12 @@ class GpuBatchTest {
     }
 
     static void assertSame(Result alone, Result batched, String what) {
-        assertEquals(alone.edges(), batched.edges(), what + ": edges");
         assertTrue(alone.edges() > 0, what + ": a structure with edges");
+        assertSameBits(alone, batched, what);
+    }
+
+    static void assertSameBits(Result alone, Result batched, String what) {
+        assertEquals(alone.edges(), batched.edges(), what + ": edges");
         assertEquals(alone.energy(), batched.energy(), 0.0, what + ": energy");
         assertArrayEquals(alone.energies(), batched.energies(), 0.0, what + ": per-atom energies");
         assertArrayEquals(alone.forces(), batched.forces(), 0.0, what + ": forces");
@@ -80,6 +84,11 @@ class GpuBatchTest {
             assertNull(batched.stress(), what + ": no stress");
         } else {
             assertArrayEquals(alone.stress(), batched.stress(), 0.0, what + ": stress");
+        }
+        if (alone.virial() == null) {
+            assertNull(batched.virial(), what + ": no virial");
+        } else {
+            assertArrayEquals(alone.virial(), batched.virial(), 0.0, what + ": virial");
         }
     }
 
@@ -167,6 +176,39 @@ class GpuBatchTest {
                 }
                 Structure one = batch.get(batch.size() - 1);
                 assertSame(single.compute(one), batched.compute(one), "a single evaluation between batches");
+            }
+        }
+    }
+
+    /**
+     * Structures without a single edge (one atom; atoms farther apart than the cutoff) in a batch
+     * with others and in a batch of their own: the energy of their embeddings and shifts, zero
+     * forces, as alone and as the CPU reference.
+     */
+    @Test
+    void structuresWithoutEdgesInABatch() {
+        PainnModel model = TestWeights.testRandom();
+        Structure good = RandomStructures.cluster(9, 0.08, 1);
+        Structure apart = Structure.molecule(new int[] {6, 8}, new double[] {0, 0, 0, 20, 0, 0});
+        Structure single = Structure.molecule(new int[] {7}, new double[] {1, 2, 3});
+        CpuCalculator cpu = new CpuCalculator(model);
+        for (Precision p : Precision.values()) {
+            try (GpuCalculator alone = new GpuCalculator(model, p); GpuCalculator batched = new GpuCalculator(model, p)) {
+                alone.setPoison(true);
+                batched.setPoison(true);
+                for (List<Structure> batch : List.of(List.of(good, apart, single, good), List.of(apart, single))) {
+                    List<Result> together = batched.compute(batch);
+                    for (int i = 0; i < batch.size(); i++) {
+                        Structure s = batch.get(i);
+                        Result r = together.get(i);
+                        assertSameBits(alone.compute(s), r, p.label() + " structure " + i);
+                        assertEquals(cpu.compute(s).energy(), r.energy(), 1e-6 * Math.abs(r.energy()), p.label() + " energy " + i);
+                        if (s != good) {
+                            assertEquals(0, r.edges());
+                            assertArrayEquals(new double[3 * s.size()], r.forces(), 0.0, p.label() + " forces " + i);
+                        }
+                    }
+                }
             }
         }
     }
