@@ -323,8 +323,8 @@ public final class ExtXyz {
                 if (cell == null && periodic) {
                     throw error(lineNo, "pbc=\"" + pbcText + "\" without Lattice");
                 }
-                if (cell != null && periodic && singular(cell)) {
-                    throw error(lineNo, "Lattice is singular (zero volume) but pbc is " + pbcString(pbc));
+                if (cell != null && periodic) {
+                    periodicRows(cell, pbc, lineNo);
                 }
                 String e = keys.get("energy");
                 energy = e == null ? null : energy(e, lineNo);
@@ -335,6 +335,38 @@ public final class ExtXyz {
                     if (!Frame.RESERVED_KEYS.contains(kv.getKey()) && !kv.getValue().isEmpty()) {
                         info.put(kv.getKey(), kv.getValue());
                     }
+                }
+            }
+        }
+
+        /**
+         * Only the cell rows of periodic axes must span a lattice: ASE writes slabs and wires with
+         * the rows of their open axes zero, and the neighbor search never uses those rows.
+         */
+        private void periodicRows(double[] cell, boolean[] pbc, int lineNo) {
+            int[] p = new int[3];
+            int np = 0;
+            for (int d = 0; d < 3; d++) {
+                if (pbc[d]) {
+                    if (length(cell, d) == 0) {
+                        throw error(lineNo, "Lattice vector " + "abc".charAt(d) + " is zero but pbc is "
+                                + pbcString(pbc) + " (a periodic axis needs a non-zero cell vector)");
+                    }
+                    p[np++] = d;
+                }
+            }
+            if (np == 3 && singular(cell)) {
+                throw error(lineNo, "Lattice is singular (zero volume) but pbc is " + pbcString(pbc));
+            }
+            if (np == 2) {
+                int a = 3 * p[0];
+                int b = 3 * p[1];
+                double x = cell[a + 1] * cell[b + 2] - cell[a + 2] * cell[b + 1];
+                double y = cell[a + 2] * cell[b] - cell[a] * cell[b + 2];
+                double z = cell[a] * cell[b + 1] - cell[a + 1] * cell[b];
+                if (Math.sqrt(x * x + y * y + z * z) <= 1e-12 * length(cell, p[0]) * length(cell, p[1])) {
+                    throw error(lineNo, "Lattice vectors " + "abc".charAt(p[0]) + " and " + "abc".charAt(p[1])
+                            + " are parallel (zero area) but pbc is " + pbcString(pbc));
                 }
             }
         }
@@ -566,12 +598,13 @@ public final class ExtXyz {
 
     private static boolean singular(double[] cell) {
         // Relative to the lengths of the cell vectors, so that tiny and huge cells are judged alike.
-        double scale = 1;
-        for (int r = 0; r < 3; r++) {
-            scale *= Math.sqrt(cell[3 * r] * cell[3 * r] + cell[3 * r + 1] * cell[3 * r + 1]
-                    + cell[3 * r + 2] * cell[3 * r + 2]);
-        }
+        double scale = length(cell, 0) * length(cell, 1) * length(cell, 2);
         return scale == 0 || Math.abs(Mat3.det(cell)) <= 1e-12 * scale;
+    }
+
+    private static double length(double[] cell, int row) {
+        return Math.sqrt(cell[3 * row] * cell[3 * row] + cell[3 * row + 1] * cell[3 * row + 1]
+                + cell[3 * row + 2] * cell[3 * row + 2]);
     }
 
     // ---- writing ----

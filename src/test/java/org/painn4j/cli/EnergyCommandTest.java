@@ -1,5 +1,6 @@
 package org.painn4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -93,6 +94,33 @@ class EnergyCommandTest {
         assertEquals("painn4j: --precision float32 needs the GPU; the CPU engine computes in float64", r.errLine());
     }
 
+    private Frame energyOf(String name, String text) throws IOException {
+        Path in = write(name + ".extxyz", text);
+        Path out = dir.resolve(name + ".out.extxyz");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(0, r.code(), name + ": " + r.err());
+        List<Frame> frames = ExtXyz.read(out);
+        assertEquals(1, frames.size());
+        return frames.get(0);
+    }
+
+    /** ASE writes slabs and wires with zero cell rows along their open axes; those rows never matter. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "slab | T T F | 4.92 0 0 -2.46 4.260845 0 0 0 0   | 4.92 0 0 -2.46 4.260845 0 0.3 -0.2 7.5",
+        "wire | F F T | 0 0 0 0 0 0 0 0 2.5                | 9 0 0 0 8 1 0 0 2.5",
+    })
+    void openAxesMayHaveZeroCellRows(String what, String pbc, String zeroRows, String fullRows) throws IOException {
+        String atoms = "C 0.1 0.2 0.05\nC 1.33 0.9 -0.1\nC 2.5 -0.3 0.4\nC -1.1 2.2 0.0\n";
+        Frame zero = energyOf(what + "-zero", "4\nLattice=\"" + zeroRows + "\" pbc=\"" + pbc + "\"\n" + atoms);
+        Frame full = energyOf(what + "-full", "4\nLattice=\"" + fullRows + "\" pbc=\"" + pbc + "\"\n" + atoms);
+        assertNotNull(zero.energy());
+        assertEquals(full.energy(), zero.energy(), what);
+        assertArrayEquals(full.forces(), zero.forces(), what);
+        assertNull(zero.stress(), "stress only for fully periodic frames");
+    }
+
     /** Each bad input: a non-zero exit and one line that says what and where. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
@@ -107,6 +135,7 @@ class EnergyCommandTest {
         "too few atoms      | 3\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 0 0           | frame 0 (line 1)",
         "beyond embedding   | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nFm 1.2 0 0        | atomic number 100, outside the model's embedding table (1..99)",
         "coincident atoms   | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0           | atoms 0 and 1 are at the same position",
+        "zero periodic row  | 1\\nLattice=\"3 0 0 0 0 0 0 0 0\" pbc=\"T T F\"\\nC 0 0 0     | frame 0 (line 2): Lattice vector b is zero but pbc is T T F",
         "no neighbors       | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 9 0 0           | no atom has a neighbor within the cutoff",
     })
     void badInputIsOneLineAndNonZero(String what, String text, String expected) throws IOException {

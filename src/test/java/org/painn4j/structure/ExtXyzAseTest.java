@@ -164,6 +164,34 @@ class ExtXyzAseTest {
         assertTrue(!ours.get(1).structure().hasCell() && !ours.get(1).structure().anyPeriodic());
     }
 
+    private static final String WRITE_SLAB_AND_WIRE = String.join("\n",
+            "import sys, ase.io",
+            "from ase.build import graphene, nanotube",
+            "ase.io.write(sys.argv[1], [graphene(size=(2, 2, 1), vacuum=None), nanotube(3, 3, length=2)],",
+            "             format='extxyz')",
+            "print('ok')");
+
+    /** ASE writes a slab's or a wire's open axes as zero cell rows. */
+    @Test
+    void weReadAseSlabsAndWires() throws IOException {
+        Assumptions.assumeTrue(python != null, "no Python with ASE (apt-get install python3-ase)");
+        Path file = dir.resolve("slab-wire.extxyz");
+        assertTrue(run(python, WRITE_SLAB_AND_WIRE, List.of(file.toString())).startsWith("ok"));
+        List<Frame> ours = ExtXyz.read(file);
+        JsonNode ase = new ObjectMapper().readTree(run(python, READ_WITH_ASE, List.of(file.toString())));
+        assertEquals(2, ours.size());
+        for (int i = 0; i < 2; i++) {
+            Structure s = ours.get(i).structure();
+            JsonNode a = ase.get(i);
+            assertArrayEquals(doubles(a.get("cell")), s.cell());
+            assertArrayEquals(doubles(a.get("positions")), s.positions());
+        }
+        assertArrayEquals(new boolean[] {true, true, false}, ours.get(0).structure().pbc());
+        assertArrayEquals(new double[] {0, 0, 0}, java.util.Arrays.copyOfRange(ours.get(0).structure().cell(), 6, 9));
+        assertArrayEquals(new boolean[] {false, false, true}, ours.get(1).structure().pbc());
+        assertArrayEquals(new double[6], java.util.Arrays.copyOfRange(ours.get(1).structure().cell(), 0, 6));
+    }
+
     private static String run(String exe, String script, List<String> args) throws IOException {
         List<String> command = new java.util.ArrayList<>(List.of(exe, "-c", script));
         command.addAll(args);

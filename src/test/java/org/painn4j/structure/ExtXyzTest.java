@@ -231,6 +231,19 @@ class ExtXyzTest {
     }
 
     @Test
+    void slabsAndWiresMayHaveZeroRowsAlongOpenAxes() {
+        // As ASE writes graphene(vacuum=None) and nanotube(): the rows of open axes are zero.
+        Frame slab = parse("2\nLattice=\"2.46 0.0 0.0 -1.23 2.130422 0.0 0.0 0.0 0.0\" pbc=\"T T F\"\n"
+                + "C 0 0 0\nC 1.23 0.71 0\n").get(0);
+        assertArrayEquals(new boolean[] {true, true, false}, slab.structure().pbc());
+        assertArrayEquals(new double[] {2.46, 0, 0, -1.23, 2.130422, 0, 0, 0, 0}, slab.structure().cell());
+        Frame wire = parse("1\nLattice=\"0 0 0 0 0 0 0 0 2.46\" pbc=\"F F T\"\nC 0 0 0\n").get(0);
+        assertArrayEquals(new boolean[] {false, false, true}, wire.structure().pbc());
+        // An open row that depends on the periodic ones is just as harmless.
+        assertTrue(parse("1\nLattice=\"3 0 0 0 3 0 3 3 0\" pbc=\"T T F\"\nH 0 0 0\n").get(0).structure().hasCell());
+    }
+
+    @Test
     void voigtStress() {
         Frame f = parse("1\nLattice=\"3 0 0 0 3 0 0 0 3\" stress=\"1 2 3 4 5 6\"\nH 0 0 0\n").get(0);
         assertArrayEquals(new double[] {1, 6, 5, 6, 2, 4, 5, 4, 3}, f.stress());
@@ -327,6 +340,14 @@ class ExtXyzTest {
         assertError("1\nLattice=\"1 0 0 0 1 0 0 0 inf\"\nH 0 0 0\n", 0, 2, "Lattice has a NaN or infinite entry 'inf'");
         assertError("1\nLattice=\"1 0 0 2 0 0 0 0 1\"\nH 0 0 0\n", 0, 2,
                 "Lattice is singular (zero volume) but pbc is T T T");
+        assertError("1\nLattice=\"1 0 0 0 1 0 0 0 0\"\nH 0 0 0\n", 0, 2,
+                "Lattice vector c is zero but pbc is T T T");
+        assertError("1\nLattice=\"1 0 0 0 0 0 0 0 0\" pbc=\"T T F\"\nH 0 0 0\n", 0, 2,
+                "Lattice vector b is zero but pbc is T T F");
+        assertError("1\nLattice=\"0 0 0 0 0 0 0 0 0\" pbc=\"F F T\"\nH 0 0 0\n", 0, 2,
+                "Lattice vector c is zero but pbc is F F T");
+        assertError("1\nLattice=\"1 0 0 0 0 1 -2 0 0\" pbc=\"T F T\"\nH 0 0 0\n", 0, 2,
+                "Lattice vectors a and c are parallel (zero area) but pbc is T F T");
         assertError("1\nLattice=\"1 0 0 0 1 0 0 0 1\" pbc=\"T X F\"\nH 0 0 0\n", 0, 2, "pbc flag 'X' is not T or F");
         assertError("1\nLattice=\"1 0 0 0 1 0 0 0 1\" pbc=\"T T\"\nH 0 0 0\n", 0, 2, "pbc needs 3 flags");
         assertError("1\npbc=\"T T F\"\nH 0 0 0\n", 0, 2, "pbc=\"T T F\" without Lattice");
