@@ -54,6 +54,7 @@ final class EnergyCommand implements Callable<Integer> {
         PainnModel m = model.load();
         long start = System.nanoTime();
         int frames = 0;
+        String engineName;
         try (Calculator calc = engine.open(m, spec.commandLine().getErr());
              ExtXyz.FrameReader in = ExtXyz.open(input);
              ExtXyz.FrameWriter out = ExtXyz.create(output)) {
@@ -86,9 +87,11 @@ final class EnergyCommand implements Callable<Integer> {
                     break;
                 }
             }
-            spec.commandLine().getErr().printf(Locale.ROOT, "painn4j: %d frame%s evaluated (%s) in %.1f ms, written to %s%n",
-                    frames, frames == 1 ? "" : "s", calc.describe(), (System.nanoTime() - start) / 1e6, output);
+            engineName = calc.describe();
         }
+        // After the output is closed, which can fail too: a run that reports success has written everything.
+        spec.commandLine().getErr().printf(Locale.ROOT, "painn4j: %d frame%s evaluated (%s) in %.1f ms, written to %s%n",
+                frames, frames == 1 ? "" : "s", engineName, (System.nanoTime() - start) / 1e6, output);
         return 0;
     }
 

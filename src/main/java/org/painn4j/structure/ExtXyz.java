@@ -213,7 +213,11 @@ public final class ExtXyz {
         }
     }
 
-    /** Frames one at a time, each flushed as soon as it is written so that a crash loses none. */
+    /**
+     * Frames one at a time, each flushed as soon as it is written so that a crash loses none. A
+     * failure to write (a full disk, say) is an InputException naming the file, as for one that
+     * cannot be opened.
+     */
     public static final class FrameWriter implements Closeable, Flushable {
         private final java.io.Writer out;
         private final String name;
@@ -231,7 +235,7 @@ public final class ExtXyz {
                 out.append(buffer);
                 out.flush();
             } catch (IOException e) {
-                throw new UncheckedIOException(name + ": cannot write: " + e.getMessage(), e);
+                throw cannotWrite(e);
             }
         }
 
@@ -240,7 +244,7 @@ public final class ExtXyz {
             try {
                 out.flush();
             } catch (IOException e) {
-                throw new UncheckedIOException(name + ": cannot write: " + e.getMessage(), e);
+                throw cannotWrite(e);
             }
         }
 
@@ -249,8 +253,14 @@ public final class ExtXyz {
             try {
                 out.close();
             } catch (IOException e) {
-                throw new UncheckedIOException(name + ": cannot write: " + e.getMessage(), e);
+                throw cannotWrite(e);
             }
+        }
+
+        /** A full disk or a lost file system is the user's to fix, so one line as for a bad path. */
+        private InputException cannotWrite(IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return new InputException(name + ": cannot write: " + why, e);
         }
     }
 

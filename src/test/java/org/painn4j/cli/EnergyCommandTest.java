@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -228,6 +229,16 @@ class EnergyCommandTest {
         assertTrue(r.errLine().startsWith("painn4j: " + in) && r.errLine().contains(expected), r.errLine());
         assertFalse(r.errLine().contains("\n"), r.errLine());
         assertEquals(2, ExtXyz.read(out).size(), what + ": the two frames before it are written");
+    }
+
+    @Test
+    void aFullDiskIsOneLineNamingTheOutput() {
+        Path full = Path.of("/dev/full");
+        Assumptions.assumeTrue(Files.isWritable(full), "no /dev/full here");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", "weights/examples/ethanol.extxyz",
+                "--output", full.toString(), "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code(), r.err());
+        assertEquals("painn4j: /dev/full: cannot write: No space left on device", r.errLine());
     }
 
     @Test

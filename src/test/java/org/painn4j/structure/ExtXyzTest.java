@@ -165,6 +165,34 @@ class ExtXyzTest {
         assertEquals(1, ExtXyz.read(file).size());
     }
 
+    @Test
+    void aFailedWriteIsOneLineNamingTheFile() {
+        java.io.Writer full = new java.io.Writer() {
+            @Override
+            public void write(char[] buf, int off, int len) throws IOException {
+                throw new IOException("No space left on device");
+            }
+
+            @Override
+            public void flush() throws IOException {
+                throw new IOException("No space left on device");
+            }
+
+            @Override
+            public void close() throws IOException {
+                throw new IOException("Input/output error");
+            }
+        };
+        ExtXyz.FrameWriter w = ExtXyz.writer(full, "out.extxyz");
+        Frame a = new Frame(Structure.molecule(new int[] {2}, new double[] {1, 2, 3}));
+        InputException e = assertThrows(InputException.class, () -> w.write(a));
+        assertEquals("out.extxyz: cannot write: No space left on device", e.getMessage());
+        assertEquals("out.extxyz: cannot write: No space left on device",
+                assertThrows(InputException.class, w::flush).getMessage());
+        assertEquals("out.extxyz: cannot write: Input/output error",
+                assertThrows(InputException.class, w::close).getMessage());
+    }
+
     // ---- files as ASE and others write them ----
 
     @Test
