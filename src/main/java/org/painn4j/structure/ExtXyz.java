@@ -4,7 +4,12 @@ import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.Flushable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -53,7 +58,7 @@ public final class ExtXyz {
             throw new InputException(file + ": is a directory, not an extended XYZ file");
         }
         try {
-            return new FrameReader(Files.newBufferedReader(file, StandardCharsets.UTF_8), file.toString());
+            return new FrameReader(new Utf8Lines(Files.newInputStream(file)), file.toString());
         } catch (NoSuchFileException e) {
             throw new InputException(file + ": no such file");
         } catch (AccessDeniedException e) {
@@ -66,7 +71,17 @@ public final class ExtXyz {
     /** A reader over any text; {@code name} stands for the file in error messages. */
     public static FrameReader open(java.io.Reader in, String name) {
         BufferedReader buffered = in instanceof BufferedReader b ? b : new BufferedReader(in);
-        return new FrameReader(buffered, name);
+        return new FrameReader(new Lines() {
+            @Override
+            public String readLine() throws IOException {
+                return buffered.readLine();
+            }
+
+            @Override
+            public void close() throws IOException {
+                buffered.close();
+            }
+        }, name);
     }
 
     /** Writes the frames to a new file, replacing any file of that name. */
@@ -126,9 +141,11 @@ public final class ExtXyz {
      * Frames one at a time. {@link #hasNext()} throws InputException ("no frames") for a file
      * without any frame, and {@link #next()} throws it for a malformed frame; an I/O failure
      * in the middle of a file is an InputException too, since the CLI reports it the same way.
+     * A file is decoded as UTF-8 line by line, so a line that is not UTF-8 is reported with its
+     * frame and line, and every frame before it can still be read.
      */
     public static final class FrameReader implements Iterator<Frame>, Closeable {
-        private final BufferedReader in;
+        private final Lines in;
         private final String name;
         private int line;
         private int frameIndex;
@@ -136,7 +153,7 @@ public final class ExtXyz {
         private int headerLine;
         private boolean done;
 
-        private FrameReader(BufferedReader in, String name) {
+        private FrameReader(Lines in, String name) {
             this.in = in;
             this.name = name;
         }
@@ -188,7 +205,7 @@ public final class ExtXyz {
             try {
                 in.close();
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new InputException(name + ": cannot close: " + e.getMessage(), e);
             }
         }
 
@@ -207,9 +224,114 @@ public final class ExtXyz {
                     line++;
                 }
                 return s;
+            } catch (NotUtf8 e) {
+                line++;
+                // The frame being read, or the next one when the line would start it.
+                throw new InputException(String.format(java.util.Locale.ROOT,
+                        "%s: frame %d (line %d): not valid UTF-8 text (byte 0x%02X at column %d)",
+                        name, frameIndex, line, e.value, e.column), e);
             } catch (IOException e) {
                 throw new InputException(name + ": cannot read after line " + line + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /** The lines of a text, without their line breaks (\n, \r\n or \r); null at the end. */
+    private interface Lines extends Closeable {
+        String readLine() throws IOException;
+    }
+
+    /** A line that is not valid UTF-8: the 1-based column (in bytes) and value of its first bad byte. */
+    private static final class NotUtf8 extends IOException {
+        final int column;
+        final int value;
+
+        NotUtf8(int column, int value) {
+            super("not valid UTF-8");
+            this.column = column;
+            this.value = value;
+        }
+    }
+
+    /**
+     * The lines of a UTF-8 byte stream, each decoded on its own when it is asked for: a decoder
+     * reading ahead in blocks would fail a whole block, far from the bad line and before the
+     * lines ahead of it are read.
+     */
+    private static final class Utf8Lines implements Lines {
+        private final InputStream in;
+        private final byte[] block = new byte[1 << 16];
+        private int at;
+        private int end;
+        private byte[] line = new byte[256];
+        /** The last line ended with \r: a \n right after it belongs to the same line break. */
+        private boolean skipNewline;
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+
+        Utf8Lines(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public String readLine() throws IOException {
+            int length = 0;
+            boolean ascii = true;
+            boolean any = false;
+            while (true) {
+                if (at == end) {
+                    end = in.read(block, 0, block.length);
+                    at = 0;
+                    if (end <= 0) {
+                        end = 0;
+                        if (!any) {
+                            return null;
+                        }
+                        break;
+                    }
+                }
+                byte b = block[at++];
+                if (skipNewline) {
+                    skipNewline = false;
+                    if (b == '\n') {
+                        continue;
+                    }
+                }
+                any = true;
+                if (b == '\n') {
+                    break;
+                }
+                if (b == '\r') {
+                    skipNewline = true;
+                    break;
+                }
+                if (length == line.length) {
+                    line = Arrays.copyOf(line, 2 * length);
+                }
+                line[length++] = b;
+                ascii &= b >= 0;
+            }
+            if (ascii) {
+                return new String(line, 0, length, StandardCharsets.ISO_8859_1);
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(line, 0, length);
+            // UTF-8 never takes fewer bytes than UTF-16 takes chars.
+            CharBuffer chars = CharBuffer.allocate(length);
+            decoder.reset();
+            CoderResult r = decoder.decode(bytes, chars, true);
+            if (!r.isError()) {
+                r = decoder.flush(chars);
+            }
+            if (r.isError()) {
+                int bad = bytes.position();
+                throw new NotUtf8(bad + 1, line[bad] & 0xff);
+            }
+            return chars.flip().toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 

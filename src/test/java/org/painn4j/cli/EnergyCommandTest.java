@@ -241,6 +241,25 @@ class EnergyCommandTest {
         assertEquals("painn4j: /dev/full: cannot write: No space left on device", r.errLine());
     }
 
+    /** A line that is not UTF-8 is located like any other unreadable frame, and the frames before it are kept. */
+    @Test
+    void aLineThatIsNotUtf8KeepsTheFramesBeforeIt() throws IOException {
+        String good = "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\n";
+        byte[] latin1 = "2\nnote=\u00c5\nC 0 0 0\nO 1.2 0 0\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.writeBytes((good + good + good).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        bytes.writeBytes(latin1);
+        bytes.writeBytes(good.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Path in = dir.resolve("latin1.extxyz");
+        Files.write(in, bytes.toByteArray());
+        Path out = dir.resolve("out.extxyz");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code(), r.err());
+        assertEquals("painn4j: " + in + ": frame 3 (line 14): not valid UTF-8 text (byte 0xC5 at column 6)", r.errLine());
+        assertEquals(3, ExtXyz.read(out).size(), "the three frames before it are written");
+    }
+
     @Test
     void missingModelIsOneLine() {
         CliRun r = CliRun.of("energy", "--model", dir.resolve("none.safetensors").toString(), "--input",

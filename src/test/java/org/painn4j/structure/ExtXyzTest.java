@@ -193,6 +193,65 @@ class ExtXyzTest {
                 assertThrows(InputException.class, w::close).getMessage());
     }
 
+    // ---- text encoding ----
+
+    @Test
+    void aLineThatIsNotUtf8IsReportedWhereItIsAndTheFramesBeforeItAreRead() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            text.append("1\nstep=").append(i).append("\nH 0 0 0\n");
+        }
+        byte[] good = text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        // A Latin-1 'Å' in the comment line of frame 3, line 11.
+        byte[] bad = "1\nunit=\u00c5\nH 0 0 0\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Path file = dir.resolve("latin1.extxyz");
+        Files.write(file, concat(good, bad, good));
+        try (ExtXyz.FrameReader reader = ExtXyz.open(file)) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Integer.toString(i), reader.next().info().get("step"));
+            }
+            InputException e = assertThrows(InputException.class, reader::next);
+            assertEquals(file + ": frame 3 (line 11): not valid UTF-8 text (byte 0xC5 at column 6)", e.getMessage());
+        }
+        // Also where the bad byte starts a line between frames, and in a file far shorter than a block.
+        Files.write(file, concat(good, new byte[] {(byte) 0xff, '\n'}));
+        assertEquals(file + ": frame 3 (line 10): not valid UTF-8 text (byte 0xFF at column 1)",
+                assertThrows(InputException.class, () -> ExtXyz.read(file)).getMessage());
+    }
+
+    @Test
+    void utf8AcrossBlocksAndLineBreaksAcrossBlocks() throws IOException {
+        // Comments that put a 4-byte character and a \r\n across the reader's 64 KiB blocks.
+        String wide = "\ud83d\ude00";
+        for (int shift = 0; shift < 4; shift++) {
+            StringBuilder text = new StringBuilder("1\nnote=\"");
+            int prefix = (1 << 16) - text.length() - shift;
+            text.append("x".repeat(prefix)).append(wide).append(" \u00c5ngstr\u00f6m\"\r\nH 0 0 0\r\n");
+            text.append("1\r\nnote=\u65e5\u672c\r\nH 0 0 1\r\n");
+            Path file = dir.resolve("wide" + shift + ".extxyz");
+            Files.writeString(file, text);
+            List<Frame> frames = ExtXyz.read(file);
+            assertEquals(2, frames.size(), "shift " + shift);
+            assertEquals("x".repeat(prefix) + wide + " \u00c5ngstr\u00f6m", frames.get(0).info().get("note"));
+            assertEquals("\u65e5\u672c", frames.get(1).info().get("note"));
+            assertEquals(4, frames.get(1).lineNumber());
+        }
+        // A \r\n split by the block boundary is one line break, not two.
+        String text = "1\nnote=" + "y".repeat((1 << 16) - 7 - 1) + "\r\nH 0 0 0\n";
+        assertEquals((1 << 16) - 1, text.indexOf('\r'));
+        Path file = dir.resolve("crlf.extxyz");
+        Files.writeString(file, text + text);
+        assertEquals(List.of(1, 4), ExtXyz.read(file).stream().map(Frame::lineNumber).toList());
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            all.writeBytes(p);
+        }
+        return all.toByteArray();
+    }
+
     // ---- files as ASE and others write them ----
 
     @Test
