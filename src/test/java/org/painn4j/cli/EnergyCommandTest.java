@@ -260,6 +260,31 @@ class EnergyCommandTest {
         assertEquals(3, ExtXyz.read(out).size(), "the three frames before it are written");
     }
 
+    /** The output is opened (truncated) before the input is read: it must never be the input. */
+    @Test
+    void anOutputThatIsTheInputIsRefusedAndTheInputKept() throws IOException {
+        Path in = dir.resolve("in.extxyz");
+        Files.copy(Path.of("weights/examples/ethanol.extxyz"), in);
+        byte[] before = Files.readAllBytes(in);
+        Path link = dir.resolve("link.extxyz");
+        Files.createSymbolicLink(link, in);
+        Path hard = dir.resolve("hard.extxyz");
+        Files.createLink(hard, in);
+        for (Path out : List.of(in, dir.resolve(".").resolve("in.extxyz"), link, hard)) {
+            CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
+                    "--device", "cpu");
+            assertEquals(Main.BAD_INPUT, r.code(), out + ": " + r.err());
+            assertEquals("painn4j: " + out + ": --output is the same file as --input (" + in
+                    + "); write the results to another file", r.errLine());
+            assertArrayEquals(before, Files.readAllBytes(in), out + ": the input is untouched");
+        }
+        // The other way round: the input named through the link.
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", link.toString(), "--output", in.toString(),
+                "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code(), r.err());
+        assertArrayEquals(before, Files.readAllBytes(in));
+    }
+
     @Test
     void missingModelIsOneLine() {
         CliRun r = CliRun.of("energy", "--model", dir.resolve("none.safetensors").toString(), "--input",
