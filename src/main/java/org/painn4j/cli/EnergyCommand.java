@@ -79,7 +79,7 @@ final class EnergyCommand implements Callable<Integer> {
                 List<Result> results = batch.size() > 1 ? computeAll(calc, batch) : null;
                 for (int k = 0; k < batch.size(); k++) {
                     Frame f = batch.get(k);
-                    Result r = evaluate(calc, f, frames, m, results == null ? null : results.get(k));
+                    Result r = evaluate(calc, f, frames, results == null ? null : results.get(k));
                     out.write(f.withResults(r.energy(), r.forces(), r.stress()));
                     frames++;
                 }
@@ -133,8 +133,13 @@ final class EnergyCommand implements Callable<Integer> {
         }
     }
 
-    /** One frame, with errors located in the input file; r is its result from a batch, or null. */
-    Result evaluate(Calculator calc, Frame f, int index, PainnModel m, Result r) {
+    /**
+     * One frame, with errors located in the input file; r is its result from a batch, or null.
+     * A frame in which no atom has a neighbor is evaluated like any other (SPEC §1 defines E for
+     * every structure): each atom's energy is the readout of its embedding through the mixing
+     * blocks, plus the shifts, and forces (and stress) are zero.
+     */
+    Result evaluate(Calculator calc, Frame f, int index, Result r) {
         String where = input + ": frame " + index + " (line " + f.lineNumber() + ")";
         if (r == null) {
             try {
@@ -142,10 +147,6 @@ final class EnergyCommand implements Callable<Integer> {
             } catch (InputException e) {
                 throw new InputException(where + ": " + e.getMessage(), e);
             }
-        }
-        if (r.edges() == 0) {
-            throw new InputException(where + ": no atom has a neighbor within the cutoff ("
-                    + m.config.cutoff() + " Å); nothing to evaluate");
         }
         if (!Double.isFinite(r.energy())) {
             throw new InputException(where + ": the energy is not finite (" + r.energy() + ")");

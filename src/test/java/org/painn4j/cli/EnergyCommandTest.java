@@ -16,8 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.painn4j.calc.Result;
+import org.painn4j.cpu.CpuCalculator;
+import org.painn4j.model.PainnModel;
 import org.painn4j.structure.ExtXyz;
 import org.painn4j.structure.Frame;
+import org.painn4j.structure.Structure;
 
 class EnergyCommandTest {
     @TempDir
@@ -122,6 +126,52 @@ class EnergyCommandTest {
         assertNull(zero.stress(), "stress only for fully periodic frames");
     }
 
+    /**
+     * SPEC §1 defines E for every structure: a frame in which no atom has a neighbor (one atom,
+     * atoms far apart, a periodic cell larger than the cutoff) has the energy of its atoms alone
+     * and zero forces, and zero stress when fully periodic; in a batch with others or alone.
+     */
+    @Test
+    void framesWithoutNeighborsAreEvaluated() throws IOException {
+        String bonded = "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\n";
+        String[] isolated = {
+            "1\nProperties=species:S:1:pos:R:3\nO 0.5 0 0\n",
+            "1\nProperties=species:S:1:pos:R:3\nC 0 0 -3\n",
+            "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 9 0 0\n",
+            "1\nLattice=\"12 0 0 0 12 0 0 0 12\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\nH 1 2 3\n",
+        };
+        Path in = write("isolated.extxyz", bonded + String.join("", isolated) + bonded);
+        List<Frame> frames = ExtXyz.read(in);
+        Path out = dir.resolve("isolated.out.extxyz");
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("6 frames evaluated"), r.err());
+        List<Frame> results = ExtXyz.read(out);
+        assertEquals(6, results.size());
+        CpuCalculator cpu = new CpuCalculator(PainnModel.load(Path.of(MODEL)));
+        for (int k = 0; k < 6; k++) {
+            Frame got = results.get(k);
+            Result want = cpu.compute(frames.get(k).structure());
+            assertEquals(want.energy(), got.energy(), 1e-12 * Math.abs(want.energy()), "frame " + k);
+            assertTrue(Double.isFinite(got.energy()), "frame " + k);
+            if (k >= 1 && k <= 4) {
+                assertEquals(0, want.edges());
+                assertArrayEquals(new double[3 * got.structure().size()], got.forces(), 0.0, "frame " + k);
+            }
+        }
+        // The energy of atoms without neighbors is the sum of the energies of each alone.
+        Structure carbon = Structure.molecule(new int[] {6}, new double[3]);
+        Structure oxygen = Structure.molecule(new int[] {8}, new double[3]);
+        double apart = results.get(3).energy();
+        assertEquals(cpu.compute(carbon).energy() + cpu.compute(oxygen).energy(), apart, 1e-12 * Math.abs(apart));
+        assertEquals(cpu.compute(oxygen).energy(), results.get(1).energy(), 1e-12 * Math.abs(apart));
+        Frame cell = results.get(4);
+        assertArrayEquals(new double[9], cell.stress(), 0.0, "a fully periodic frame without neighbors has zero stress");
+        assertEquals(cpu.compute(Structure.molecule(new int[] {1}, new double[3])).energy(), cell.energy(),
+                1e-12 * Math.abs(cell.energy()));
+    }
+
     /** Each bad input: a non-zero exit and one line that says what and where. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
@@ -137,7 +187,6 @@ class EnergyCommandTest {
         "beyond embedding   | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nFm 1.2 0 0        | atomic number 100, outside the model's embedding table (1..99)",
         "coincident atoms   | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0           | atoms 0 and 1 are at the same position",
         "zero periodic row  | 1\\nLattice=\"3 0 0 0 0 0 0 0 0\" pbc=\"T T F\"\\nC 0 0 0     | frame 0 (line 2): Lattice vector b is zero but pbc is T T F",
-        "no neighbors       | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 9 0 0           | no atom has a neighbor within the cutoff",
     })
     void badInputIsOneLineAndNonZero(String what, String text, String expected) throws IOException {
         String input = text == null ? "" : text.replace("\\n", "\n") + "\n";
@@ -216,7 +265,6 @@ class EnergyCommandTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "coincident  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0  | frame 2 (line 9): atoms 0 and 1 are at the same position",
-        "no neighbor | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 9 0 0  | frame 2 (line 9): no atom has a neighbor within the cutoff",
         "unreadable  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 abc 0 | line 12",
     })
     void aBadFrameInABatchKeepsTheFramesBeforeIt(String what, String bad, String expected) throws IOException {
