@@ -575,6 +575,10 @@ public final class ExtXyz {
             double[] pos = new double[3 * capacity];
             double[] forces = c.forces < 0 ? null : new double[3 * capacity];
             double[] momenta = c.momenta < 0 ? null : new double[3 * capacity];
+            String[][] extra = new String[c.extras.size()][];
+            for (int e = 0; e < extra.length; e++) {
+                extra[e] = new String[c.extras.get(e).count() * capacity];
+            }
             int[] start = new int[c.width];
             int[] end = new int[c.width];
             for (int a = 0; a < n; a++) {
@@ -590,6 +594,9 @@ public final class ExtXyz {
                     pos = Arrays.copyOf(pos, 3 * capacity);
                     forces = forces == null ? null : Arrays.copyOf(forces, 3 * capacity);
                     momenta = momenta == null ? null : Arrays.copyOf(momenta, 3 * capacity);
+                    for (int e = 0; e < extra.length; e++) {
+                        extra[e] = Arrays.copyOf(extra[e], c.extras.get(e).count() * capacity);
+                    }
                 }
                 int found = split(s, start, end);
                 if (found < c.width) {
@@ -614,11 +621,28 @@ public final class ExtXyz {
                                 lineNo, "atom " + a + " momentum");
                     }
                 }
+                for (int e = 0; e < extra.length; e++) {
+                    Columns.Extra x = c.extras.get(e);
+                    for (int k = 0; k < x.count(); k++) {
+                        String t = s.substring(start[x.at() + k], end[x.at() + k]);
+                        if (!Frame.Column.valid(x.type(), t)) {
+                            throw error(lineNo, "atom " + a + " " + x.name() + " '" + clip(t) + "' is not "
+                                    + Frame.Column.what(x.type()) + " (" + x.name() + ":" + x.type() + ":" + x.count() + ")");
+                        }
+                        extra[e][a * x.count() + k] = t;
+                    }
+                }
             }
             Structure structure = new Structure(Arrays.copyOf(numbers, n),
                     Arrays.copyOf(pos, 3 * n), h.cell, h.pbc);
+            List<Frame.Column> columns = new ArrayList<>(extra.length);
+            for (int e = 0; e < extra.length; e++) {
+                Columns.Extra x = c.extras.get(e);
+                columns.add(new Frame.Column(x.name(), x.type(), x.count(), Arrays.copyOf(extra[e], x.count() * n)));
+            }
             return new Frame(structure, h.energy, forces == null ? null : Arrays.copyOf(forces, 3 * n),
-                    h.stress, momenta == null ? null : Arrays.copyOf(momenta, 3 * n), h.info, headerLine);
+                    h.stress, momenta == null ? null : Arrays.copyOf(momenta, 3 * n), h.info, headerLine,
+                    columns, c.momentaAt);
         }
 
         private int element(String symbol, int atom, int lineNo) {
@@ -667,6 +691,13 @@ public final class ExtXyz {
         int pos = -1;
         int forces = -1;
         int momenta = -1;
+        /** The other columns, kept as text, in file order. */
+        final List<Extra> extras = new ArrayList<>();
+        /** How many of the extras come before momenta. */
+        int momentaAt;
+
+        record Extra(String name, char type, int count, int at) {
+        }
 
         static Columns parse(String spec) {
             Columns c = new Columns();
@@ -700,8 +731,18 @@ public final class ExtXyz {
                     case "Z", "numbers" -> c.z = c.place(name, type, count, "I", 1);
                     case "pos", "positions" -> c.pos = c.place(name, type, count, "R", 3);
                     case "forces" -> c.forces = c.place(name, type, count, "R", 3);
-                    case "momenta" -> c.momenta = c.place(name, type, count, "R", 3);
-                    default -> c.width += count;
+                    case "momenta" -> {
+                        c.momenta = c.place(name, type, count, "R", 3);
+                        c.momentaAt = c.extras.size();
+                    }
+                    default -> {
+                        if (!Frame.Column.validName(name)) {
+                            throw new IllegalArgumentException("column name '" + name + "' has one of "
+                                    + Frame.Column.NOT_IN_NAMES);
+                        }
+                        c.extras.add(new Extra(name, type.charAt(0), count, c.width));
+                        c.width += count;
+                    }
                 }
             }
             if (c.species < 0 && c.z < 0) {
@@ -755,9 +796,18 @@ public final class ExtXyz {
         sb.append("Properties=").append(DEFAULT_PROPERTIES);
         double[] momenta = frame.momenta();
         double[] forces = frame.forces();
-        // ASE's column order: its own arrays (momenta) first, then calculator results (forces).
-        if (momenta != null) {
-            sb.append(":momenta:R:3");
+        List<Frame.Column> columns = frame.columns();
+        // ASE's column order: species, pos, its other arrays in the order they were read (momenta
+        // among them), then calculator results (forces).
+        int momentaAt = momenta == null ? -1 : frame.momentaAt();
+        for (int i = 0; i <= columns.size(); i++) {
+            if (i == momentaAt) {
+                sb.append(":momenta:R:3");
+            }
+            if (i < columns.size()) {
+                Frame.Column c = columns.get(i);
+                sb.append(':').append(c.name()).append(':').append(c.type()).append(':').append(c.count());
+            }
         }
         if (forces != null) {
             sb.append(":forces:R:3");
@@ -785,8 +835,23 @@ public final class ExtXyz {
                 sb.append(' ');
             }
             column(sb, pos, a);
-            if (momenta != null) {
-                column(sb, momenta, a);
+            for (int i = 0; i <= columns.size(); i++) {
+                if (i == momentaAt) {
+                    column(sb, momenta, a);
+                }
+                if (i < columns.size()) {
+                    Frame.Column c = columns.get(i);
+                    // Right-aligned like ASE's %16.8f and %8d, so that columns line up.
+                    int width = c.type() == 'R' ? NUMBER_WIDTH : c.type() == 'I' ? 8 : 0;
+                    for (int k = 0; k < c.count(); k++) {
+                        String t = c.value(a, k);
+                        sb.append(' ');
+                        for (int pad = t.length(); pad < width; pad++) {
+                            sb.append(' ');
+                        }
+                        sb.append(t);
+                    }
+                }
             }
             if (forces != null) {
                 column(sb, forces, a);

@@ -1,7 +1,10 @@
 package org.painn4j.structure;
 
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -18,12 +21,142 @@ import java.util.Set;
  *                   one of the keys this class holds itself ({@link #RESERVED_KEYS})
  * @param lineNumber the 1-based line of the frame's atom count in its source file; 0 when the
  *                   frame was made in memory
+ * @param columns    the other per-atom columns of the source file (tags, masses, labels, ...), in
+ *                   file order, kept as text so that writing the frame out again loses nothing;
+ *                   never one of the columns this class holds itself ({@link #RESERVED_COLUMNS});
+ *                   empty when there are none
+ * @param momentaAt  where the momenta stood among those columns: after the first momentaAt of
+ *                   them (0 when there are no momenta), so that they are written back in place
  */
 public record Frame(Structure structure, Double energy, double[] forces, double[] stress,
-                    double[] momenta, Map<String, String> info, int lineNumber) {
+                    double[] momenta, Map<String, String> info, int lineNumber,
+                    List<Column> columns, int momentaAt) {
 
     /** Keys the extended XYZ comment line gives to the structure and results, not to info. */
     public static final Set<String> RESERVED_KEYS = Set.of("Lattice", "Properties", "pbc", "energy", "stress");
+
+    /** Per-atom columns the structure and results stand for (under ASE's names too), not kept as columns. */
+    public static final Set<String> RESERVED_COLUMNS = Set.of("species", "symbols", "Z", "numbers", "pos",
+            "positions", "momenta", "forces");
+
+    /**
+     * One per-atom column of an extended XYZ file: its name, its type (R real, I integer,
+     * S string, L logical, as in Properties), the values per atom, and the values as written,
+     * atom by atom ({@code count} per atom). Each value is a valid one of its type as ASE reads
+     * it, so that a file written with the column reads back in ASE as it was.
+     */
+    public record Column(String name, char type, int count, String[] values) {
+        public Column {
+            if (!validName(name)) {
+                throw new IllegalArgumentException("column name '" + name + "' must be non-empty, without spaces or "
+                        + NOT_IN_NAMES);
+            }
+            if ("RISL".indexOf(type) < 0) {
+                throw new IllegalArgumentException("column " + name + " has type '" + type + "', not R, I, S or L");
+            }
+            if (count < 1) {
+                throw new IllegalArgumentException("column " + name + " needs at least one value per atom");
+            }
+            if (values == null || values.length % count != 0) {
+                throw new IllegalArgumentException("column " + name + " needs " + count + " values per atom");
+            }
+            values = values.clone();
+            for (String v : values) {
+                if (!valid(type, v)) {
+                    throw new IllegalArgumentException("column " + name + ":" + type + ": '" + v
+                            + "' is not " + what(type));
+                }
+            }
+        }
+
+        /** The number of atoms it has values for. */
+        public int atoms() {
+            return values.length / count;
+        }
+
+        /** Value k of an atom, as written. */
+        public String value(int atom, int k) {
+            return values[atom * count + k];
+        }
+
+        @Override
+        public String[] values() {
+            return values.clone();
+        }
+
+        /** Characters a column name cannot have: Properties is written unquoted, its entries split on ':'. */
+        static final String NOT_IN_NAMES = ":\"'{}[]=\\";
+
+        /** Whether the name can stand in Properties as it is. */
+        public static boolean validName(String name) {
+            if (name == null || name.isEmpty()) {
+                return false;
+            }
+            for (int i = 0; i < name.length(); i++) {
+                char ch = name.charAt(i);
+                if (Character.isWhitespace(ch) || NOT_IN_NAMES.indexOf(ch) >= 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Whether ASE reads the text as a value of the type (and it fits on an atom line). */
+        public static boolean valid(char type, String text) {
+            if (text == null || text.isEmpty() || text.chars().anyMatch(Character::isWhitespace)) {
+                return false;
+            }
+            switch (type) {
+                case 'R':
+                    try {
+                        ExtXyz.parseReal(text);
+                        return true;
+                    } catch (NumberFormatException e) {
+                        return false;
+                    }
+                case 'I':
+                    // numpy's int32, which ASE reads I columns into
+                    try {
+                        Integer.parseInt(text);
+                        return true;
+                    } catch (NumberFormatException e) {
+                        return false;
+                    }
+                case 'L':
+                    return text.equals("T") || text.equals("F") || text.equals("True") || text.equals("False");
+                case 'S':
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /** What a value of the type is, for messages. */
+        public static String what(char type) {
+            return switch (type) {
+                case 'R' -> "a number";
+                case 'I' -> "an integer";
+                case 'L' -> "T, F, True or False";
+                default -> "a word";
+            };
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Column c && name.equals(c.name) && type == c.type && count == c.count
+                    && java.util.Arrays.equals(values, c.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode() * 31 + java.util.Arrays.hashCode(values);
+        }
+
+        @Override
+        public String toString() {
+            return name + ":" + type + ":" + count;
+        }
+    }
 
     public Frame {
         if (structure == null) {
@@ -55,6 +188,38 @@ public record Frame(Structure structure, Double energy, double[] forces, double[
             }
         }
         info = Collections.unmodifiableMap(copy);
+        List<Column> kept = new ArrayList<>();
+        if (columns != null) {
+            Set<String> names = new HashSet<>();
+            for (Column c : columns) {
+                if (c == null) {
+                    throw new IllegalArgumentException("columns must not be null");
+                }
+                if (RESERVED_COLUMNS.contains(c.name())) {
+                    throw new IllegalArgumentException("column '" + c.name() + "' belongs to the frame itself");
+                }
+                if (!names.add(c.name())) {
+                    throw new IllegalArgumentException("column '" + c.name() + "' appears twice");
+                }
+                if (c.atoms() != structure.size()) {
+                    throw new IllegalArgumentException("column '" + c.name() + "' has values for " + c.atoms()
+                            + " atoms, the structure has " + structure.size());
+                }
+                kept.add(c);
+            }
+        }
+        columns = Collections.unmodifiableList(kept);
+        if (momenta == null) {
+            momentaAt = 0;
+        } else if (momentaAt < 0 || momentaAt > columns.size()) {
+            throw new IllegalArgumentException("momentaAt must be in 0.." + columns.size() + ", got " + momentaAt);
+        }
+    }
+
+    /** A frame without other per-atom columns (the momenta, if any, right after the positions). */
+    public Frame(Structure structure, Double energy, double[] forces, double[] stress, double[] momenta,
+                 Map<String, String> info, int lineNumber) {
+        this(structure, energy, forces, stress, momenta, info, lineNumber, List.of(), 0);
     }
 
     /** A frame of just a structure, made in memory. */
@@ -62,14 +227,14 @@ public record Frame(Structure structure, Double energy, double[] forces, double[
         this(structure, null, null, null, null, null, 0);
     }
 
-    /** The same frame with other results; structure, momenta and info stay. */
+    /** The same frame with other results; structure, momenta, info and the other columns stay. */
     public Frame withResults(Double newEnergy, double[] newForces, double[] newStress) {
-        return new Frame(structure, newEnergy, newForces, newStress, momenta, info, lineNumber);
+        return new Frame(structure, newEnergy, newForces, newStress, momenta, info, lineNumber, columns, momentaAt);
     }
 
     /** The same frame with other info keys. */
     public Frame withInfo(Map<String, String> newInfo) {
-        return new Frame(structure, energy, forces, stress, momenta, newInfo, lineNumber);
+        return new Frame(structure, energy, forces, stress, momenta, newInfo, lineNumber, columns, momentaAt);
     }
 
     @Override

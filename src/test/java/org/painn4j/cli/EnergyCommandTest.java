@@ -172,6 +172,24 @@ class EnergyCommandTest {
                 1e-12 * Math.abs(cell.energy()));
     }
 
+    /** Per-atom columns energy does not use are written back after pos, in order; input forces are replaced. */
+    @Test
+    void otherColumnsAreKeptAndForcesReplaced() throws IOException {
+        String in = "3\nProperties=tags:I:1:species:S:1:pos:R:3:forces:R:3:masses:R:1:label:S:1 step=4\n"
+                + "1 O 0 0 0 9 9 9 31.998 o\n"
+                + "2 H 0.96 0 0 9 9 9 2.014 d1\n"
+                + "3 H -0.24 0.93 0 9 9 9 2.014 d2\n";
+        Frame f = energyOf("columns", in);
+        assertEquals("[tags:I:1, masses:R:1, label:S:1]", f.columns().toString());
+        assertArrayEquals(new String[] {"1", "2", "3"}, f.columns().get(0).values());
+        assertArrayEquals(new String[] {"31.998", "2.014", "2.014"}, f.columns().get(1).values());
+        assertArrayEquals(new String[] {"o", "d1", "d2"}, f.columns().get(2).values());
+        assertTrue(Math.abs(f.forces()[0]) < 9, "the input forces are replaced");
+        String header = Files.readAllLines(dir.resolve("columns.out.extxyz")).get(1);
+        assertTrue(header.startsWith("Properties=species:S:1:pos:R:3:tags:I:1:masses:R:1:label:S:1:forces:R:3 step=4 "),
+                header);
+    }
+
     /** Each bad input: a non-zero exit and one line that says what and where. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {

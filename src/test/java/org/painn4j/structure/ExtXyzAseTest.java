@@ -164,6 +164,59 @@ class ExtXyzAseTest {
         assertTrue(!ours.get(1).structure().hasCell() && !ours.get(1).structure().anyPeriodic());
     }
 
+    private static final String WRITE_WITH_ARRAYS = String.join("\n",
+            "import sys, numpy as np, ase.io",
+            "from ase import Atoms",
+            "rng = np.random.default_rng(3)",
+            "a = Atoms('CCOHHHHHH', positions=rng.normal(size=(9, 3)) * 2)",
+            "a.set_tags([0, 1, 2, 0, 1, 2, 0, 1, 2])",
+            "a.set_masses(a.get_masses() * 2)",
+            "a.set_initial_charges(rng.normal(size=9))",
+            "a.set_momenta(rng.normal(size=(9, 3)))",
+            "a.set_initial_magnetic_moments(rng.normal(size=9))",
+            "a.new_array('label', np.array(['c1', 'c2', 'o', 'h1', 'h2', 'h3', 'h4', 'h5', 'ho']))",
+            "a.new_array('fixed', np.array([True, False] * 4 + [True]))",
+            "a.new_array('dipoles', rng.normal(size=(9, 3)))",
+            "a.info['step'] = 3",
+            "ase.io.write(sys.argv[1], a, format='extxyz')",
+            "print('ok')");
+
+    /** Reads the input and our output; writes the input's atoms with our results as ASE would, and compares. */
+    private static final String COMPARE_WITH_ASE = String.join("\n",
+            "import sys, json, numpy as np, ase.io",
+            "from ase.calculators.singlepoint import SinglePointCalculator",
+            "inp = ase.io.read(sys.argv[1], format='extxyz')",
+            "ours = ase.io.read(sys.argv[2], format='extxyz')",
+            "inp.calc = SinglePointCalculator(inp, energy=ours.get_potential_energy(), forces=ours.get_forces())",
+            "ase.io.write(sys.argv[3], inp, format='extxyz')",
+            "props = lambda f: [w for w in open(f).readlines()[1].split() if w.startswith('Properties=')][0]",
+            "same = {k: bool(np.array_equal(inp.arrays[k], ours.arrays[k])) for k in inp.arrays}",
+            "print(json.dumps({'ours': props(sys.argv[2]), 'ase': props(sys.argv[3]), 'same': same,",
+            "                  'keys': sorted(ours.arrays), 'calc': type(ours.calc).__name__}))");
+
+    /** Per-atom arrays (tags, masses, charges, labels, flags, ...) survive, in ASE's order. */
+    @Test
+    void otherColumnsComeBackAsAseWritesThem() throws IOException {
+        Assumptions.assumeTrue(python != null, "no Python with ASE (apt-get install python3-ase)");
+        Path in = dir.resolve("arrays.extxyz");
+        assertTrue(run(python, WRITE_WITH_ARRAYS, List.of(in.toString())).startsWith("ok"));
+        Frame f = ExtXyz.read(in).get(0);
+        Random rng = new Random(9);
+        Path ours = dir.resolve("ours.extxyz");
+        ExtXyz.write(ours, List.of(f.withResults(-31.25, random(rng, 27), null)));
+        Path theirs = dir.resolve("theirs.extxyz");
+        JsonNode r = new ObjectMapper().readTree(run(python, COMPARE_WITH_ASE,
+                List.of(in.toString(), ours.toString(), theirs.toString())));
+        assertEquals(r.get("ase").asText(), r.get("ours").asText());
+        assertEquals("Properties=species:S:1:pos:R:3:tags:I:1:masses:R:1:initial_charges:R:1:momenta:R:3"
+                + ":initial_magmoms:R:1:label:S:1:fixed:L:1:dipoles:R:3:forces:R:3", r.get("ours").asText());
+        assertEquals("SinglePointCalculator", r.get("calc").asText());
+        assertEquals(10, r.get("same").size());
+        r.get("same").fields().forEachRemaining(e -> assertTrue(e.getValue().asBoolean(), e.getKey() + " reads back equal"));
+        assertEquals("[\"dipoles\",\"fixed\",\"forces\",\"initial_charges\",\"initial_magmoms\",\"label\",\"masses\","
+                + "\"momenta\",\"numbers\",\"positions\",\"tags\"]", r.get("keys").toString());
+    }
+
     private static final String WRITE_SLAB_AND_WIRE = String.join("\n",
             "import sys, ase.io",
             "from ase.build import graphene, nanotube",

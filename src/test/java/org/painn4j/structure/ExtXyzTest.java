@@ -274,6 +274,55 @@ class ExtXyzTest {
         assertEquals(Map.of("config_type", "bulk silicon", "free_energy", "-10.6"), f.info());
         assertTrue(f.structure().fullyPeriodic());
         assertFalse(f.hasMomenta());
+        assertEquals("[tags:I:1, initial_magmoms:R:1, move_mask:L:1]", f.columns().toString());
+        assertArrayEquals(new String[] {"0", "1"}, f.columns().get(0).values());
+        assertArrayEquals(new String[] {"0.50000000", "-0.50000000"}, f.columns().get(1).values());
+        assertArrayEquals(new String[] {"T", "F"}, f.columns().get(2).values());
+    }
+
+    @Test
+    void otherColumnsAreWrittenBackAfterPosInFileOrder() {
+        // Columns before pos, momenta among the others, forces in the middle: as ASE reads such a
+        // file and writes it again, species and pos come first, forces (a result) last.
+        String text = "2\nProperties=tags:I:1:species:S:1:pos:R:3:masses:R:1:momenta:R:3:forces:R:3:label:S:1"
+                + ":flag:L:1:dipoles:R:3 note=x\n"
+                + "3 O 0 0 0 31.998 0.1 0.2 0.3 1 2 3 oxygen T 0.5 -0.5 1e-3\n"
+                + "-2 H 0.96 0 0 2.014 -0.1 -0.2 -0.3 -1 -2 -3 deuterium False 1.0e+00 0 -inf\n";
+        Frame f = parse(text).get(0);
+        assertEquals("[tags:I:1, masses:R:1, label:S:1, flag:L:1, dipoles:R:3]", f.columns().toString());
+        assertEquals(2, f.momentaAt());
+        assertArrayEquals(new String[] {"0.5", "-0.5", "1e-3", "1.0e+00", "0", "-inf"}, f.columns().get(4).values());
+        assertEquals("False", f.columns().get(3).value(1, 0));
+
+        Frame evaluated = f.withResults(-1.5, new double[] {9, 8, 7, 6, 5, 4}, null);
+        String[] lines = ExtXyz.format(evaluated).split("\n");
+        assertEquals("Properties=species:S:1:pos:R:3:tags:I:1:masses:R:1:momenta:R:3:label:S:1:flag:L:1:dipoles:R:3"
+                + ":forces:R:3 note=x energy=-1.5 pbc=\"F F F\"", lines[1]);
+        assertEquals(List.of("H", "0.96", "0.0", "0.0", "-2", "2.014", "-0.1", "-0.2", "-0.3", "deuterium", "False",
+                "1.0e+00", "0", "-inf", "6.0", "5.0", "4.0"), List.of(lines[3].trim().split("\\s+")));
+        Frame back = writeAndRead(List.of(evaluated)).get(0);
+        assertSameFrame(evaluated, back);
+        assertEquals(f.columns(), back.columns());
+
+        // Without momenta, or with them after every other column.
+        assertEquals("Properties=species:S:1:pos:R:3:tags:I:1",
+                ExtXyz.format(parse("1\nProperties=species:S:1:pos:R:3:tags:I:1\nH 0 0 0 7\n").get(0)).split("\n")[1]
+                        .split(" ")[0]);
+        assertEquals("Properties=species:S:1:pos:R:3:tags:I:1:momenta:R:3",
+                ExtXyz.format(parse("1\nProperties=species:S:1:pos:R:3:tags:I:1:momenta:R:3\nH 0 0 0 7 1 2 3\n")
+                        .get(0)).split("\n")[1].split(" ")[0]);
+    }
+
+    @Test
+    void otherColumnsMustHoldWhatTheirTypeSays() {
+        assertError("2\nProperties=species:S:1:pos:R:3:tags:I:1\nH 0 0 0 1\nH 1 0 0 1.5\n", 0, 4,
+                "atom 1 tags '1.5' is not an integer (tags:I:1)");
+        assertError("1\nProperties=species:S:1:pos:R:3:tags:I:1\nH 0 0 0 3000000000\n", 0, 3,
+                "atom 0 tags '3000000000' is not an integer");
+        assertError("1\nProperties=species:S:1:pos:R:3:m:R:1\nH 0 0 0 1.0d0\n", 0, 3, "atom 0 m '1.0d0' is not a number");
+        assertError("1\nProperties=species:S:1:pos:R:3:fix:L:1\nH 0 0 0 yes\n", 0, 3,
+                "atom 0 fix 'yes' is not T, F, True or False");
+        assertError("1\nProperties=\"species:S:1:pos:R:3:a=b:S:1\"\nH 0 0 0 x\n", 0, 2, "column name 'a=b'");
     }
 
     @Test
@@ -468,6 +517,25 @@ class ExtXyzTest {
         Frame g = f.withResults(2.0, null, null);
         assertEquals(2.0, g.energy());
         assertFalse(g.hasForces());
+        assertEquals(List.of(), g.columns());
+
+        Frame.Column tags = new Frame.Column("tags", 'I', 1, new String[] {"4"});
+        Frame h = new Frame(s, null, null, null, new double[3], null, 0, List.of(tags), 1);
+        assertEquals(List.of(tags), h.withResults(1.0, forces, null).columns());
+        assertEquals(1, h.withInfo(info("a", "b")).momentaAt());
+        assertEquals(0, new Frame(s, null, null, null, null, null, 0, List.of(tags), 1).momentaAt(), "no momenta");
+        assertThrows(IllegalArgumentException.class, () -> new Frame(s, null, null, null, new double[3], null, 0,
+                List.of(tags), 2));
+        assertThrows(IllegalArgumentException.class, () -> new Frame(s, null, null, null, null, null, 0,
+                List.of(tags, tags), 0));
+        assertThrows(IllegalArgumentException.class, () -> new Frame(s, null, null, null, null, null, 0,
+                List.of(new Frame.Column("forces", 'R', 3, new String[] {"1", "2", "3"})), 0));
+        assertThrows(IllegalArgumentException.class, () -> new Frame(s, null, null, null, null, null, 0,
+                List.of(new Frame.Column("tags", 'I', 1, new String[] {"1", "2"})), 0));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Column("tags", 'I', 1, new String[] {"x"}));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Column("a b", 'S', 1, new String[] {"x"}));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Column("label", 'S', 1, new String[] {"two words"}));
+        assertThrows(IllegalArgumentException.class, () -> new Frame.Column("v", 'Q', 1, new String[] {"1"}));
     }
 
     // ---- shared by the tests above ----
@@ -518,6 +586,8 @@ class ExtXyzTest {
         assertArrayEquals(want.stress(), got.stress());
         assertArrayEquals(want.momenta(), got.momenta());
         assertEquals(want.info(), got.info());
+        assertEquals(want.columns(), got.columns());
+        assertEquals(want.momentaAt(), got.momentaAt());
     }
 
     private static double[] randomArray(Random rng, int n, double scale) {
