@@ -50,9 +50,15 @@ public final class Main implements Runnable {
             ex.printStackTrace(err);
             return 70;
         });
+        // One line, as for every other user error; the hint rides along on it.
         cli.setParameterExceptionHandler((ex, a) -> {
-            err.println("painn4j: " + ex.getMessage());
-            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            String message = ex.getMessage() == null ? ex.toString() : ex.getMessage().strip();
+            message = message.lines().findFirst().orElse("").strip();
+            if (message.endsWith(".")) {
+                message = message.substring(0, message.length() - 1);
+            }
+            err.println("painn4j: " + message + "; see '" + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help'");
             return BAD_INPUT;
         });
         int code = cli.execute(args);
