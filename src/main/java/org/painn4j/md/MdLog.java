@@ -1,10 +1,10 @@
 package org.painn4j.md;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import org.painn4j.InputException;
 
 /**
  * The log ASE's {@code MDLogger} writes (ASE 3.22, {@code ase/md/logger.py}, without stress or
@@ -68,12 +68,14 @@ public final class MdLog {
         write(line.toString());
     }
 
+    /** Writes and flushes; a failure (a full disk, say) is one line naming the file. */
     private void write(String text) {
         try {
             out.write(text);
             out.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException(name + ": cannot write: " + e.getMessage(), e);
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+            throw new InputException(name + ": cannot write: " + why, e);
         }
     }
 

@@ -1,6 +1,7 @@
 package org.painn4j.md;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.painn4j.InputException;
@@ -75,6 +77,11 @@ public final class MdRun {
     private double[] temperatureSum;
     private long outputs;
     private double lastTemperature = Double.NaN;
+    /** The last step in the trajectory, -1 before any. */
+    private long written;
+    /** Length of each replica's log and trajectory after the last complete output; -1 while unknown. */
+    private long[] logKept;
+    private long[] trajectoryKept;
 
     public MdRun(MdEngine engine, MdRunConfig config) {
         if (engine.replicas() != config.replicas()) {
@@ -103,7 +110,12 @@ public final class MdRun {
         return trajectories.contains(null) ? List.of() : List.copyOf(trajectories);
     }
 
-    /** Runs to config.steps(); resume is null for a fresh run. */
+    /**
+     * Runs to config.steps(); resume is null for a fresh run. A file that cannot be written, at
+     * the start or later (a full disk, say), is an {@link InputException} of one line that names
+     * the file and says up to which step the trajectory is kept; the log and trajectory are cut
+     * back to their last complete output, so that no half-written frame is left behind.
+     */
     public Summary run(Resume resume, Listener listener) {
         int replicas = config.replicas();
         logOut = new Writer[replicas];
@@ -111,8 +123,12 @@ public final class MdRun {
         traj = new ExtXyz.FrameWriter[replicas];
         fits = new EnergyFit[replicas];
         temperatureSum = new double[replicas];
+        logKept = new long[replicas];
+        trajectoryKept = new long[replicas];
+        Arrays.fill(logKept, -1);
+        Arrays.fill(trajectoryKept, -1);
         // The last step in the trajectory; a resumed run wrote its last multiple of the interval.
-        long written = resume == null ? -1 : engine.step() / config.interval() * config.interval();
+        written = resume == null ? -1 : engine.step() / config.interval() * config.interval();
         try {
             for (int r = 0; r < replicas; r++) {
                 fits[r] = new EnergyFit();
@@ -122,13 +138,20 @@ public final class MdRun {
                     logOut[r] = openText(logs.get(r), keep);
                     log[r] = new MdLog(logOut[r], logs.get(r).toString(), atoms);
                     if (keep < 0) {
-                        log[r].header();
+                        logKept[r] = 0;
+                        try {
+                            log[r].header();
+                        } catch (InputException | UncheckedIOException e) {
+                            throw writeFailed(e);
+                        }
                     }
+                    logKept[r] = size(logs.get(r));
                 }
                 if (trajectories.get(r) != null) {
                     long keep = resume == null || resume.trajectoryBytes() == null ? -1 : resume.trajectoryBytes()[r];
                     traj[r] = keep < 0 ? ExtXyz.create(trajectories.get(r))
                             : ExtXyz.append(truncate(trajectories.get(r), keep));
+                    trajectoryKept[r] = size(trajectories.get(r));
                 }
             }
             long step = engine.step();
@@ -136,7 +159,6 @@ public final class MdRun {
             long t0 = System.nanoTime();
             if (resume == null) {
                 output();
-                written = step;
             }
             while (step < config.steps()) {
                 long next = Math.min(config.steps(), nextMultiple(step, config.interval()));
@@ -158,7 +180,6 @@ public final class MdRun {
                 step = next;
                 if (step % config.interval() == 0) {
                     output();
-                    written = step;
                 }
                 if (config.checkpoint() != null && (step % config.checkpointInterval() == 0 || step == config.steps())) {
                     checkpoint(step);
@@ -202,16 +223,58 @@ public final class MdRun {
         return "; the trajectory up to step " + written + " is kept in " + where;
     }
 
+    /**
+     * A log or trajectory that cannot be written to: every file is closed and cut back to its last
+     * complete output (best effort), and the failure becomes one line that says what is kept.
+     */
+    private InputException writeFailed(RuntimeException e) {
+        for (int r = 0; r < config.replicas(); r++) {
+            closeQuietly(logOut[r]);
+            logOut[r] = null;
+            log[r] = null;
+            if (traj[r] != null) {
+                try {
+                    traj[r].close();
+                } catch (RuntimeException ignored) {
+                    // what could not be written is cut off below
+                }
+                traj[r] = null;
+            }
+            cutBack(logs.get(r), logKept[r]);
+            cutBack(trajectories.get(r), trajectoryKept[r]);
+        }
+        String message = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        return new InputException(message + kept(written), e);
+    }
+
+    /** Cuts a regular file back to length, when known; quietly does nothing when it cannot. */
+    private static void cutBack(Path p, long length) {
+        if (p == null || length < 0 || !Files.isRegularFile(p)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            if (ch.size() > length) {
+                ch.truncate(length);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the message still says which step the trajectory is complete up to
+        }
+    }
+
     /** Log line and trajectory frame of every replica at the engine's current step. */
     private void output() {
         double dtFs = config.settings().dtFs();
         for (int r = 0; r < config.replicas(); r++) {
             MdState s = engine.state(r);
-            if (log[r] != null) {
-                log[r].write(s, dtFs);
-            }
-            if (traj[r] != null) {
-                traj[r].write(frame(s, dtFs));
+            try {
+                if (log[r] != null) {
+                    log[r].write(s, dtFs);
+                }
+                if (traj[r] != null) {
+                    traj[r].write(frame(s, dtFs));
+                }
+            } catch (InputException | UncheckedIOException e) {
+                throw writeFailed(e);
             }
             fits[r].add(s.step() * dtFs * 1e-3, s.totalEnergy());
             double t = s.temperature();
@@ -221,6 +284,15 @@ public final class MdRun {
             }
         }
         outputs++;
+        written = engine.step();
+        for (int r = 0; r < config.replicas(); r++) {
+            if (log[r] != null) {
+                logKept[r] = size(logs.get(r));
+            }
+            if (traj[r] != null) {
+                trajectoryKept[r] = size(trajectories.get(r));
+            }
+        }
     }
 
     /** A trajectory frame: positions, momenta (ASE units), forces, energy, and step and time in info. */
@@ -241,7 +313,11 @@ public final class MdRun {
             logBytes[r] = size(logs.get(r));
             trajBytes[r] = size(trajectories.get(r));
         }
-        new Checkpoint(config, step, states, logBytes, trajBytes).write(Path.of(config.checkpoint()));
+        try {
+            new Checkpoint(config, step, states, logBytes, trajBytes).write(Path.of(config.checkpoint()));
+        } catch (InputException | UncheckedIOException e) {
+            throw writeFailed(e);
+        }
     }
 
     private static long size(Path p) {
