@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -55,10 +57,35 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         return trajectoryBytes.clone();
     }
 
+    /** The temporary file beside the target that {@link #write} renames over it. */
+    static Path temporary(Path file) {
+        return file.toAbsolutePath().getParent().resolve(file.getFileName() + ".tmp");
+    }
+
+    /**
+     * Checks before a run that its checkpoints can be written: the target is no directory, and
+     * the temporary file {@link #write} uses can be created beside it (and is deleted again).
+     * Refuses with the message a failing {@link #write} would give.
+     */
+    public static void checkWritable(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new InputException(file + ": cannot write the checkpoint: it is a directory");
+        }
+        Path tmp = temporary(file);
+        try {
+            FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+            throw new InputException(file + ": cannot write the checkpoint: " + why(e), e);
+        }
+    }
+
     /** Writes atomically: a temporary file, forced to disk, then renamed over the target. */
     public void write(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        Path tmp = temporary(file);
+        if (Files.isDirectory(file)) {
+            throw new InputException(file + ": cannot write the checkpoint: it is a directory");
+        }
         try {
             byte[] bytes = JSON.writeValueAsBytes(toJson());
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -71,11 +98,28 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
-        } catch (NoSuchFileException e) {
-            throw new InputException(file + ": cannot write the checkpoint: no such directory");
         } catch (IOException e) {
-            throw new InputException(file + ": cannot write the checkpoint: " + e.getMessage(), e);
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException | RuntimeException ignored) {
+                // the message below is what matters
+            }
+            throw new InputException(file + ": cannot write the checkpoint: " + why(e), e);
         }
+    }
+
+    /** An I/O failure in a few words, without repeating the file name. */
+    private static String why(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return firstLine(e.getMessage());
     }
 
     public static Checkpoint read(Path file) {

@@ -129,6 +129,10 @@ public final class MdRun {
         Arrays.fill(trajectoryKept, -1);
         // The last step in the trajectory; a resumed run wrote its last multiple of the interval.
         written = resume == null ? -1 : engine.step() / config.interval() * config.interval();
+        if (config.checkpoint() != null) {
+            // before any file is touched, and not only when the first checkpoint is due
+            Checkpoint.checkWritable(Path.of(config.checkpoint()));
+        }
         try {
             for (int r = 0; r < replicas; r++) {
                 fits[r] = new EnergyFit();

@@ -167,4 +167,25 @@ class MdFailuresTest {
             }
         }
     }
+
+    /** An unwritable --checkpoint is refused before the first step, not when the first checkpoint is due. */
+    @Test
+    void anUnwritableCheckpointIsRefusedBeforeTheFirstStep(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("no-such-dir").resolve("ck.json");
+        String line = refused(md(dir, "--steps", "50", "--checkpoint", missing.toString()));
+        assertEquals("painn4j: " + missing.toAbsolutePath() + ": cannot write the checkpoint: no such directory", line);
+        assertFalse(Files.exists(dir.resolve("md.log")), "no step was run");
+
+        Path directory = Files.createDirectory(dir.resolve("a-directory"));
+        line = refused(md(dir, "--steps", "50", "--checkpoint", directory.toString()));
+        assertEquals("painn4j: " + directory.toAbsolutePath() + ": cannot write the checkpoint: it is a directory", line);
+        assertFalse(Files.exists(dir.resolve("md.log")), "no step was run");
+        assertFalse(Files.exists(dir.resolve("a-directory.tmp")), "no stray temporary file");
+
+        // a good one: the probe leaves nothing behind but the checkpoint itself
+        Path ck = dir.resolve("ck.json");
+        ok(md(dir, "--steps", "5", "--checkpoint", ck.toString()));
+        assertTrue(Files.exists(ck));
+        assertFalse(Files.exists(dir.resolve("ck.json.tmp")));
+    }
 }
