@@ -213,7 +213,14 @@ final class MdCommand implements Callable<Integer> {
                     th == Thermostat.NONE ? "NVE" : "Langevin " + bath + " K, γ " + friction + "/fs", dt, steps,
                     fromFile ? "momenta from the input" : "initial momenta at " + bath + " K (seed " + seed + ")",
                     replicas > 1 ? ", " + replicas + " replicas" : "");
-            return execute(md, config, null, calc);
+            MdRun run;
+            try {
+                run = new MdRun(md, config);
+            } catch (IllegalArgumentException e) {
+                md.close();
+                throw new InputException(e.getMessage(), e);
+            }
+            return execute(run, md, config, null);
         }
     }
 
@@ -264,18 +271,31 @@ final class MdCommand implements Callable<Integer> {
             // Files of the original run are cut back and continued; other names start fresh.
             MdRun.Resume resume = new MdRun.Resume(Objects.equals(logName, c.log()) ? cp.logBytes() : null,
                     Objects.equals(trajName, c.trajectory()) ? cp.trajectoryBytes() : null);
-            MdEngine md = openEngine(calc, s, cp.states());
+            MdEngine md;
+            try {
+                md = openEngine(calc, s, cp.states());
+            } catch (IllegalArgumentException e) {
+                throw new InputException(restart + ": not a valid painn4j checkpoint (" + e.getMessage() + ")", e);
+            } catch (InputException e) {
+                throw new InputException(restart + ": " + e.getMessage(), e);
+            }
+            MdRun run;
+            try {
+                run = new MdRun(md, config);
+            } catch (IllegalArgumentException e) {
+                md.close();
+                throw new InputException(restart + ": not a valid painn4j checkpoint (" + e.getMessage() + ")", e);
+            }
             spec.commandLine().getOut().printf(Locale.ROOT, "painn4j: md: continuing from step %d of %s up to step %d%n",
                     cp.step(), restart, target);
-            return execute(md, config, resume, calc);
+            return execute(run, md, config, resume);
         }
     }
 
     /** Runs to the end; the summary goes to standard output, so that standard error holds only problems. */
-    private int execute(MdEngine md, MdRunConfig config, MdRun.Resume resume, Calculator calc) {
+    private int execute(MdRun run, MdEngine md, MdRunConfig config, MdRun.Resume resume) {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
-        MdRun run = new MdRun(md, config);
         Progress progress = System.console() != null ? new Progress(err, config.settings().dtFs()) : null;
         MdRun.Summary sum;
         try {

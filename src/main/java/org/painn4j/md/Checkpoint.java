@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.painn4j.InputException;
+import org.painn4j.structure.Elements;
 import org.painn4j.structure.Structure;
 
 /**
@@ -195,32 +196,40 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         return o;
     }
 
+    /**
+     * The checkpoint a JSON tree holds, checked field by field: a checkpoint that is inconsistent
+     * or out of range is refused (IllegalArgumentException saying what), never run.
+     */
     static Checkpoint fromJson(JsonNode o) {
         if (!FORMAT.equals(o.path("format").asText())) {
             throw new IllegalArgumentException("format is not " + FORMAT);
         }
-        if (o.path("version").asInt() != VERSION) {
-            throw new IllegalArgumentException("version " + o.path("version").asText() + ", expected " + VERSION);
+        JsonNode version = o.path("version");
+        if (!version.isIntegralNumber() || version.asLong() != VERSION) {
+            throw new IllegalArgumentException("version " + version + ", expected " + VERSION);
         }
-        long step = need(o, "step").asLong();
+        long step = integer(o, "step", 0, Long.MAX_VALUE);
         JsonNode cfg = need(o, "config");
         Thermostat th = Thermostat.of(need(cfg, "thermostat").asText());
         if (th == null) {
             throw new IllegalArgumentException("unknown thermostat " + cfg.get("thermostat"));
         }
-        MdSettings settings = new MdSettings(unhex(need(cfg, "dt_fs")), th, unhex(need(cfg, "temperature_K")),
-                unhex(need(cfg, "friction_per_fs")));
-        JsonNode fr = need(cfg, "frames");
+        MdSettings settings = new MdSettings(unhex(cfg, "dt_fs"), th, unhex(cfg, "temperature_K"),
+                unhex(cfg, "friction_per_fs"));
+        int replicas = (int) integer(cfg, "replicas", 1, Integer.MAX_VALUE);
+        JsonNode fr = array(cfg, "frames", replicas);
         int[] frames = new int[fr.size()];
         for (int i = 0; i < frames.length; i++) {
-            frames[i] = fr.get(i).asInt();
+            frames[i] = (int) whole(fr.get(i), "frames[" + i + "]", 0, Integer.MAX_VALUE);
         }
-        MdRunConfig config = new MdRunConfig(text(cfg, "model"), text(cfg, "model_sha256"), text(cfg, "input"),
-                frames, settings, need(cfg, "seed").asLong(), need(cfg, "replicas").asInt(), need(cfg, "steps").asLong(),
-                need(cfg, "interval").asInt(), need(cfg, "checkpoint_interval").asLong(), text(cfg, "log"),
-                text(cfg, "trajectory"), text(cfg, "checkpoint"), text(cfg, "engine"));
+        long seed = integer(cfg, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
+        MdRunConfig config = new MdRunConfig(string(cfg, "model"), string(cfg, "model_sha256"), text(cfg, "input"),
+                frames, settings, seed, replicas, integer(cfg, "steps", 1, Long.MAX_VALUE),
+                (int) integer(cfg, "interval", 1, Integer.MAX_VALUE),
+                integer(cfg, "checkpoint_interval", 1, Long.MAX_VALUE), string(cfg, "log"), string(cfg, "trajectory"),
+                text(cfg, "checkpoint"), string(cfg, "engine"));
         JsonNode reps = need(o, "replicas");
-        if (reps.size() != config.replicas()) {
+        if (!reps.isArray() || reps.size() != config.replicas()) {
             throw new IllegalArgumentException(reps.size() + " replicas stored, configuration says " + config.replicas());
         }
         List<MdState> states = new ArrayList<>();
@@ -228,21 +237,61 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         long[] trajBytes = new long[reps.size()];
         for (int r = 0; r < reps.size(); r++) {
             JsonNode rep = reps.get(r);
-            JsonNode zn = need(rep, "numbers");
-            int[] z = new int[zn.size()];
-            for (int i = 0; i < z.length; i++) {
-                z[i] = zn.get(i).asInt();
+            String where = "replica " + r + ": ";
+            try {
+                states.add(state(rep, step, seed + r));
+                logBytes[r] = integer(rep, "log_bytes", 0, Long.MAX_VALUE);
+                trajBytes[r] = integer(rep, "trajectory_bytes", 0, Long.MAX_VALUE);
+            } catch (IllegalArgumentException | InputException e) {
+                throw new IllegalArgumentException(where + e.getMessage(), e);
             }
-            JsonNode pn = need(rep, "pbc");
-            boolean[] pbc = {pn.get(0).asBoolean(), pn.get(1).asBoolean(), pn.get(2).asBoolean()};
-            double[] cell = rep.path("cell").isNull() || rep.path("cell").isMissingNode() ? null : unhexArray(rep.get("cell"));
-            Structure st = new Structure(z, unhexArray(need(rep, "positions")), cell, pbc);
-            states.add(new MdState(step, st, unhexArray(need(rep, "masses")), unhexArray(need(rep, "momenta")),
-                    unhexArray(need(rep, "forces")), unhex(need(rep, "energy")), need(rep, "seed").asLong()));
-            logBytes[r] = need(rep, "log_bytes").asLong();
-            trajBytes[r] = need(rep, "trajectory_bytes").asLong();
         }
         return new Checkpoint(config, step, states, logBytes, trajBytes);
+    }
+
+    /** One replica's state; the masses must be the table's, and every number finite. */
+    private static MdState state(JsonNode rep, long step, long seed) {
+        long stored = integer(rep, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
+        if (stored != seed) {
+            throw new IllegalArgumentException("seed " + stored + ", but the run's seed plus the replica is " + seed);
+        }
+        JsonNode zn = need(rep, "numbers");
+        if (!zn.isArray() || zn.size() == 0) {
+            throw new IllegalArgumentException("numbers is not a list of atomic numbers");
+        }
+        int n = zn.size();
+        int[] z = new int[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = (int) whole(zn.get(i), "numbers[" + i + "]", 1, Elements.MAX_Z);
+        }
+        JsonNode pn = array(rep, "pbc", 3);
+        boolean[] pbc = new boolean[3];
+        for (int k = 0; k < 3; k++) {
+            if (!pn.get(k).isBoolean()) {
+                throw new IllegalArgumentException("pbc[" + k + "] is " + pn.get(k) + ", not true or false");
+            }
+            pbc[k] = pn.get(k).asBoolean();
+        }
+        JsonNode cn = rep.path("cell");
+        double[] cell = cn.isNull() || cn.isMissingNode() ? null : finite(rep, "cell", 9);
+        if (cell == null && (pbc[0] || pbc[1] || pbc[2])) {
+            throw new IllegalArgumentException("pbc is periodic but there is no cell");
+        }
+        double[] masses = finite(rep, "masses", n);
+        double[] table = Masses.of(z);
+        for (int i = 0; i < n; i++) {
+            if (Double.compare(masses[i], table[i]) != 0) {
+                throw new IllegalArgumentException("masses[" + i + "] is " + masses[i] + ", not " + table[i]
+                        + ", the mass of atomic number " + z[i]);
+            }
+        }
+        Structure st = new Structure(z, finite(rep, "positions", 3 * n), cell, pbc);
+        double energy = unhex(rep, "energy");
+        if (!Double.isFinite(energy)) {
+            throw new IllegalArgumentException("energy is " + energy);
+        }
+        return new MdState(step, st, masses, finite(rep, "momenta", 3 * n), finite(rep, "forces", 3 * n), energy,
+                seed);
     }
 
     private static JsonNode need(JsonNode o, String key) {
@@ -253,31 +302,94 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         return v;
     }
 
+    /** An integer field in [min, max]; text, fractions and other types are refused. */
+    private static long integer(JsonNode o, String key, long min, long max) {
+        return whole(need(o, key), key, min, max);
+    }
+
+    private static long whole(JsonNode v, String what, long min, long max) {
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new IllegalArgumentException(what + " is " + v + ", not a whole number"
+                    + (min == Long.MIN_VALUE ? "" : max == Long.MAX_VALUE || max == Integer.MAX_VALUE
+                    ? " of at least " + min : " from " + min + " to " + max));
+        }
+        return v.asLong();
+    }
+
+    /** A list field of the given length. */
+    private static JsonNode array(JsonNode o, String key, int length) {
+        JsonNode v = need(o, key);
+        if (!v.isArray() || v.size() != length) {
+            throw new IllegalArgumentException(key + " must be a list of " + length + ", got " + v);
+        }
+        return v;
+    }
+
+    /** A list of the given length of finite doubles. */
+    private static double[] finite(JsonNode o, String key, int length) {
+        JsonNode a = need(o, key);
+        if (!a.isArray() || a.size() != length) {
+            throw new IllegalArgumentException(key + " must be a list of " + length + " numbers, got "
+                    + (a.isArray() ? a.size() : a.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+        }
+        double[] v = new double[length];
+        for (int i = 0; i < length; i++) {
+            v[i] = toDouble(a.get(i), key + "[" + i + "]");
+            if (!Double.isFinite(v[i])) {
+                throw new IllegalArgumentException(key + "[" + i + "] is " + v[i]);
+            }
+        }
+        return v;
+    }
+
+    /** A text field, required. */
+    private static String string(JsonNode o, String key) {
+        JsonNode v = need(o, key);
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException(key + " is " + v + ", not text");
+        }
+        return v.asText();
+    }
+
+    /** A text field, or null. */
     private static String text(JsonNode o, String key) {
         JsonNode v = o.get(key);
-        return v == null || v.isNull() ? null : v.asText();
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException(key + " is " + v + ", not text");
+        }
+        return v.asText();
     }
 
     static String hex(double x) {
         return Double.toHexString(x);
     }
 
-    static double unhex(JsonNode n) {
-        return Double.parseDouble(n.asText());
+    /** A double field written as text (hexadecimal, as {@link #hex} writes it, or decimal) or as a JSON number. */
+    private static double unhex(JsonNode o, String key) {
+        return toDouble(need(o, key), key);
+    }
+
+    private static double toDouble(JsonNode n, String what) {
+        if (n.isNumber()) {
+            return n.asDouble();
+        }
+        if (!n.isTextual()) {
+            throw new IllegalArgumentException(what + " is " + n + ", not a number");
+        }
+        try {
+            return Double.parseDouble(n.asText().strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " is " + n + ", not a number");
+        }
     }
 
     private static void hexArray(ArrayNode a, double[] values) {
         for (double v : values) {
             a.add(hex(v));
         }
-    }
-
-    private static double[] unhexArray(JsonNode a) {
-        double[] v = new double[a.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = unhex(a.get(i));
-        }
-        return v;
     }
 
     private static String firstLine(String s) {

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -166,6 +171,91 @@ class MdFailuresTest {
                 assertEquals(1, lines, message);
             }
         }
+    }
+
+    // ---- checkpoints ----
+
+    /** A checkpoint edited in one field is refused in one line, and the files are not touched. */
+    @Test
+    void checkpointsAreValidatedFieldByField(@TempDir Path dir) throws IOException {
+        Path ck = dir.resolve("ck.json");
+        ok(md(dir, "--steps", "30", "--interval", "10", "--checkpoint", ck.toString()));
+        String logBefore = MdFixtures.read(dir.resolve("md.log"));
+        String trajBefore = MdFixtures.read(dir.resolve("md.extxyz"));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode good = (ObjectNode) json.readTree(ck.toFile());
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        List<Object[]> cases = List.of(
+                edit("interval 0", d -> cfg(d).put("interval", 0), "interval is 0"),
+                edit("checkpoint_interval 0", d -> cfg(d).put("checkpoint_interval", 0), "checkpoint_interval is 0"),
+                edit("negative step", d -> d.put("step", -5), "step is -5"),
+                edit("step as text", d -> d.put("step", "abc"), "step is \"abc\""),
+                edit("fractional step", d -> d.put("step", 30.5), "step is 30.5"),
+                edit("log_bytes -1", d -> rep(d).put("log_bytes", -1), "replica 0: log_bytes is -1"),
+                edit("trajectory_bytes -1", d -> rep(d).put("trajectory_bytes", -1), "replica 0: trajectory_bytes is -1"),
+                edit("log null", d -> cfg(d).putNull("log"), "no 'log'"),
+                edit("trajectory null", d -> cfg(d).putNull("trajectory"), "no 'trajectory'"),
+                edit("negative mass", d -> ((ArrayNode) rep(d).get("masses")).set(0, f.textNode("-0x1.805a1cac08312p3")),
+                        "replica 0: masses[0] is -12.011, not 12.011"),
+                edit("deuterium", d -> ((ArrayNode) rep(d).get("masses")).set(3, f.textNode("0x1.0p1")),
+                        "replica 0: masses[3] is 2.0, not 1.008"),
+                edit("atomic number 200", d -> ((ArrayNode) rep(d).get("numbers")).set(0, f.numberNode(200)),
+                        "replica 0: numbers[0] is 200"),
+                edit("atomic number as text", d -> ((ArrayNode) rep(d).get("numbers")).set(0, f.textNode("6")),
+                        "replica 0: numbers[0] is \"6\""),
+                edit("position NaN", d -> ((ArrayNode) rep(d).get("positions")).set(4, f.textNode("NaN")),
+                        "replica 0: positions[4] is NaN"),
+                edit("momentum infinite", d -> ((ArrayNode) rep(d).get("momenta")).set(0, f.textNode("Infinity")),
+                        "replica 0: momenta[0] is Infinity"),
+                edit("force NaN", d -> ((ArrayNode) rep(d).get("forces")).set(2, f.textNode("NaN")),
+                        "replica 0: forces[2] is NaN"),
+                edit("energy infinite", d -> rep(d).put("energy", "-Infinity"), "replica 0: energy is -Infinity"),
+                edit("pbc of two", d -> rep(d).putArray("pbc").add(false).add(false), "replica 0: pbc must be a list of 3"),
+                edit("pbc as text", d -> rep(d).putArray("pbc").add("F").add("F").add("F"), "replica 0: pbc[0] is \"F\""),
+                edit("replica seed", d -> rep(d).put("seed", 99), "replica 0: seed 99"));
+        for (Object[] c : cases) {
+            ObjectNode d = good.deepCopy();
+            @SuppressWarnings("unchecked")
+            Consumer<ObjectNode> change = (Consumer<ObjectNode>) c[1];
+            change.accept(d);
+            Path bad = dir.resolve("bad.json");
+            json.writeValue(bad.toFile(), d);
+            String line = refused(MdFixtures.main("md", "--restart", bad.toString(), "--steps", "40", "--device", "cpu"));
+            String expected = "painn4j: " + bad + ": not a valid painn4j checkpoint (" + c[2];
+            assertTrue(line.startsWith(expected), c[0] + ": " + line);
+            assertTrue(line.endsWith(")"), c[0] + ": " + line);
+            assertEquals(logBefore, MdFixtures.read(dir.resolve("md.log")), c[0].toString());
+            assertEquals(trajBefore, MdFixtures.read(dir.resolve("md.extxyz")), c[0].toString());
+        }
+        // and the checkpoint as written is still good
+        ok(MdFixtures.main("md", "--restart", ck.toString(), "--steps", "40", "--device", "cpu"));
+    }
+
+    private static Object[] edit(String name, Consumer<ObjectNode> change, String expected) {
+        return new Object[] {name, change, expected};
+    }
+
+    private static ObjectNode cfg(ObjectNode d) {
+        return (ObjectNode) d.get("config");
+    }
+
+    private static ObjectNode rep(ObjectNode d) {
+        return (ObjectNode) d.get("replicas").get(0);
+    }
+
+    /** What MdRun's constructor refuses is refused as the checkpoint's fault too, never a stack trace. */
+    @Test
+    void aCheckpointTheRunCannotTakeIsOneLine(@TempDir Path dir) throws IOException {
+        Path ck = dir.resolve("ck.json");
+        ok(md(dir, "--steps", "10", "--interval", "5", "--checkpoint", ck.toString()));
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode d = (ObjectNode) json.readTree(ck.toFile());
+        // a huge momentum: finite, but its kinetic energy is not
+        ((ArrayNode) rep(d).get("momenta")).set(0, JsonNodeFactory.instance.textNode("0x1.0p600"));
+        Path bad = dir.resolve("bad.json");
+        json.writeValue(bad.toFile(), d);
+        String line = refused(MdFixtures.main("md", "--restart", bad.toString(), "--steps", "20", "--device", "cpu"));
+        assertTrue(line.startsWith("painn4j: " + bad + ": step 10: the kinetic energy is not finite"), line);
     }
 
     /** An unwritable --checkpoint is refused before the first step, not when the first checkpoint is due. */
