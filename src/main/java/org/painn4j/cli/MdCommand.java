@@ -29,6 +29,7 @@ import org.painn4j.md.MdRunConfig;
 import org.painn4j.md.MdSettings;
 import org.painn4j.md.MdState;
 import org.painn4j.md.MdUnits;
+import org.painn4j.md.RefusedException;
 import org.painn4j.md.Thermostat;
 import org.painn4j.md.UnstableException;
 import org.painn4j.model.PainnModel;
@@ -354,7 +355,8 @@ final class MdCommand implements Callable<Integer> {
         try {
             return openEngine(calc, settings, start);
         } catch (InputException e) {
-            int r = e instanceof UnstableException u && u.replica() >= 0 ? u.replica() : 0;
+            int r = e instanceof UnstableException u && u.replica() >= 0 ? u.replica()
+                    : e instanceof RefusedException refused ? refused.replica() : 0;
             throw new InputException(where(in, frames.get(used[r]), used[r]) + ": " + e.getMessage(), e);
         }
     }

@@ -141,12 +141,23 @@ public final class CpuMdEngine implements MdEngine {
         } catch (UnstableException e) {
             throw e;
         } catch (InputException e) {
-            // Refusals of the starting structures are the input's fault and stay as they are; later
+            // The batch does not say whose structure it refused: one by one, the first refused is.
+            int refused = -1;
+            InputException why = e;
+            for (int i = 0; i < structures.size() && replicas.length > 1 && refused < 0; i++) {
+                try {
+                    calculator.compute(structures.get(i));
+                } catch (InputException single) {
+                    refused = i;
+                    why = single;
+                }
+            }
+            // Refusals of the starting structures are the input's fault and keep their message; later
             // ones (atoms on top of each other, say) happened during the run.
             if (step == start) {
-                throw e;
+                throw refused < 0 ? e : new RefusedException(refused, why.getMessage(), why);
             }
-            throw new UnstableException(step, -1, e.getMessage());
+            throw new UnstableException(step, refused, why.getMessage());
         }
         for (int i = 0; i < replicas.length; i++) {
             Result res = results.get(i);

@@ -278,4 +278,42 @@ class MdFailuresTest {
         assertTrue(Files.exists(ck));
         assertFalse(Files.exists(dir.resolve("ck.json.tmp")));
     }
+
+    // ---- replicas: whose structure was refused ----
+
+    /** Replica 1 starts from frame 1, which begins at line 5 and has two atoms on one spot. */
+    @Test
+    void aRefusedStartingFrameOfAReplicaIsNamed(@TempDir Path dir) throws IOException {
+        Path in = dir.resolve("two.extxyz");
+        Files.writeString(in, "2\nProperties=species:S:1:pos:R:3 pbc=\"F F F\"\nH 0 0 0\nH 0.74 0 0\n"
+                + "3\nProperties=species:S:1:pos:R:3 pbc=\"F F F\"\nO 0 0 0\nH 0.96 0 0\nH 0.96 0 0\n");
+        String line = refused(MdFixtures.main("md", "--model", model.toString(), "--device", "cpu", "--input",
+                in.toString(), "--replicas", "2", "--steps", "5", "--log", dir.resolve("o.log").toString(),
+                "--trajectory", dir.resolve("o.extxyz").toString()));
+        assertTrue(line.startsWith("painn4j: " + in + ": frame 1 (line 5): atoms 1 and 2 are at the same position"),
+                line);
+    }
+
+    /** Replica 1's two atoms meet at step 3 (the collision of BadInputTest); replica 0 is fine. */
+    @Test
+    void aReplicaRefusedMidRunIsNamed(@TempDir Path dir) throws IOException {
+        double dt = 0.5 * MdUnits.FS;
+        double m = 1.008;
+        double p = 6.0 * m / dt;
+        double x = 0;
+        for (int step = 0; step < 3; step++) {
+            x = x + dt * p / m;
+        }
+        Path in = dir.resolve("collide2.extxyz");
+        String header = "2\nProperties=species:S:1:pos:R:3:momenta:R:3 pbc=\"F F F\"\n";
+        Files.writeString(in, header + "H 0 0 0 0 0 0\nH 0.74 0 0 0 0 0\n"
+                + header + "H 0.0 0.0 0.0 " + p + " 0.0 0.0\nH " + x + " 0.0 0.0 0.0 0.0 0.0\n");
+        Path traj = dir.resolve("c.extxyz");
+        String line = refused(MdFixtures.main("md", "--model", model.toString(), "--device", "cpu", "--input",
+                in.toString(), "--replicas", "2", "--steps", "10", "--interval", "1", "--log",
+                dir.resolve("c.log").toString(), "--trajectory", traj.toString()));
+        assertTrue(line.startsWith("painn4j: step 3, replica 1: atoms 0 and 1 are at the same position"), line);
+        assertTrue(line.contains("the trajectory up to step 2 is kept in "), line);
+        assertEquals(3, ExtXyz.read(dir.resolve("c.r1.extxyz")).size());
+    }
 }
