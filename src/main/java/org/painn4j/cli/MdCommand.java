@@ -297,7 +297,7 @@ final class MdCommand implements Callable<Integer> {
     private int execute(MdRun run, MdEngine md, MdRunConfig config, MdRun.Resume resume) {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
-        Progress progress = System.console() != null ? new Progress(err, config.settings().dtFs()) : null;
+        Progress progress = stderrIsTerminal() ? new Progress(err, config.settings().dtFs()) : null;
         MdRun.Summary sum;
         try {
             sum = run.run(resume, progress);
@@ -359,6 +359,28 @@ final class MdCommand implements Callable<Integer> {
                     : e instanceof RefusedException refused ? refused.replica() : 0;
             throw new InputException(where(in, frames.get(used[r]), used[r]) + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether standard error, where the progress line goes, is a terminal: on Linux, where
+     * /proc/self/fd/2 points (a pseudo-terminal or a console); elsewhere the JDK's guess, which
+     * looks at standard input and output.
+     */
+    static boolean stderrIsTerminal() {
+        Path fd = Path.of("/proc/self/fd/2");
+        if (Files.isDirectory(fd.getParent())) {
+            try {
+                return isTerminal(Files.readSymbolicLink(fd).toString());
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                return false;
+            }
+        }
+        return System.console() != null;
+    }
+
+    /** Whether a file descriptor's link target (/proc/self/fd/N) is a terminal device. */
+    static boolean isTerminal(String target) {
+        return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
     }
 
     private static String absolute(Path p) {

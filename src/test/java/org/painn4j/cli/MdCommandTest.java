@@ -1,10 +1,21 @@
 package org.painn4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.painn4j.model.SafeTensors;
+import org.painn4j.testing.RandomModels;
 
 /** The md command line: usage errors, and which stream the progress line goes to. */
 class MdCommandTest {
@@ -24,5 +35,61 @@ class MdCommandTest {
             assertEquals(1, r.err().lines().count(), r.err());
             assertTrue(r.errLine().startsWith("painn4j: ") && r.errLine().contains("--help'"), r.errLine());
         }
+    }
+
+    @Test
+    void terminalsAreTold() {
+        assertTrue(MdCommand.isTerminal("/dev/pts/3"));
+        assertTrue(MdCommand.isTerminal("/dev/tty1"));
+        assertTrue(MdCommand.isTerminal("/dev/tty"));
+        assertFalse(MdCommand.isTerminal("pipe:[81723]"));
+        assertFalse(MdCommand.isTerminal("/home/me/err.txt"));
+        assertFalse(MdCommand.isTerminal("/dev/null"));
+        assertFalse(MdCommand.isTerminal("socket:[1234]"));
+    }
+
+    /**
+     * In a pseudo-terminal (util-linux script): the progress line goes to standard error exactly
+     * when standard error is the terminal, whatever standard input and output are.
+     */
+    @Test
+    void progressOnlyWhenStandardErrorIsATerminal(@TempDir Path dir) throws Exception {
+        Path script = Path.of("/usr/bin/script");
+        assumeTrue(Files.isExecutable(script) && Files.isDirectory(Path.of("/proc/self/fd")), "no script(1) here");
+        Map<String, String> md = RandomModels.metadata(8, 1, 8, 4.0, "gaussian");
+        Path model = dir.resolve("small.safetensors");
+        SafeTensors.write(model, md, RandomModels.tensors(md, 7, "F64"));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String run = q(java) + " -cp " + q(System.getProperty("java.class.path")) + " " + Main.class.getName()
+                + " md --device cpu --model " + q(model.toString()) + " --input "
+                + q(Path.of("weights", "examples", "ethanol.extxyz").toAbsolutePath().toString())
+                + " --steps 20 --log " + q(dir.resolve("md.log").toString()) + " --trajectory "
+                + q(dir.resolve("md.extxyz").toString());
+
+        // stdin and stdout the terminal, stderr a file: no progress in the file
+        Path errFile = dir.resolve("err.txt");
+        String terminal = inTerminal(run + " 2> " + q(errFile.toString()), dir);
+        assertTrue(terminal.contains("painn4j: md: 20 steps"), terminal);
+        assertEquals("", Files.readString(errFile), "a clean run leaves standard error empty");
+
+        // stdout a file (as with | tee), stderr the terminal: the progress line is there
+        Path outFile = dir.resolve("out.txt");
+        terminal = inTerminal(run + " > " + q(outFile.toString()), dir);
+        assertTrue(terminal.contains("\rstep "), terminal);
+        assertTrue(Files.readString(outFile).contains("painn4j: md: 20 steps"));
+    }
+
+    private static String inTerminal(String command, Path dir) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("/usr/bin/script", "-qec", command, "/dev/null").directory(dir.toFile())
+                .redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "script did not end");
+        assertEquals(0, p.exitValue(), text);
+        return text;
+    }
+
+    private static String q(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 }
