@@ -236,6 +236,14 @@ final class MdCommand implements Callable<Integer> {
         if (s.thermostat() == Thermostat.LANGEVIN) {
             same(given, "--temperature", temperature, s.temperatureK());
             same(given, "--friction", friction, s.frictionPerFs());
+        } else {
+            // An NVE run has no bath: its momenta come from the checkpoint and nothing else uses these.
+            for (String option : new String[] {"--temperature", "--friction"}) {
+                if (given.hasMatchedOption(option)) {
+                    throw new InputException(option + " " + given.matchedOptionValue(option, (Object) null)
+                            + " cannot be given to continue an NVE run, which has no bath; --restart continues the same run");
+                }
+            }
         }
         same(given, "--seed", seed, c.seed());
         same(given, "--replicas", replicas, c.replicas());

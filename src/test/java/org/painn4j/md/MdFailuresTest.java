@@ -258,6 +258,19 @@ class MdFailuresTest {
         assertTrue(line.startsWith("painn4j: " + bad + ": step 10: the kinetic energy is not finite"), line);
     }
 
+    /** docs/md.md: --temperature and --friction must equal the checkpoint's; an NVE run has neither. */
+    @Test
+    void anNveRestartRefusesATemperatureOrFriction(@TempDir Path dir) {
+        Path ck = dir.resolve("ck.json");
+        ok(md(dir, "--steps", "10", "--interval", "5", "--checkpoint", ck.toString()));
+        assertEquals("painn4j: --temperature 5000.0 cannot be given to continue an NVE run, which has no bath;"
+                        + " --restart continues the same run",
+                refused(MdFixtures.main("md", "--restart", ck.toString(), "--steps", "20", "--temperature", "5000")));
+        assertTrue(refused(MdFixtures.main("md", "--restart", ck.toString(), "--steps", "20", "--friction", "3"))
+                .startsWith("painn4j: --friction 3.0 cannot be given to continue an NVE run"));
+        ok(MdFixtures.main("md", "--restart", ck.toString(), "--steps", "20", "--device", "cpu"));
+    }
+
     /** An unwritable --checkpoint is refused before the first step, not when the first checkpoint is due. */
     @Test
     void anUnwritableCheckpointIsRefusedBeforeTheFirstStep(@TempDir Path dir) throws IOException {
