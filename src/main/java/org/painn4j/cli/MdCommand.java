@@ -328,10 +328,13 @@ final class MdCommand implements Callable<Integer> {
                 : Double.isNaN(worstDrift) ? "; energy drift n/a (fewer than two outputs)"
                 : String.format(Locale.ROOT, "; energy drift %+.3g meV/atom/ps%s", worstDrift,
                         config.replicas() > 1 ? " (largest over replicas)" : "");
+        // An invocation that wrote no output (a restart that stops before the next interval) has no mean.
+        String temperature = Double.isNaN(meanT) ? "n/a (no output written)"
+                : String.format(Locale.ROOT, "%.1f K", meanT);
         out.printf(Locale.ROOT,
-                "painn4j: md: %d steps (%.4g ps) in %.2f s: %.1f steps/s, %.3g ns/day on %s%s; mean T %.1f K%n",
+                "painn4j: md: %d steps (%.4g ps) in %.2f s: %.1f steps/s, %.3g ns/day on %s%s; mean T %s%n",
                 sum.stepsRun(), sum.stepsRun() * sum.dtFs() * 1e-3, sum.seconds(), sum.stepsPerSecond(), sum.nsPerDay(),
-                md.describe(), drift, meanT);
+                md.describe(), drift, temperature);
         out.printf("painn4j: md: log in %s, trajectory in %s%s%n", names(run.logs()), names(run.trajectories()),
                 config.checkpoint() == null ? "" : ", checkpoint in " + config.checkpoint());
         return 0;

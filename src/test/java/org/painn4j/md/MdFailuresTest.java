@@ -271,6 +271,17 @@ class MdFailuresTest {
         ok(MdFixtures.main("md", "--restart", ck.toString(), "--steps", "20", "--device", "cpu"));
     }
 
+    /** A restart that stops before its next output has no mean temperature, as it has no drift. */
+    @Test
+    void aRunWithoutOutputSaysNotApplicable(@TempDir Path dir) {
+        Path ck = dir.resolve("ck.json");
+        ok(md(dir, "--steps", "30", "--interval", "10", "--checkpoint", ck.toString()));
+        MdFixtures.Run r = MdFixtures.main("md", "--restart", ck.toString(), "--steps", "35", "--device", "cpu");
+        ok(r);
+        assertTrue(r.out().contains("energy drift n/a (fewer than two outputs); mean T n/a"), r.out());
+        assertFalse(r.out().contains("NaN"), r.out());
+    }
+
     /** An unwritable --checkpoint is refused before the first step, not when the first checkpoint is due. */
     @Test
     void anUnwritableCheckpointIsRefusedBeforeTheFirstStep(@TempDir Path dir) throws IOException {
