@@ -13,6 +13,15 @@ public record PainnConfig(int nAtomBasis, int nInteractions, int nRbf, double cu
                           boolean sharedFilters, boolean sharedInteractions,
                           String name, String description) {
 
+    /**
+     * Upper bounds on the sizes read from a file: far above any PaiNN model (F ~ 128–512,
+     * L ~ 3–6, K ~ 20–50), low enough that arrays derived from them fit in memory and that
+     * 3·F·L cannot overflow.
+     */
+    public static final int MAX_ATOM_BASIS = 65536;
+    public static final int MAX_INTERACTIONS = 1024;
+    public static final int MAX_RBF = 65536;
+
     public PainnConfig {
         if (nAtomBasis <= 0 || nInteractions <= 0 || nRbf <= 0) {
             throw new IllegalArgumentException("sizes must be positive");
@@ -33,17 +42,18 @@ public record PainnConfig(int nAtomBasis, int nInteractions, int nRbf, double cu
     static PainnConfig fromMetadata(String where, Map<String, String> md) {
         String format = require(where, md, "format");
         if (!format.equals("painn")) {
-            throw new InputException(where + ": unknown format '" + format + "' in __metadata__ (expected 'painn')");
+            throw new InputException(where + ": unknown format '" + SafeTensors.printable(format)
+                    + "' in __metadata__ (expected 'painn')");
         }
-        int f = positiveInt(where, md, "n_atom_basis");
-        int l = positiveInt(where, md, "n_interactions");
-        int k = positiveInt(where, md, "n_rbf");
+        int f = positiveInt(where, md, "n_atom_basis", MAX_ATOM_BASIS);
+        int l = positiveInt(where, md, "n_interactions", MAX_INTERACTIONS);
+        int k = positiveInt(where, md, "n_rbf", MAX_RBF);
         double rc = positiveDouble(where, md, "cutoff");
         String rb = require(where, md, "radial_basis").toLowerCase(Locale.ROOT);
         RadialBasis basis = switch (rb) {
             case "gaussian" -> RadialBasis.GAUSSIAN;
             case "bessel" -> RadialBasis.BESSEL;
-            default -> throw new InputException(where + ": __metadata__ radial_basis '" + rb
+            default -> throw new InputException(where + ": __metadata__ radial_basis '" + SafeTensors.printable(rb)
                     + "' is not supported (gaussian or bessel)");
         };
         if (basis == RadialBasis.GAUSSIAN && k < 2) {
@@ -69,22 +79,25 @@ public record PainnConfig(int nAtomBasis, int nInteractions, int nRbf, double cu
     private static void expect(String where, Map<String, String> md, String key, String value) {
         String v = require(where, md, key).toLowerCase(Locale.ROOT);
         if (!v.equals(value)) {
-            throw new InputException(where + ": __metadata__ " + key + " '" + v
+            throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
                     + "' is not supported (expected '" + value + "')");
         }
     }
 
-    private static int positiveInt(String where, Map<String, String> md, String key) {
+    private static int positiveInt(String where, Map<String, String> md, String key, int max) {
         String v = require(where, md, key);
-        try {
-            int n = Integer.parseInt(v);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
+        String digits = v.startsWith("+") ? v.substring(1) : v;
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')
+                || digits.chars().allMatch(c -> c == '0')) {
+            throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
+                    + "' is not a positive integer");
         }
-        throw new InputException(where + ": __metadata__ " + key + " '" + v + "' is not a positive integer");
+        String significant = digits.replaceFirst("^0+", "");
+        if (significant.length() > 9 || Integer.parseInt(significant) > max) {
+            throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
+                    + "' is larger than painn4j accepts (at most " + max + ")");
+        }
+        return Integer.parseInt(significant);
     }
 
     private static double positiveDouble(String where, Map<String, String> md, String key) {
@@ -97,7 +110,8 @@ public record PainnConfig(int nAtomBasis, int nInteractions, int nRbf, double cu
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        throw new InputException(where + ": __metadata__ " + key + " '" + v + "' is not a positive number");
+        throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
+                + "' is not a positive number");
     }
 
     private static boolean bool(String where, Map<String, String> md, String key) {
@@ -108,7 +122,7 @@ public record PainnConfig(int nAtomBasis, int nInteractions, int nRbf, double cu
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "true", "1" -> true;
             case "false", "0" -> false;
-            default -> throw new InputException(where + ": __metadata__ " + key + " '" + v
+            default -> throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
                     + "' is not true or false");
         };
     }

@@ -149,6 +149,10 @@ public final class PainnModel {
             b.embeddingRows = (int) emb.shape()[0];
             b.embedding = emb.values();
 
+            // The filter net's input width is n_rbf: checked before anything is sized from n_rbf.
+            long filterOut = Math.multiplyExact(3L * f, (long) cfg.filterBlocks());
+            b.filter = dense(REP + "filter_net", filterOut, k, true);
+
             if (cfg.radialBasis() == RadialBasis.GAUSSIAN) {
                 double[] mu = new double[k];
                 double[] sigma = new double[k];
@@ -175,13 +179,13 @@ public final class PainnModel {
             SafeTensors.Tensor rc = left.remove(REP + "cutoff_fn.cutoff");
             if (rc != null) {
                 checkShape(rc, 1);
-                if (Math.abs(rc.values()[0] - cfg.cutoff()) > 1e-6 * cfg.cutoff()) {
-                    throw new InputException(where + ": tensor '" + rc.name() + "' is " + rc.values()[0]
+                // written so that NaN fails too: NaN equals no cutoff
+                if (!(Math.abs(rc.values()[0] - cfg.cutoff()) <= 1e-6 * cfg.cutoff())) {
+                    throw new InputException(where + ": tensor '" + name(rc) + "' is " + rc.values()[0]
                             + " but __metadata__ cutoff is " + cfg.cutoff());
                 }
             }
 
-            b.filter = dense(REP + "filter_net", 3 * f * cfg.filterBlocks(), k, true);
             b.context1 = new Dense[nl];
             b.context2 = new Dense[nl];
             b.channelMix = new Dense[nl];
@@ -210,7 +214,8 @@ public final class PainnModel {
                 b.hasMeanPerAtom = true;
             }
             if (!left.isEmpty()) {
-                throw new InputException(where + ": unexpected tensor '" + left.keySet().iterator().next()
+                throw new InputException(where + ": unexpected tensor '"
+                        + SafeTensors.printable(left.keySet().iterator().next())
                         + "' (not part of a PaiNN model with this configuration)");
             }
             finiteAll(emb);
@@ -226,7 +231,8 @@ public final class PainnModel {
                     try {
                         found.add(Integer.parseInt(idx));
                     } catch (NumberFormatException e) {
-                        throw new InputException(where + ": unexpected tensor '" + name + "'");
+                        throw new InputException(where + ": unexpected tensor '" + SafeTensors.printable(name)
+                                + "' (readout layers are numbered 0, 1, 2, ...)");
                     }
                 }
             }
@@ -255,7 +261,7 @@ public final class PainnModel {
             return layers.toArray(new Dense[0]);
         }
 
-        private Dense dense(String name, int out, int in, boolean bias) {
+        private Dense dense(String name, long out, int in, boolean bias) {
             SafeTensors.Tensor w = take(name + ".weight");
             checkShape(w, out, in);
             double[] bv = null;
@@ -264,7 +270,8 @@ public final class PainnModel {
                 checkShape(b, out);
                 bv = finite(b);
             }
-            return new Dense(in, out, finite(w), bv);
+            // out fits an int here: the weight tensor [out, in] was read into one array
+            return new Dense(in, (int) out, finite(w), bv);
         }
 
         private double[] optionalVector(String name, int k, double[] fallback) {
@@ -291,8 +298,12 @@ public final class PainnModel {
         }
 
         private InputException bad(SafeTensors.Tensor t, String expected) {
-            return new InputException(where + ": tensor '" + t.name() + "' has shape "
+            return new InputException(where + ": tensor '" + name(t) + "' has shape "
                     + Arrays.toString(t.shape()) + ", expected " + expected);
+        }
+
+        private static String name(SafeTensors.Tensor t) {
+            return SafeTensors.printable(t.name());
         }
 
         private double[] finite(SafeTensors.Tensor t) {
@@ -304,7 +315,7 @@ public final class PainnModel {
             double[] v = t.values();
             for (int i = 0; i < v.length; i++) {
                 if (!Double.isFinite(v[i])) {
-                    throw new InputException(where + ": tensor '" + t.name() + "' holds a non-finite value ("
+                    throw new InputException(where + ": tensor '" + name(t) + "' holds a non-finite value ("
                             + v[i] + ") at flat index " + i);
                 }
             }

@@ -185,4 +185,62 @@ class PainnModelTest {
         Path p = write(md, RandomModels.tensors(md, 1, "F32"));
         assertEquals("x y", PainnModel.load(p).config.name());
     }
+
+    // n_rbf sizes arrays derived from the metadata: a huge value must be refused, not allocated.
+    @Test
+    void refusesHugeNRbfWithOneLine() throws IOException {
+        for (String basis : new String[] {"gaussian", "bessel"}) {
+            String msg = refusal(m -> {
+                m.put("radial_basis", basis);
+                m.put("n_rbf", "2000000000");
+            }, t -> { });
+            assertTrue(msg.endsWith(": __metadata__ n_rbf '2000000000' is larger than painn4j accepts (at most "
+                    + PainnConfig.MAX_RBF + ")"), msg);
+        }
+        assertTrue(refusal(m -> m.put("n_atom_basis", "99999999999999999999999"), t -> { })
+                .contains("n_atom_basis '99999999999999999999999' is larger than painn4j accepts"));
+        assertTrue(refusal(m -> m.put("n_atom_basis", "0"), t -> { }).contains("is not a positive integer"));
+    }
+
+    @Test
+    void checksTheFilterNetAgainstNRbfBeforeTheRadialBasis() throws IOException {
+        String msg = refusal(m -> m.put("n_rbf", "60000"), t -> t.put("representation.radial_basis.offsets",
+                new SafeTensors.Tensor("representation.radial_basis.offsets", "F32", new long[] {6}, new double[6])));
+        assertTrue(msg.contains("'representation.filter_net.weight' has shape [48, 6], expected [48, 60000]"), msg);
+    }
+
+    // 3·F·L computed in int wrapped round: 3·8·89478486 = 2147483664 ≡ 16 (mod 2^32).
+    @Test
+    void refusesNInteractionsWhoseFilterWidthWouldOverflow() throws IOException {
+        String msg = refusal(m -> m.put("n_interactions", "89478486"), t -> { });
+        assertTrue(msg.endsWith(": __metadata__ n_interactions '89478486' is larger than painn4j accepts (at most "
+                + PainnConfig.MAX_INTERACTIONS + ")"), msg);
+        msg = refusal(m -> m.put("n_interactions", "33554435"), t -> { });
+        assertTrue(msg.contains("__metadata__ n_interactions '33554435'"), msg);
+    }
+
+    @Test
+    void refusesANaNCutoffBuffer() throws IOException {
+        String msg = refusal(m -> { }, t -> t.put("representation.cutoff_fn.cutoff",
+                new SafeTensors.Tensor("representation.cutoff_fn.cutoff", "F32", new long[] {1}, new double[] {Double.NaN})));
+        assertTrue(msg.endsWith(": tensor 'representation.cutoff_fn.cutoff' is NaN but __metadata__ cutoff is 4.0"), msg);
+    }
+
+    @Test
+    void quotesFileTextOnOneLine() throws IOException {
+        String msg = refusal(m -> m.put("n_atom_basis", "128\npainn4j: all good"), t -> { });
+        assertTrue(msg.endsWith(": __metadata__ n_atom_basis '128\\npainn4j: all good' is not a positive integer"),
+                msg);
+        assertTrue(refusal(m -> m.put("cutoff", "5\u0000x"), t -> { }).contains("cutoff '5\\u0000x' is not a positive number"));
+        assertTrue(refusal(m -> m.put("format", "x\ry"), t -> { }).contains("unknown format 'x\\ry'"));
+        assertTrue(refusal(m -> m.put("activation", "re\nlu"), t -> { }).contains("activation 're\\nlu'"));
+        assertTrue(refusal(m -> m.put("radial_basis", "a\u2028b"), t -> { }).contains("radial_basis 'a\\u2028b'"));
+        assertTrue(refusal(m -> m.put("shared_filters", "no\n"), t -> { }).contains("shared_filters 'no\\n'"));
+        String bogus = "representation.bogus\npainn4j: all good";
+        msg = refusal(m -> { }, t -> t.put(bogus, new SafeTensors.Tensor(bogus, "F32", new long[] {1}, new double[] {1})));
+        assertTrue(msg.contains("unexpected tensor 'representation.bogus\\npainn4j: all good'"), msg);
+        String readout = "output_modules.0.outnet.x\u2028.weight";
+        msg = refusal(m -> { }, t -> t.put(readout, new SafeTensors.Tensor(readout, "F32", new long[] {1}, new double[] {1})));
+        assertTrue(msg.contains("unexpected tensor 'output_modules.0.outnet.x\\u2028.weight'"), msg);
+    }
 }
