@@ -85,6 +85,7 @@ public final class PainnModel {
         return (atomref == null ? 0.0 : atomref[z]) + meanPerAtom;
     }
 
+    /** Parameters of the model; with shared interactions the layers' copies (equal, as loading checks) count once. */
     public long parameterCount() {
         long n = embedding.length + filter.parameters();
         for (int l = 0; l < config.nInteractions(); l++) {
@@ -199,6 +200,17 @@ public final class PainnModel {
                 b.mixing1[l] = dense(mx + "intraatomic_context_net.0", f, 2 * f, true);
                 b.mixing2[l] = dense(mx + "intraatomic_context_net.1", 3 * f, f, true);
                 b.channelMix[l] = dense(mx + "mu_channel_mix", 2 * f, f, false);
+                if (cfg.sharedInteractions() && l > 0) {
+                    String in0 = REP + "interactions.0.interatomic_context_net.";
+                    String mx0 = REP + "mixing.0.";
+                    sameAsLayer0(in + "0", b.context1[l], in0 + "0", b.context1[0]);
+                    sameAsLayer0(in + "1", b.context2[l], in0 + "1", b.context2[0]);
+                    sameAsLayer0(mx + "intraatomic_context_net.0", b.mixing1[l],
+                            mx0 + "intraatomic_context_net.0", b.mixing1[0]);
+                    sameAsLayer0(mx + "intraatomic_context_net.1", b.mixing2[l],
+                            mx0 + "intraatomic_context_net.1", b.mixing2[0]);
+                    sameAsLayer0(mx + "mu_channel_mix", b.channelMix[l], mx0 + "mu_channel_mix", b.channelMix[0]);
+                }
             }
             b.outnet = outnet(f);
 
@@ -274,6 +286,23 @@ public final class PainnModel {
             return new Dense(in, (int) out, finite(w), bv);
         }
 
+        /**
+         * With shared interactions schnetpack's state_dict lists the one shared module under
+         * every layer index; the copies must be the same, or the file is not what the flag says.
+         */
+        private void sameAsLayer0(String name, Dense layer, String name0, Dense layer0) {
+            if (!Arrays.equals(layer.weight(), layer0.weight())) {
+                throw new InputException(where + ": tensor '" + name + ".weight' differs from '" + name0
+                        + ".weight', but __metadata__ shared_interactions is true (every layer's copy must"
+                        + " be the same)");
+            }
+            if (!Arrays.equals(layer.bias(), layer0.bias())) {
+                throw new InputException(where + ": tensor '" + name + ".bias' differs from '" + name0
+                        + ".bias', but __metadata__ shared_interactions is true (every layer's copy must"
+                        + " be the same)");
+            }
+        }
+
         private double[] optionalVector(String name, int k, double[] fallback) {
             SafeTensors.Tensor t = left.remove(name);
             if (t == null) {
@@ -286,7 +315,15 @@ public final class PainnModel {
         private SafeTensors.Tensor take(String name) {
             SafeTensors.Tensor t = left.remove(name);
             if (t == null) {
-                throw new InputException(where + ": missing tensor '" + name + "'");
+                String why = "";
+                if (cfg.sharedInteractions() && !name.startsWith(REP + "interactions.0.")
+                        && !name.startsWith(REP + "mixing.0.")
+                        && (name.startsWith(REP + "interactions.") || name.startsWith(REP + "mixing."))) {
+                    why = " (__metadata__ shared_interactions is true: like schnetpack's state_dict, the file"
+                            + " holds the shared layer's copy under every index 0.." + (cfg.nInteractions() - 1)
+                            + ")";
+                }
+                throw new InputException(where + ": missing tensor '" + name + "'" + why);
             }
             return t;
         }

@@ -243,4 +243,58 @@ class PainnModelTest {
         msg = refusal(m -> { }, t -> t.put(readout, new SafeTensors.Tensor(readout, "F32", new long[] {1}, new double[] {1})));
         assertTrue(msg.contains("unexpected tensor 'output_modules.0.outnet.x\\u2028.weight'"), msg);
     }
+
+    /** The tensors of a shared-interactions model as schnetpack's state_dict has them: layer 0 repeated. */
+    private static Map<String, SafeTensors.Tensor> sharedCopies(Map<String, SafeTensors.Tensor> t, int layers) {
+        Map<String, SafeTensors.Tensor> out = new LinkedHashMap<>(t);
+        for (SafeTensors.Tensor x : t.values()) {
+            for (String kind : new String[] {"interactions", "mixing"}) {
+                String zero = "representation." + kind + ".0.";
+                if (x.name().startsWith(zero)) {
+                    for (int l = 1; l < layers; l++) {
+                        String name = "representation." + kind + "." + l + "." + x.name().substring(zero.length());
+                        out.put(name, new SafeTensors.Tensor(name, x.dtype(), x.shape(), x.values().clone()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void loadsSharedInteractionsWithIdenticalCopiesAndCountsThemOnce() throws IOException {
+        Map<String, String> md = md();
+        md.put("shared_interactions", "true");
+        PainnModel m = PainnModel.load(write(md, sharedCopies(RandomModels.tensors(md, 1, "F32"), 2)));
+        assertTrue(m.config.sharedInteractions());
+        assertArrayEquals(m.context1[0].weight(), m.context1[1].weight(), 0.0);
+        assertArrayEquals(m.channelMix[0].weight(), m.channelMix[1].weight(), 0.0);
+        assertEquals(800 + 336 + (72 + 216 + 136 + 216 + 128) + 36 + 5, m.parameterCount());
+    }
+
+    @Test
+    void refusesSharedInteractionsWhoseCopiesDiffer() throws IOException {
+        String mix = "representation.mixing.1.intraatomic_context_net.1.bias";
+        String msg = refusal(m -> m.put("shared_interactions", "true"), t -> {
+            Map<String, SafeTensors.Tensor> c = sharedCopies(t, 2);
+            c.get(mix).values()[2] += 0.25;
+            t.putAll(c);
+        });
+        assertTrue(msg.endsWith(": tensor '" + mix + "' differs from 'representation.mixing.0.intraatomic_context_net.1.bias',"
+                + " but __metadata__ shared_interactions is true (every layer's copy must be the same)"), msg);
+        // the layout a file with its own weights per layer has: refused, not run as an unshared model
+        msg = refusal(m -> m.put("shared_interactions", "true"), t -> { });
+        assertTrue(msg.contains("differs from 'representation.interactions.0.interatomic_context_net.0.weight'"), msg);
+        assertTrue(msg.contains("shared_interactions"), msg);
+    }
+
+    @Test
+    void missingSharedCopyNamesTheFlag() throws IOException {
+        String msg = refusal(m -> m.put("shared_interactions", "true"), t -> {
+            t.putAll(sharedCopies(t, 2));
+            t.remove("representation.interactions.1.interatomic_context_net.1.bias");
+        });
+        assertTrue(msg.contains("missing tensor 'representation.interactions.1.interatomic_context_net.1.bias'"
+                + " (__metadata__ shared_interactions is true"), msg);
+    }
 }
