@@ -109,7 +109,7 @@ public record Frame(Structure structure, Double energy, double[] forces, double[
             switch (type) {
                 case 'R':
                     try {
-                        ExtXyz.parseReal(text);
+                        ExtXyzSyntax.parseReal(text);
                         return true;
                     } catch (NumberFormatException e) {
                         return false;
