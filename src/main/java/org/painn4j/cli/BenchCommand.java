@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** painn4j bench: latency of energy + forces, and device memory, over system sizes. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        header = "Latency, device memory and MD throughput of the engines over system sizes.",
         description = {"Latency of one energy + forces call (median, p10, p90 in µs, after warm-up) and device",
                 "memory, for random H/C/N/O clusters at 0.08 atoms/Å³, in float32 and float64.",
                 "--profile adds the GPU time of every kernel (CUDA events on the plain launch path)."})
@@ -54,8 +55,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Precisions to run. Default: ${DEFAULT-VALUE}.")
     EngineOptions.PrecisionOption[] precisions;
 
-    @Option(names = "--device", paramLabel = "gpu|cpu", defaultValue = "gpu",
-            description = "The engine to time (the CPU engine is float64 only). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", paramLabel = "gpu|cpu|auto", defaultValue = "gpu",
+            description = "The engine to time (the CPU engine is float64 only; auto: the GPU when there is one). Default: ${DEFAULT-VALUE}.")
     String device;
 
     @Option(names = "--calls", defaultValue = "200", description = "Timed calls at least. Default: ${DEFAULT-VALUE}.")
@@ -114,12 +115,22 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        boolean gpu = device.equals("gpu");
-        if (!gpu && !device.equals("cpu")) {
-            throw new InputException("--device must be gpu or cpu, got '" + device + "'");
+        for (int n : sizes) {
+            if (n < 1) {
+                throw new InputException("--sizes: an atom count must be at least 1, got " + n);
+            }
+        }
+        // auto, as every other command takes it: the GPU when there is one
+        boolean gpu = device.equals("gpu") || device.equals("auto") && Gpu.available();
+        if (!gpu && !device.equals("cpu") && !device.equals("auto")) {
+            throw new InputException("--device must be gpu, cpu or auto, got '" + device + "'");
         }
         if (gpu && !Gpu.available()) {
             throw new InputException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+        }
+        if (!gpu && spec.commandLine().getParseResult().matchedOption("--precision") != null
+                && java.util.Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
+            throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64");
         }
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();

@@ -27,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * output is the same as frame by frame, and so are the errors: a batch that is refused is
  * evaluated again frame by frame up to the frame at fault, whose error names it.
  */
-@Command(name = "energy", mixinStandardHelpOptions = true,
+@Command(name = "energy", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        header = "Energy, forces and stress of every frame of an extended XYZ file.",
         description = {"Evaluates every frame of an extended XYZ file and writes it back with",
                 "energy=, forces:R:3 and, for fully periodic frames, stress= (as ASE writes them)."})
 final class EnergyCommand implements Callable<Integer> {

@@ -12,6 +12,7 @@ import org.painn4j.calc.GradCheck;
 import org.painn4j.calc.Precision;
 import org.painn4j.calc.Result;
 import org.painn4j.cpu.CpuCalculator;
+import org.painn4j.gpu.Gpu;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.model.PainnModel;
 import org.painn4j.structure.ExtXyz;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** painn4j gradcheck: analytical forces and stress against central differences. */
-@Command(name = "gradcheck", mixinStandardHelpOptions = true,
+@Command(name = "gradcheck", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        header = "Analytical forces and stress against central differences of the float64 energy.",
         description = {"Checks analytical forces (and stress, for fully periodic frames) against central",
                 "differences of the float64 CPU energy, frame by frame. Exit code 1 when a deviation",
                 "exceeds the tolerance. On the GPU both float32 and float64 are checked unless",
@@ -105,7 +107,8 @@ final class GradcheckCommand implements Callable<Integer> {
             list.add(engine.open(m, spec.commandLine().getErr()));
             return list;
         }
-        if (engine.precision != null) {
+        if (engine.precision != null || !Gpu.available()) {
+            // --device gpu without a GPU: open refuses it in one line
             list.add(engine.open(m, spec.commandLine().getErr()));
         } else {
             list.add(new GpuCalculator(m, Precision.FLOAT32));

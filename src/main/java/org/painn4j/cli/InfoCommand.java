@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** painn4j info: a model's configuration and size. */
-@Command(name = "info", mixinStandardHelpOptions = true,
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Prints a model's configuration and parameter count.")
 final class InfoCommand implements Callable<Integer> {
     @Mixin

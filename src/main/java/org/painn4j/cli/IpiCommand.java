@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** painn4j ipi: a force client for i-PI, ASE's SocketIOCalculator and anything else speaking the i-PI protocol. */
-@Command(name = "ipi", mixinStandardHelpOptions = true,
+@Command(name = "ipi", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        header = "Energies, forces and virials for an i-PI server (i-PI, ASE, LAMMPS) over a socket.",
         description = {"Connects to an i-PI protocol server (i-PI, ASE's SocketIOCalculator) and",
                 "answers its positions with energy, forces and virial until the server sends",
                 "EXIT or closes the connection. The template gives the species, their order",

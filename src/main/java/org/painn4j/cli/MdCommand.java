@@ -44,7 +44,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** painn4j md: molecular dynamics, NVE (velocity Verlet) or Langevin (BAOAB); docs/md.md. */
-@Command(name = "md", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "md", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Molecular dynamics with a PaiNN model: velocity Verlet (NVE) or Langevin (BAOAB).",
                 "Writes an ASE-style log and an extended XYZ trajectory every --interval steps.",
                 "With no options: 200 steps of the example molecule at 300 K with the shipped model."})
