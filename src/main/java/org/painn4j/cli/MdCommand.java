@@ -214,6 +214,10 @@ final class MdCommand implements Callable<Integer> {
                     th == Thermostat.NONE ? "NVE" : "Langevin " + bath + " K, γ " + friction + "/fs", dt, steps,
                     fromFile ? "momenta from the input" : "initial momenta at " + bath + " K (seed " + seed + ")",
                     replicas > 1 ? ", " + replicas + " replicas" : "");
+            if (otherMasses(frames, used, start)) {
+                out.println("painn4j: md: the input's masses column is not used; the masses are ASE's table's"
+                        + " (docs/md.md)");
+            }
             MdRun run;
             try {
                 run = new MdRun(md, config);
@@ -517,5 +521,25 @@ final class MdCommand implements Callable<Integer> {
                 err.flush();
             }
         }
+    }
+
+    /**
+     * Whether a frame in use has a masses column (isotopes, as ASE writes atoms whose masses were
+     * set) that differs from the table's masses, which the run uses.
+     */
+    static boolean otherMasses(List<Frame> frames, int[] used, List<MdState> start) {
+        for (int r = 0; r < used.length; r++) {
+            double[] table = start.get(r).masses();
+            for (Frame.Column c : frames.get(used[r]).columns()) {
+                if (c.name().equals("masses") && c.type() == 'R' && c.count() == 1) {
+                    for (int i = 0; i < table.length; i++) {
+                        if (Double.parseDouble(c.values()[i]) != table[i]) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
     }
 }

@@ -37,6 +37,22 @@ class MdCommandTest {
         }
     }
 
+    /** A masses column other than the table's (deuterium here) is named as not used; the table's is not. */
+    @Test
+    void anInputMassesColumnIsNamedWhenItDiffers(@TempDir Path dir) throws IOException {
+        String model = "weights/painn-test-random.safetensors";
+        for (String hydrogen : new String[] {"2.014", "1.008"}) {
+            Path in = dir.resolve("h" + hydrogen + ".extxyz");
+            Files.writeString(in, "3\nProperties=species:S:1:pos:R:3:masses:R:1\n"
+                    + "O 0 0 0 15.999\nH 0.96 0 0 " + hydrogen + "\nH -0.24 0.93 0 " + hydrogen + "\n");
+            CliRun r = CliRun.of("md", "--model", model, "--input", in.toString(), "--device", "cpu", "--steps", "2",
+                    "--log", dir.resolve("md.log").toString(), "--trajectory", dir.resolve("md.extxyz").toString());
+            assertEquals(0, r.code(), r.err());
+            boolean named = r.out().contains("the input's masses column is not used");
+            assertEquals(hydrogen.equals("2.014"), named, r.out());
+        }
+    }
+
     @Test
     void terminalsAreTold() {
         assertTrue(MdCommand.isTerminal("/dev/pts/3"));
