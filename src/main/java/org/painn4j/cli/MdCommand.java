@@ -372,7 +372,9 @@ final class MdCommand implements Callable<Integer> {
         } catch (InputException e) {
             int r = e instanceof UnstableException u && u.replica() >= 0 ? u.replica()
                     : e instanceof RefusedException refused ? refused.replica() : 0;
-            throw new InputException(where(in, frames.get(used[r]), used[r]) + ": " + e.getMessage(), e);
+            // the frame names the replica, and no step has run yet (the GPU engine says step 0)
+            String what = e instanceof UnstableException u ? u.what() : e.getMessage();
+            throw new InputException(where(in, frames.get(used[r]), used[r]) + ": " + what, e);
         }
     }
 

@@ -9,11 +9,18 @@ import org.painn4j.InputException;
 public final class UnstableException extends InputException {
     private final long step;
     private final int replica;
+    private final String what;
 
     public UnstableException(long step, int replica, String what) {
         super("step " + step + (replica >= 0 ? ", replica " + replica : "") + ": " + what);
         this.step = step;
         this.replica = replica;
+        this.what = what;
+    }
+
+    /** What went wrong, without the step and replica. */
+    public String what() {
+        return what;
     }
 
     /** The step whose force call failed. */

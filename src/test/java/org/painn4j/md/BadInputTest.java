@@ -93,7 +93,7 @@ class BadInputTest {
         Files.writeString(in, "2\nProperties=species:S:1:pos:R:3:momenta:R:3 pbc=\"F F F\"\n"
                 + "H 0 0 0 0 0 0\nH 0.74 0 0 nan 0 0\n");
         String line = refused(md("--input", in.toString()));
-        assertTrue(line.contains("step 0: the kinetic energy is not finite"), line);
+        assertTrue(line.contains("frame 0 (line 1): the kinetic energy is not finite"), line);
     }
 
     /**
