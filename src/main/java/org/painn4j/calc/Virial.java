@@ -30,11 +30,9 @@ public final class Virial {
             return null;
         }
         double vol = structure.volume();
-        double[] st = new double[9];
-        for (int a = 0; a < 3; a++) {
-            for (int b = 0; b < 3; b++) {
-                st[3 * a + b] = 0.5 * (virial[3 * a + b] + virial[3 * b + a]) / vol;
-            }
+        double[] st = symmetric(structure, virial);
+        for (int i = 0; i < 9; i++) {
+            st[i] /= vol;
         }
         return st;
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -129,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new InputException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
         }
         if (!gpu && spec.commandLine().getParseResult().matchedOption("--precision") != null
-                && java.util.Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
+                && Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
             throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64");
         }
         PainnModel m = model.load();

@@ -194,7 +194,7 @@ public final class IpiClient {
         for (double f : r.forces()) {
             b.putDouble(f / AtomicUnits.FORCE);
         }
-        for (double w : virial(s, r)) {
+        for (double w : virial(r)) {
             b.putDouble(w / AtomicUnits.HARTREE);
         }
         b.putInt(0);
@@ -208,9 +208,9 @@ public final class IpiClient {
      * one axis, as ASE's client does; zeros for a molecule. The tensor is symmetric, so row or
      * column order on the wire does not matter.
      */
-    static double[] virial(Structure s, Result r) {
+    static double[] virial(Result r) {
         double[] w = new double[9];
-        if (r.virial() == null || !s.anyPeriodic()) {
+        if (r.virial() == null) {  // a molecule (Result.virial)
             return w;
         }
         for (int i = 0; i < 9; i++) {
