@@ -1,5 +1,9 @@
 package org.painn4j.cpu;
 
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.function.Supplier;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Result;
 import org.painn4j.calc.Virial;
@@ -11,12 +15,45 @@ import org.painn4j.structure.Structure;
  * The float64 reference engine: plain Java, each PaiNN stage a forward/backward pair, forces
  * and stress from the hand-derived backward pass of docs/derivation.md. Readable before fast;
  * every other engine is checked against this one.
+ *
+ * <p>The loops over rows, atoms and edges run on several threads ({@link Parallel}), and a list
+ * of structures is evaluated several at a time; the results are the same bits for any number
+ * of threads.
  */
 public final class CpuCalculator implements Calculator {
     private final PainnModel model;
+    /** The pool every evaluation runs in; null: the common fork-join pool. */
+    private final ForkJoinPool pool;
 
+    /** On every core (the common fork-join pool). */
     public CpuCalculator(PainnModel model) {
         this.model = model;
+        this.pool = null;
+    }
+
+    /** On {@code threads} threads of a pool of its own, released by {@link #close()}. */
+    public CpuCalculator(PainnModel model, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        this.model = model;
+        this.pool = new ForkJoinPool(threads);
+    }
+
+    /** The number of threads an evaluation may use. */
+    public int threads() {
+        return pool == null ? ForkJoinPool.getCommonPoolParallelism() + 1 : pool.getParallelism();
+    }
+
+    private <T> T inPool(Supplier<T> work) {
+        return pool == null ? work.get() : pool.invoke(ForkJoinTask.adapt(work::get));
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdown();
+        }
     }
 
     public PainnModel model() {
@@ -73,11 +110,45 @@ public final class CpuCalculator implements Calculator {
 
     @Override
     public double energy(Structure structure) {
-        return new Forward(structure).energy;
+        return inPool(() -> new Forward(structure).energy);
     }
 
     @Override
     public Result compute(Structure structure) {
+        return inPool(() -> evaluate(structure));
+    }
+
+    /** Several structures at a time; each result is the same as alone. */
+    @Override
+    public List<Result> compute(List<Structure> structures) {
+        Result[] results = new Result[structures.size()];
+        inPool(() -> {
+            Parallel.range(results.length, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    results[i] = evaluate(structures.get(i));
+                }
+            });
+            return null;
+        });
+        return List.of(results);
+    }
+
+    /** Several energies at a time; each the same as alone. */
+    @Override
+    public double[] energies(List<Structure> structures) {
+        double[] energies = new double[structures.size()];
+        inPool(() -> {
+            Parallel.range(energies.length, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    energies[i] = new Forward(structures.get(i)).energy;
+                }
+            });
+            return null;
+        });
+        return energies;
+    }
+
+    private Result evaluate(Structure structure) {
         Forward fw = new Forward(structure);
         int n = structure.size();
         int layers = model.config.nInteractions();

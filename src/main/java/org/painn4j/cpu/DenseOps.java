@@ -10,7 +10,8 @@ import org.painn4j.model.Dense;
  * adjoint takes four outputs at a time: each pass over a row of gx adds four weight rows. Every
  * output is still summed in the same order (over inputs for the forward pass, over outputs for
  * the adjoint), so the results are the same bits as one row or output at a time (Java does not
- * contract a·b + c into a fused multiply-add).
+ * contract a·b + c into a fused multiply-add). Rows are split over threads ({@link Parallel}), in
+ * whole blocks of four in the forward pass; a row's outputs do not depend on the other rows.
  */
 final class DenseOps {
     private DenseOps() {
@@ -18,11 +19,16 @@ final class DenseOps {
 
     /** y[r][o] = Σ_i x[r][i]·W[o][i] + b[o] for rows × in inputs. */
     static double[] forward(Dense d, double[] x, int rows) {
+        double[] y = new double[rows * d.out()];
+        Parallel.range(rows, Parallel.minChunk((long) d.in() * d.out()), 4, (from, to) -> forward(d, x, y, from, to));
+        return y;
+    }
+
+    private static void forward(Dense d, double[] x, double[] y, int from, int to) {
         int in = d.in(), out = d.out();
         double[] w = d.weight();
-        double[] y = new double[rows * out];
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
             int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
             for (int o = 0; o < out; o++) {
                 double b = d.b(o);
@@ -41,7 +47,7 @@ final class DenseOps {
                 y[(r + 3) * out + o] = a3;
             }
         }
-        for (; r < rows; r++) {
+        for (; r < to; r++) {
             int xr = r * in;
             for (int o = 0; o < out; o++) {
                 double acc = d.b(o);
@@ -52,15 +58,19 @@ final class DenseOps {
                 y[r * out + o] = acc;
             }
         }
-        return y;
     }
 
     /** gx[r][i] = Σ_o gy[r][o]·W[o][i]. */
     static double[] backward(Dense d, double[] gy, int rows) {
+        double[] gx = new double[rows * d.in()];
+        Parallel.range(rows, Parallel.minChunk((long) d.in() * d.out()), (from, to) -> backward(d, gy, gx, from, to));
+        return gx;
+    }
+
+    private static void backward(Dense d, double[] gy, double[] gx, int from, int to) {
         int in = d.in(), out = d.out();
         double[] w = d.weight();
-        double[] gx = new double[rows * in];
-        for (int r = 0; r < rows; r++) {
+        for (int r = from; r < to; r++) {
             int xr = r * in, gr = r * out;
             int o = 0;
             for (; o + 4 <= out; o += 4) {
@@ -78,6 +88,5 @@ final class DenseOps {
                 }
             }
         }
-        return gx;
     }
 }

@@ -20,30 +20,41 @@ public final class Radial {
     public static Edges forward(PainnModel model, double[] vectors) {
         int e = vectors.length / 3;
         int k = model.config.nRbf();
-        double rc = model.config.cutoff();
         double[] d = new double[e];
         double[] u = new double[3 * e];
         double[] phi = new double[e * k];
         double[] dphi = new double[e * k];
         double[] fc = new double[e];
         double[] dfc = new double[e];
-        for (int i = 0; i < e; i++) {
-            double x = vectors[3 * i];
-            double y = vectors[3 * i + 1];
-            double z = vectors[3 * i + 2];
-            double r = Math.sqrt(x * x + y * y + z * z);
-            d[i] = r;
-            u[3 * i] = x / r;
-            u[3 * i + 1] = y / r;
-            u[3 * i + 2] = z / r;
-            basis(model, r, phi, dphi, i * k);
-            if (r < rc) {
-                double a = Math.PI / rc;
-                fc[i] = 0.5 * (Math.cos(a * r) + 1.0);
-                dfc[i] = -0.5 * a * Math.sin(a * r);
+        Parallel.range(e, EDGE_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                edge(model, vectors, i, d, u, phi, dphi, fc, dfc);
             }
-        }
+        });
         return new Edges(e, k, d, u, phi, dphi, fc, dfc);
+    }
+
+    /** The fewest edges worth a parallel chunk: each a few dozen exponentials. */
+    private static final int EDGE_GRAIN = 128;
+
+    private static void edge(PainnModel model, double[] vectors, int i, double[] d, double[] u, double[] phi,
+                             double[] dphi, double[] fc, double[] dfc) {
+        int k = model.config.nRbf();
+        double rc = model.config.cutoff();
+        double x = vectors[3 * i];
+        double y = vectors[3 * i + 1];
+        double z = vectors[3 * i + 2];
+        double r = Math.sqrt(x * x + y * y + z * z);
+        d[i] = r;
+        u[3 * i] = x / r;
+        u[3 * i + 1] = y / r;
+        u[3 * i + 2] = z / r;
+        basis(model, r, phi, dphi, i * k);
+        if (r < rc) {
+            double a = Math.PI / rc;
+            fc[i] = 0.5 * (Math.cos(a * r) + 1.0);
+            dfc[i] = -0.5 * a * Math.sin(a * r);
+        }
     }
 
     private static void basis(PainnModel model, double r, double[] phi, double[] dphi, int at) {
@@ -71,25 +82,31 @@ public final class Radial {
      * ∂E/∂r = gd·u + (gu − (gu·u) u) / d.
      */
     public static double[] backward(Edges edges, double[] gPhi, double[] gFc, double[] gU) {
-        int k = edges.k();
         double[] gr = new double[3 * edges.count()];
-        for (int i = 0; i < edges.count(); i++) {
-            double gd = gFc[i] * edges.dfc()[i];
-            for (int q = 0; q < k; q++) {
-                gd += gPhi[i * k + q] * edges.dphi()[i * k + q];
+        Parallel.range(edges.count(), EDGE_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                edgeBackward(edges, gPhi, gFc, gU, i, gr);
             }
-            double ux = edges.u()[3 * i];
-            double uy = edges.u()[3 * i + 1];
-            double uz = edges.u()[3 * i + 2];
-            double gx = gU[3 * i];
-            double gy = gU[3 * i + 1];
-            double gz = gU[3 * i + 2];
-            double dot = gx * ux + gy * uy + gz * uz;
-            double inv = 1.0 / edges.d()[i];
-            gr[3 * i] = gd * ux + (gx - dot * ux) * inv;
-            gr[3 * i + 1] = gd * uy + (gy - dot * uy) * inv;
-            gr[3 * i + 2] = gd * uz + (gz - dot * uz) * inv;
-        }
+        });
         return gr;
+    }
+
+    private static void edgeBackward(Edges edges, double[] gPhi, double[] gFc, double[] gU, int i, double[] gr) {
+        int k = edges.k();
+        double gd = gFc[i] * edges.dfc()[i];
+        for (int q = 0; q < k; q++) {
+            gd += gPhi[i * k + q] * edges.dphi()[i * k + q];
+        }
+        double ux = edges.u()[3 * i];
+        double uy = edges.u()[3 * i + 1];
+        double uz = edges.u()[3 * i + 2];
+        double gx = gU[3 * i];
+        double gy = gU[3 * i + 1];
+        double gz = gU[3 * i + 2];
+        double dot = gx * ux + gy * uy + gz * uz;
+        double inv = 1.0 / edges.d()[i];
+        gr[3 * i] = gd * ux + (gx - dot * ux) * inv;
+        gr[3 * i + 1] = gd * uy + (gy - dot * uy) * inv;
+        gr[3 * i + 2] = gd * uz + (gz - dot * uz) * inv;
     }
 }

@@ -1,0 +1,135 @@
+package org.painn4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.painn4j.calc.Result;
+import org.painn4j.model.PainnModel;
+import org.painn4j.structure.NeighborList;
+import org.painn4j.structure.Structure;
+import org.painn4j.testing.RandomModels;
+import org.painn4j.testing.RandomStructures;
+
+/** The CPU engine on several threads: the same bits as on one, for every split. */
+class ThreadsTest {
+    private static final PainnModel MODEL = RandomModels.modelWithShifts(16, 3, 6, 4.0, "gaussian", 5);
+
+    private static List<Structure> structures() {
+        return List.of(
+                RandomStructures.cluster(160, 0.08, 11),
+                RandomStructures.cluster(7, 0.08, 12),
+                // a cell thinner than the cutoff: several images of one pair, and of an atom itself
+                RandomStructures.periodic(5, new double[] {3.1, 0, 0, 0.4, 3.3, 0, 0.2, 0.3, 3.6},
+                        new boolean[] {true, true, true}, 13),
+                RandomStructures.periodic(40, new double[] {7, 0, 0, 0, 7.5, 0, 0, 0, 30},
+                        new boolean[] {true, true, false}, 14));
+    }
+
+    @Test
+    void everyNumberOfThreadsGivesTheSameBits() {
+        List<Structure> structures = structures();
+        Result[] one;
+        try (CpuCalculator serial = new CpuCalculator(MODEL, 1)) {
+            one = structures.stream().map(serial::compute).toArray(Result[]::new);
+        }
+        assertTrue(one[0].edges() > 2000, "the large cluster must split into many chunks: " + one[0].edges());
+        for (int threads : new int[] {2, 3, 8}) {
+            try (CpuCalculator calc = new CpuCalculator(MODEL, threads)) {
+                for (int i = 0; i < one.length; i++) {
+                    assertSameBits(one[i], calc.compute(structures.get(i)), threads + " threads, structure " + i);
+                }
+                List<Result> batch = calc.compute(structures);
+                for (int i = 0; i < one.length; i++) {
+                    assertSameBits(one[i], batch.get(i), threads + " threads, batch, structure " + i);
+                }
+                assertEquals(Double.doubleToLongBits(one[2].energy()),
+                        Double.doubleToLongBits(calc.energy(structures.get(2))));
+            }
+        }
+        try (CpuCalculator common = new CpuCalculator(MODEL)) {
+            assertSameBits(one[0], common.compute(structures.get(0)), "common pool");
+        }
+    }
+
+    @Test
+    void messageBackwardGivesTheSameBitsForEveryBatchOfEdges() {
+        Structure st = RandomStructures.cluster(60, 0.08, 21);
+        NeighborList list = NeighborList.build(st, MODEL.config.cutoff());
+        Radial.Edges edges = Radial.forward(MODEL, list.vector);
+        int f = MODEL.config.nAtomBasis();
+        int n = st.size();
+        int e = list.edges();
+        Random rnd = new Random(3);
+        double[] s = StageCheck.random(rnd, n * f, 1);
+        double[] v = StageCheck.random(rnd, n * 3 * f, 1);
+        double[] gsOut = StageCheck.random(rnd, n * f, 1);
+        double[] gvOut = StageCheck.random(rnd, n * 3 * f, 1);
+        Message.Saved saved = Message.forward(MODEL, 1, list, edges, s, v);
+        double[][] reference = null;
+        for (int threads : new int[] {1, 3}) {
+            for (int batch : new int[] {e, 1, 7, 100}) {
+                double[] gPhi = StageCheck.random(new Random(9), e * 6, 1);
+                double[] gFc = StageCheck.random(new Random(10), e, 1);
+                double[] gU = StageCheck.random(new Random(11), 3 * e, 1);
+                ForkJoinPool pool = new ForkJoinPool(threads);
+                Message.Grad g = pool.invoke(ForkJoinTask.adapt(
+                        () -> Message.backward(MODEL, 1, list, edges, v, saved, gsOut, gvOut, gPhi, gFc, gU, batch)));
+                pool.shutdown();
+                double[][] got = {g.gs(), g.gv(), gPhi, gFc, gU};
+                if (reference == null) {
+                    reference = got;
+                } else {
+                    for (int t = 0; t < got.length; t++) {
+                        assertArrayEquals(reference[t], got[t], threads + " threads, batch " + batch + ", output " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rangesCoverEveryIndexOnce() {
+        ForkJoinPool pool = new ForkJoinPool(3);
+        for (int n : new int[] {0, 1, 2, 5, 9, 64, 1001}) {
+            for (int minChunk : new int[] {1, 2, 7}) {
+                for (int align : new int[] {1, 4}) {
+                    AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                    int[] chunks = {0};
+                    pool.invoke(ForkJoinTask.adapt(() -> Parallel.range(n, minChunk, align,
+                            (from, to) -> {
+                                synchronized (chunks) {
+                                    chunks[0]++;
+                                }
+                                assertTrue(from < to && (from % align == 0), "chunk [" + from + ", " + to + ")");
+                                for (int i = from; i < to; i++) {
+                                    seen.incrementAndGet(i);
+                                }
+                            })));
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(1, seen.get(i), "n " + n + ", minChunk " + minChunk + ", index " + i);
+                    }
+                    assertTrue(chunks[0] <= 12, "at most four chunks per thread: " + chunks[0]);
+                    if (n >= 2 * minChunk * 12 && align == 1) {
+                        assertEquals(12, chunks[0], "n " + n + ", minChunk " + minChunk);
+                    }
+                }
+            }
+        }
+        pool.shutdown();
+    }
+
+    private static void assertSameBits(Result a, Result b, String what) {
+        assertEquals(Double.doubleToLongBits(a.energy()), Double.doubleToLongBits(b.energy()), what + ": energy");
+        assertArrayEquals(a.energies(), b.energies(), what + ": energies");
+        assertArrayEquals(a.forces(), b.forces(), what + ": forces");
+        assertArrayEquals(a.stress(), b.stress(), what + ": stress");
+        assertArrayEquals(a.virial(), b.virial(), what + ": virial");
+    }
+}
