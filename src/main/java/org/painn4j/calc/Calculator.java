@@ -18,6 +18,15 @@ public interface Calculator extends AutoCloseable {
         return compute(structure).energy();
     }
 
+    /** The energies of several structures; engines that evaluate several at a time override this. */
+    default double[] energies(List<Structure> structures) {
+        double[] e = new double[structures.size()];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = energy(structures.get(i));
+        }
+        return e;
+    }
+
     /** Several structures; engines that batch override this. */
     default List<Result> compute(List<Structure> structures) {
         List<Result> results = new ArrayList<>(structures.size());

@@ -1,5 +1,7 @@
 package org.painn4j.calc;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.painn4j.structure.Structure;
 
 /**
@@ -24,19 +26,34 @@ public final class GradCheck {
                          double virialError, double maxForce) {
     }
 
-    /** Central difference −(E(x+h) − E(x−h)) / 2h for every coordinate. */
+    /**
+     * Central difference −(E(x+h) − E(x−h)) / 2h for every coordinate. The displaced energies go
+     * to the reference a block of coordinates at a time, which it may evaluate side by side.
+     */
     public static double[] finiteDifferenceForces(Calculator reference, Structure s, double h) {
         double[] p = s.positions();
         double[] forces = new double[p.length];
-        for (int c = 0; c < p.length; c++) {
-            double[] plus = p.clone();
-            double[] minus = p.clone();
-            plus[c] += h;
-            minus[c] -= h;
-            forces[c] = -(reference.energy(s.withPositions(plus)) - reference.energy(s.withPositions(minus))) / (2 * h);
+        for (int c0 = 0; c0 < p.length; c0 += COORDINATES_PER_CALL) {
+            int c1 = Math.min(p.length, c0 + COORDINATES_PER_CALL);
+            List<Structure> displaced = new ArrayList<>(2 * (c1 - c0));
+            for (int c = c0; c < c1; c++) {
+                double[] plus = p.clone();
+                double[] minus = p.clone();
+                plus[c] += h;
+                minus[c] -= h;
+                displaced.add(s.withPositions(plus));
+                displaced.add(s.withPositions(minus));
+            }
+            double[] e = reference.energies(displaced);
+            for (int c = c0; c < c1; c++) {
+                forces[c] = -(e[2 * (c - c0)] - e[2 * (c - c0) + 1]) / (2 * h);
+            }
         }
         return forces;
     }
+
+    /** Coordinates displaced per call of {@link Calculator#energies}: enough for every core. */
+    private static final int COORDINATES_PER_CALL = 48;
 
     /**
      * dE/dε by central differences of a symmetric strain: positions and cell go to x·(I+ε); an
@@ -44,12 +61,20 @@ public final class GradCheck {
      * structure with a cell, the rows of open axes strained along (they do not matter).
      */
     public static double[] finiteDifferenceVirial(Calculator reference, Structure s, double h) {
-        double[] virial = new double[9];
+        List<Structure> strained = new ArrayList<>(12);
         for (int a = 0; a < 3; a++) {
             for (int b = a; b < 3; b++) {
-                double plus = reference.energy(strained(s, a, b, h));
-                double minus = reference.energy(strained(s, a, b, -h));
-                double v = (plus - minus) / (2 * h);
+                strained.add(strained(s, a, b, h));
+                strained.add(strained(s, a, b, -h));
+            }
+        }
+        double[] e = reference.energies(strained);
+        double[] virial = new double[9];
+        int at = 0;
+        for (int a = 0; a < 3; a++) {
+            for (int b = a; b < 3; b++) {
+                double v = (e[at] - e[at + 1]) / (2 * h);
+                at += 2;
                 virial[3 * a + b] = v;
                 virial[3 * b + a] = v;
             }
