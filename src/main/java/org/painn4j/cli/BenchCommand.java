@@ -18,7 +18,6 @@ import org.painn4j.bench.Latency;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Precision;
 import org.painn4j.calc.Result;
-import org.painn4j.cpu.CpuCalculator;
 import org.painn4j.gpu.CudaContext;
 import org.painn4j.gpu.Gpu;
 import org.painn4j.gpu.GpuCalculator;
@@ -59,6 +58,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "gpu|cpu|auto", defaultValue = "gpu",
             description = "The engine to time (the CPU engine is float64 only; auto: the GPU when there is one). Default: ${DEFAULT-VALUE}.")
     String device;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads of the CPU engine (default: every core the JVM may use).")
+    Integer threads;
 
     @Option(names = "--calls", defaultValue = "200", description = "Timed calls at least. Default: ${DEFAULT-VALUE}.")
     int calls;
@@ -141,6 +144,7 @@ final class BenchCommand implements Callable<Integer> {
         if (replicaAtoms < 1) {
             throw new InputException("--replica-atoms must be at least 1, got " + replicaAtoms);
         }
+        EngineOptions.checkThreads(threads);
         if (md) {
             if (!gpu) {
                 throw new InputException("bench --md times the device-resident engine: use --device gpu");
@@ -148,7 +152,8 @@ final class BenchCommand implements Callable<Integer> {
             return benchMd(m, out);
         }
         Map<String, Object> report = new LinkedHashMap<>();
-        report.put("device", gpu ? CudaContext.shared().describe() : "cpu (" + Runtime.getRuntime().availableProcessors() + " cores)");
+        report.put("device", gpu ? CudaContext.shared().describe() : "cpu (" + (threads == null
+                ? Runtime.getRuntime().availableProcessors() + " cores)" : threads + " threads)"));
         report.put("model", m.config.name() + " F=" + m.config.nAtomBasis() + " L=" + m.config.nInteractions()
                 + " K=" + m.config.nRbf() + " rc=" + m.config.cutoff());
         report.put("graph", gpu && !noGraph);
@@ -173,7 +178,7 @@ final class BenchCommand implements Callable<Integer> {
             for (EngineOptions.PrecisionOption po : gpu ? precisions : new EngineOptions.PrecisionOption[] {EngineOptions.PrecisionOption.float64}) {
                 Precision p = po.precision;
                 long usedBefore = gpu ? used() : 0;
-                try (Calculator calc = gpu ? gpuCalculator(m, p) : new CpuCalculator(m)) {
+                try (Calculator calc = gpu ? gpuCalculator(m, p) : EngineOptions.cpu(m, threads)) {
                     if (calc instanceof GpuCalculator g) {
                         g.setGraphs(!noGraph);
                     }

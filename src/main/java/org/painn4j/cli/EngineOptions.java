@@ -10,7 +10,7 @@ import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.model.PainnModel;
 import picocli.CommandLine.Option;
 
-/** --device and --precision, and the calculator they choose. */
+/** --device, --precision and --threads, and the calculator they choose. */
 final class EngineOptions {
     enum Device { auto, cpu, gpu }
 
@@ -32,6 +32,11 @@ final class EngineOptions {
             description = "Number type: float32 or float64 on the GPU (default float32); the CPU engine is float64.")
     PrecisionOption precision;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = {"Threads of the CPU engine (default: every core the JVM may use); its results are",
+                    "the same bits for any number."})
+    Integer threads;
+
     /** True when this choice runs on the GPU. */
     boolean gpu() {
         return switch (device) {
@@ -42,6 +47,7 @@ final class EngineOptions {
     }
 
     Calculator open(PainnModel model, PrintWriter err) {
+        checkThreads(threads);
         if (device == Device.gpu && !Gpu.available()) {
             throw new InputException("--device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
         }
@@ -55,6 +61,22 @@ final class EngineOptions {
             }
             err.println("painn4j: no CUDA device (" + Gpu.unavailableReason() + "); computing on the CPU in float64");
         }
-        return new CpuCalculator(model);
+        return cpu(model);
+    }
+
+    /** The CPU engine on --threads threads. */
+    CpuCalculator cpu(PainnModel model) {
+        return cpu(model, threads);
+    }
+
+    static CpuCalculator cpu(PainnModel model, Integer threads) {
+        checkThreads(threads);
+        return threads == null ? new CpuCalculator(model) : new CpuCalculator(model, threads);
+    }
+
+    static void checkThreads(Integer threads) {
+        if (threads != null && threads < 1) {
+            throw new InputException("--threads must be at least 1, got " + threads);
+        }
     }
 }

@@ -62,7 +62,7 @@ final class GradcheckCommand implements Callable<Integer> {
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();
         List<Calculator> engines = engines(m);
-        CpuCalculator reference = new CpuCalculator(m);
+        CpuCalculator reference = engine.cpu(m);
         double worst = 0;
         boolean failed = false;
         out.printf(Locale.ROOT, "%-6s %6s %8s  %-14s %12s %12s %-10s %14s  %s%n",
@@ -96,6 +96,7 @@ final class GradcheckCommand implements Callable<Integer> {
             }
         } finally {
             engines.forEach(Calculator::close);
+            reference.close();
         }
         out.printf(Locale.ROOT, "worst |ΔF| = %.3e eV/Å, tolerance %.1e: %s%n", worst, tolerance, failed ? "FAIL" : "PASS");
         return failed ? 1 : 0;

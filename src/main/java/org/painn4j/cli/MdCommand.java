@@ -160,6 +160,7 @@ final class MdCommand implements Callable<Integer> {
         if (checkpointInterval < 1) {
             throw new InputException("--checkpoint-interval must be at least 1, got " + checkpointInterval);
         }
+        EngineOptions.checkThreads(engine.threads);
     }
 
     private int fresh() {
