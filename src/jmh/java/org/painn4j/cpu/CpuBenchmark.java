@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 import org.painn4j.bench.Clusters;
@@ -26,8 +27,8 @@ import org.painn4j.structure.Structure;
 /**
  * The float64 CPU engine (the reference, and the engine of `md` without a GPU): one whole
  * evaluation of a random cluster at 0.08 atoms/Å³ with the shipped model's shape (F = 128,
- * L = 3, K = 20), and its two busiest stages alone, the dense layers and the filter. No GPU
- * needed: {@code java org.openjdk.jmh.Main org.painn4j.cpu.CpuBenchmark}.
+ * L = 3, K = 20), on one thread and on every core, and its two busiest stages alone, the dense
+ * layers and the filter. No GPU needed: {@code java org.openjdk.jmh.Main org.painn4j.cpu.CpuBenchmark}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -36,8 +37,12 @@ import org.painn4j.structure.Structure;
 @Fork(1)
 @State(Scope.Benchmark)
 public class CpuBenchmark {
-    @Param({"9", "21"})
+    @Param({"9", "21", "256"})
     public int atoms;
+
+    /** Threads of the engine; 0: every core (the common fork-join pool). */
+    @Param({"1", "0"})
+    public int threads;
 
     private CpuCalculator calc;
     private Structure structure;
@@ -57,7 +62,7 @@ public class CpuBenchmark {
             dir = dir.getParent();
         }
         model = PainnModel.load(dir.resolve("weights/painn-test-random.safetensors"));
-        calc = new CpuCalculator(model);
+        calc = threads == 0 ? new CpuCalculator(model) : new CpuCalculator(model, threads);
         structure = Clusters.random(atoms, 0.08, atoms);
         // the channel mix F → 2F over the 3N rows of the vector features: the largest dense layer
         mix = model.channelMix[0];
@@ -71,6 +76,11 @@ public class CpuBenchmark {
         w = gaussians(rnd, 3 * model.config.nAtomBasis());
         gPhi = new double[k];
         gFc = new double[1];
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        calc.close();
     }
 
     private static double[] gaussians(Random rnd, int n) {
