@@ -64,6 +64,15 @@ public final class Filter {
      */
     public static void backward(PainnModel model, int layer, Radial.Edges edges, int e, double[] gw,
                                 double[] gPhi, double[] gFc) {
+        backward(model, layer, edges, e, gw, null, gPhi, gFc);
+    }
+
+    /**
+     * As above, and writes the filter values W_e to w when it is not null: the pass forms
+     * φ·W_fᵀ + b_f anyway, summed as {@link #forward} sums it, so w gets the same bits.
+     */
+    public static void backward(PainnModel model, int layer, Radial.Edges edges, int e, double[] gw,
+                                double[] w, double[] gPhi, double[] gFc) {
         Dense fn = model.filter;
         double[] wf = fn.weight();
         double[] phi = edges.phi();
@@ -88,6 +97,12 @@ public final class Filter {
                 gPhi[p + q] = gPhi[p + q] + c0 * w0 + c1 * w1 + c2 * w2 + c3 * w3;
             }
             gfc = gfc + gw[o] * pre0 + gw[o + 1] * pre1 + gw[o + 2] * pre2 + gw[o + 3] * pre3;
+            if (w != null) {
+                w[o] = pre0 * fc;
+                w[o + 1] = pre1 * fc;
+                w[o + 2] = pre2 * fc;
+                w[o + 3] = pre3 * fc;
+            }
         }
         for (; o < gw.length; o++) {
             int row = (row0 + o) * k;
@@ -98,6 +113,9 @@ public final class Filter {
                 gPhi[p + q] += c * wf[row + q];
             }
             gfc += gw[o] * pre;
+            if (w != null) {
+                w[o] = pre * fc;
+            }
         }
         gFc[e] += gfc;
     }

@@ -178,31 +178,51 @@ public final class Message {
             }
         }
 
-        /** Edge e of center i; what it adds to gv_j, gx_j goes to toV, toX at {@code at}. */
+        /**
+         * Edge e of center i; what it adds to gv_j, gx_j goes to toV, toX at {@code at}. The
+         * filter's adjoint gw needs no filter values, so one pass over the filter weights gives
+         * both its backward pass and the values W_e that the rest needs.
+         */
         private void edge(int i, int e, double[] w, double[] gw, double[] toV, double[] toX, int at) {
             int j = list.neighbor[e];
-            Filter.forward(model, layer, edges, e, w);
             for (int ft = 0; ft < f; ft++) {
-                double ga = gsOut[i * f + ft];
-                double gb = 0;
-                double gc = 0;
+                double xb = x[j * 3 * f + f + ft];
+                double xc = x[j * 3 * f + 2 * f + ft];
+                gw[ft] = gsOut[i * f + ft] * x[j * 3 * f + ft];
+                gw[f + ft] = gb(i, e, ft) * xb;
+                gw[2 * f + ft] = gc(i, j, ft) * xc;
+            }
+            Filter.backward(model, layer, edges, e, gw, w, gPhi, gFc);
+            for (int ft = 0; ft < f; ft++) {
                 double xb = x[j * 3 * f + f + ft];
                 double xc = x[j * 3 * f + 2 * f + ft];
                 for (int ax = 0; ax < 3; ax++) {
                     double g = gvOut[(i * 3 + ax) * f + ft];
-                    gb += g * edges.u()[3 * e + ax];
-                    gc += g * v[(j * 3 + ax) * f + ft];
                     toV[at + ax * f + ft] = g * w[2 * f + ft] * xc;
                     gU[3 * e + ax] += g * w[f + ft] * xb;
                 }
-                gw[ft] = ga * x[j * 3 * f + ft];
-                gw[f + ft] = gb * xb;
-                gw[2 * f + ft] = gc * xc;
-                toX[at + ft] = ga * w[ft];
-                toX[at + f + ft] = gb * w[f + ft];
-                toX[at + 2 * f + ft] = gc * w[2 * f + ft];
+                toX[at + ft] = gsOut[i * f + ft] * w[ft];
+                toX[at + f + ft] = gb(i, e, ft) * w[f + ft];
+                toX[at + 2 * f + ft] = gc(i, j, ft) * w[2 * f + ft];
             }
-            Filter.backward(model, layer, edges, e, gw, gPhi, gFc);
+        }
+
+        /** Σ_xyz gv'_i · u_e: the adjoint of the b block's product, feature ft. */
+        private double gb(int i, int e, int ft) {
+            double gb = 0;
+            for (int ax = 0; ax < 3; ax++) {
+                gb += gvOut[(i * 3 + ax) * f + ft] * edges.u()[3 * e + ax];
+            }
+            return gb;
+        }
+
+        /** Σ_xyz gv'_i · v_j: the adjoint of the c block's product, feature ft. */
+        private double gc(int i, int j, int ft) {
+            double gc = 0;
+            for (int ax = 0; ax < 3; ax++) {
+                gc += gvOut[(i * 3 + ax) * f + ft] * v[(j * 3 + ax) * f + ft];
+            }
+            return gc;
         }
     }
 

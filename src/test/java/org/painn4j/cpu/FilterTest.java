@@ -1,5 +1,8 @@
 package org.painn4j.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.painn4j.model.PainnModel;
@@ -28,6 +31,33 @@ class FilterTest {
                 Filter.forward(model, l, edge(StageCheck.axpy(phi, t, dPhi), fc + t * dFc, k), 0, w);
                 return StageCheck.dot(gw, w);
             }, StageCheck.dot(gPhi, dPhi) + gFc[0] * dFc);
+        }
+    }
+
+    @Test
+    void backwardGivesTheFilterValuesOfTheForwardPassBitForBit() {
+        // 3F = 18 and 21: four at a time with and without a remainder
+        for (int f : new int[] {6, 7}) {
+            int k = 5;
+            PainnModel model = RandomModels.model(f, 2, k, 5.0, "gaussian", 4);
+            Random rnd = new Random(f);
+            Radial.Edges e = edge(StageCheck.random(rnd, k, 1), 0.61, k);
+            for (int l = 0; l < 2; l++) {
+                double[] forward = new double[3 * f];
+                Filter.forward(model, l, e, 0, forward);
+                double[] gPhi = StageCheck.random(rnd, k, 1);
+                double[] gFc = StageCheck.random(rnd, 1, 1);
+                double[] gPhiAlone = gPhi.clone();
+                double[] gFcAlone = gFc.clone();
+                double[] gw = StageCheck.random(rnd, 3 * f, 1);
+                double[] w = new double[3 * f];
+                Arrays.fill(w, Double.NaN);
+                Filter.backward(model, l, e, 0, gw, w, gPhi, gFc);
+                Filter.backward(model, l, e, 0, gw, gPhiAlone, gFcAlone);
+                assertArrayEquals(forward, w, "F " + f + ", layer " + l);
+                assertArrayEquals(gPhiAlone, gPhi);
+                assertArrayEquals(gFcAlone, gFc);
+            }
         }
     }
 
