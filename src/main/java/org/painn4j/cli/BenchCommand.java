@@ -153,7 +153,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", gpu ? CudaContext.shared().describe() : "cpu (" + (threads == null
-                ? Runtime.getRuntime().availableProcessors() + " cores)" : threads + " threads)"));
+                ? Runtime.getRuntime().availableProcessors() + " cores)" : threads + (threads == 1 ? " thread)" : " threads)")));
         report.put("model", m.config.name() + " F=" + m.config.nAtomBasis() + " L=" + m.config.nInteractions()
                 + " K=" + m.config.nRbf() + " rc=" + m.config.cutoff());
         report.put("graph", gpu && !noGraph);

@@ -53,8 +53,12 @@ final class Parallel {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, MIN_OPS / Math.max(1, opsPerItem)));
     }
 
-    /** About this many multiply-adds at least per chunk (ten microseconds): enough to pay for a fork. */
-    private static final long MIN_OPS = 1 << 15;
+    /**
+     * About this many multiply-adds at least per chunk (some 100 µs on one core): waking a parked
+     * worker costs tens of microseconds, and a 5-atom molecule was slower on two threads than on
+     * one with chunks of an eighth of this.
+     */
+    private static final long MIN_OPS = 1 << 18;
 
     /** The threads of the pool the caller runs in (the common pool's workers and the caller outside one). */
     private static int threads() {
