@@ -40,11 +40,6 @@ public final class CpuCalculator implements Calculator {
         this.pool = new ForkJoinPool(threads);
     }
 
-    /** The number of threads an evaluation may use. */
-    public int threads() {
-        return pool == null ? ForkJoinPool.getCommonPoolParallelism() + 1 : pool.getParallelism();
-    }
-
     private <T> T inPool(Supplier<T> work) {
         return pool == null ? work.get() : pool.invoke(ForkJoinTask.adapt(work::get));
     }
