@@ -79,6 +79,14 @@ public record Frame(Structure structure, Double energy, double[] forces, double[
             return values[atom * count + k];
         }
 
+        /** Value k of an atom of an R column, read as ASE reads it (nan and inf included). */
+        public double real(int atom, int k) {
+            if (type != 'R') {
+                throw new IllegalStateException("column " + this + " is not of reals");
+            }
+            return ExtXyzSyntax.parseReal(value(atom, k));
+        }
+
         @Override
         public String[] values() {
             return values.clone();
