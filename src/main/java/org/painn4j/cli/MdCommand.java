@@ -21,6 +21,7 @@ import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.md.Checkpoint;
 import org.painn4j.md.CpuMdEngine;
 import org.painn4j.md.GpuMdEngine;
+import org.painn4j.md.MassSource;
 import org.painn4j.md.Masses;
 import org.painn4j.md.MaxwellBoltzmann;
 import org.painn4j.md.MdEngine;
@@ -90,6 +91,12 @@ final class MdCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--masses", paramLabel = "table|input", defaultValue = "table",
+            description = "table: ASE's standard atomic masses; input: the masses column of --input (isotopes, as "
+                    + "ASE writes atoms whose masses were set), which the trajectory then carries too. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String masses;
+
     @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
             description = "Independent copies run together, each with its own seed and files NAME.rR.EXT. "
                     + "Replica r starts from frame r when --input has at least N frames. Default: ${DEFAULT-VALUE}.")
@@ -142,6 +149,9 @@ final class MdCommand implements Callable<Integer> {
         if (Thermostat.of(thermostat) == null) {
             throw new InputException("--thermostat: unknown thermostat '" + thermostat + "' (none or langevin)");
         }
+        if (MassSource.of(masses) == null) {
+            throw new InputException("--masses: unknown source of masses '" + masses + "' (table or input)");
+        }
         if (!(friction >= 0) || Double.isInfinite(friction)) {
             throw new InputException("--friction must be a non-negative number per fs, got " + friction);
         }
@@ -179,6 +189,7 @@ final class MdCommand implements Callable<Integer> {
         double bath = temperature != null ? temperature : DEFAULT_TEMPERATURE;
         boolean langevin = th == Thermostat.LANGEVIN;
         MdSettings settings = new MdSettings(dt, th, langevin ? bath : 0, langevin ? friction : 0);
+        MassSource source = MassSource.of(masses);
         List<MdState> start = new ArrayList<>();
         int[] used = new int[replicas];
         boolean fromFile = false;
@@ -186,9 +197,9 @@ final class MdCommand implements Callable<Integer> {
             used[r] = framePerReplica ? r : frame;
             Frame f = frames.get(used[r]);
             Structure s = f.structure();
-            double[] masses;
+            double[] atomMasses;
             try {
-                masses = Masses.of(s.numbers());
+                atomMasses = source == MassSource.INPUT ? Masses.fromInput(f) : Masses.of(s.numbers());
                 // here, so that a replica's frame is named whichever engine and batch refuses it
                 m.checkAtomicNumbers(s.numbers());
             } catch (InputException e) {
@@ -199,25 +210,26 @@ final class MdCommand implements Callable<Integer> {
                 p = f.momenta();
                 fromFile = true;
             } else {
-                p = MaxwellBoltzmann.momenta(masses, bath, seed + r);
+                p = MaxwellBoltzmann.momenta(atomMasses, bath, seed + r);
             }
-            start.add(MdState.start(s, masses, p, seed + r));
+            start.add(MdState.start(s, atomMasses, p, seed + r));
         }
         try (Calculator calc = engine.open(m, err)) {
             MdEngine md = openEngine(calc, settings, start, in, frames, used);
             // Absolute paths, so that a restart from another directory finds the same files.
             MdRunConfig config = new MdRunConfig(absolute(modelPath), sha256(modelPath), absolute(in), used, settings,
-                    seed, replicas, steps, interval, checkpointInterval, absolute(log), absolute(trajectory),
+                    source, seed, replicas, steps, interval, checkpointInterval, absolute(log), absolute(trajectory),
                     checkpoint == null ? null : absolute(checkpoint), calc.describe());
             int atoms = start.get(0).size();
-            out.printf(Locale.ROOT, "painn4j: md: %d atoms from %s (frame %s), %s, dt %s fs, %d steps, %s%s%n",
+            out.printf(Locale.ROOT, "painn4j: md: %d atoms from %s (frame %s), %s, dt %s fs, %d steps, %s%s%s%n",
                     atoms, in, framePerReplica ? "0.." + (replicas - 1) : Integer.toString(frame),
                     th == Thermostat.NONE ? "NVE" : "Langevin " + bath + " K, γ " + friction + "/fs", dt, steps,
                     fromFile ? "momenta from the input" : "initial momenta at " + bath + " K (seed " + seed + ")",
+                    source == MassSource.INPUT ? ", masses from the input" : "",
                     replicas > 1 ? ", " + replicas + " replicas" : "");
-            if (otherMasses(frames, used, start)) {
-                out.println("painn4j: md: the input's masses column is not used; the masses are ASE's table's"
-                        + " (docs/md.md)");
+            if (source == MassSource.TABLE && otherMasses(frames, used, start)) {
+                out.println("painn4j: md: the input's masses column is not used, the masses are ASE's table's;"
+                        + " give --masses input to use the column (docs/md.md)");
             }
             MdRun run;
             try {
@@ -251,6 +263,7 @@ final class MdCommand implements Callable<Integer> {
             }
         }
         same(given, "--seed", seed, c.seed());
+        same(given, "--masses", masses, c.masses().key());
         same(given, "--replicas", replicas, c.replicas());
         if (given.hasMatchedOption("--input") || given.hasMatchedOption("--frame")) {
             throw new InputException("--restart continues from the checkpoint's atoms; "
@@ -533,12 +546,11 @@ final class MdCommand implements Callable<Integer> {
     static boolean otherMasses(List<Frame> frames, int[] used, List<MdState> start) {
         for (int r = 0; r < used.length; r++) {
             double[] table = start.get(r).masses();
-            for (Frame.Column c : frames.get(used[r]).columns()) {
-                if (c.name().equals("masses") && c.type() == 'R' && c.count() == 1) {
-                    for (int i = 0; i < table.length; i++) {
-                        if (Double.parseDouble(c.values()[i]) != table[i]) {
-                            return true;
-                        }
+            Frame.Column c = Masses.column(frames.get(used[r]));
+            if (c != null && c.type() == 'R' && c.count() == 1) {
+                for (int i = 0; i < table.length; i++) {
+                    if (c.real(i, 0) != table[i]) {
+                        return true;
                     }
                 }
             }

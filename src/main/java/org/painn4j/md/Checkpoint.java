@@ -157,6 +157,7 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         cfg.put("thermostat", c.settings().thermostat().key());
         cfg.put("temperature_K", hex(c.settings().temperatureK()));
         cfg.put("friction_per_fs", hex(c.settings().frictionPerFs()));
+        cfg.put("masses", c.masses().key());
         cfg.put("seed", c.seed());
         cfg.put("replicas", c.replicas());
         cfg.put("steps", c.steps());
@@ -216,6 +217,7 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         }
         MdSettings settings = new MdSettings(unhex(cfg, "dt_fs"), th, unhex(cfg, "temperature_K"),
                 unhex(cfg, "friction_per_fs"));
+        MassSource masses = masses(cfg);
         int replicas = (int) integer(cfg, "replicas", 1, Integer.MAX_VALUE);
         JsonNode fr = array(cfg, "frames", replicas);
         int[] frames = new int[fr.size()];
@@ -224,7 +226,7 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         }
         long seed = integer(cfg, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
         MdRunConfig config = new MdRunConfig(string(cfg, "model"), string(cfg, "model_sha256"), text(cfg, "input"),
-                frames, settings, seed, replicas, integer(cfg, "steps", 1, Long.MAX_VALUE),
+                frames, settings, masses, seed, replicas, integer(cfg, "steps", 1, Long.MAX_VALUE),
                 (int) integer(cfg, "interval", 1, Integer.MAX_VALUE),
                 integer(cfg, "checkpoint_interval", 1, Long.MAX_VALUE), string(cfg, "log"), string(cfg, "trajectory"),
                 text(cfg, "checkpoint"), string(cfg, "engine"));
@@ -239,7 +241,7 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
             JsonNode rep = reps.get(r);
             String where = "replica " + r + ": ";
             try {
-                states.add(state(rep, step, seed + r));
+                states.add(state(rep, step, seed + r, masses));
                 logBytes[r] = integer(rep, "log_bytes", 0, Long.MAX_VALUE);
                 trajBytes[r] = integer(rep, "trajectory_bytes", 0, Long.MAX_VALUE);
             } catch (IllegalArgumentException | InputException e) {
@@ -249,8 +251,27 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         return new Checkpoint(config, step, states, logBytes, trajBytes);
     }
 
-    /** One replica's state; the masses must be the table's, and every number finite. */
-    private static MdState state(JsonNode rep, long step, long seed) {
+    /**
+     * Where the run's masses came from; a checkpoint written before runs could take the input's
+     * masses has no such field, and its masses are the table's.
+     */
+    private static MassSource masses(JsonNode cfg) {
+        String key = text(cfg, "masses");
+        if (key == null) {
+            return MassSource.TABLE;
+        }
+        MassSource source = MassSource.of(key);
+        if (source == null) {
+            throw new IllegalArgumentException("masses is \"" + key + "\", not table or input");
+        }
+        return source;
+    }
+
+    /**
+     * One replica's state, every number finite; the masses must be the table's, or with masses
+     * from the input, positive.
+     */
+    private static MdState state(JsonNode rep, long step, long seed, MassSource source) {
         long stored = integer(rep, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
         if (stored != seed) {
             throw new IllegalArgumentException("seed " + stored + ", but the run's seed plus the replica is " + seed);
@@ -278,13 +299,7 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
             throw new IllegalArgumentException("pbc is periodic but there is no cell");
         }
         double[] masses = finite(rep, "masses", n);
-        double[] table = Masses.of(z);
-        for (int i = 0; i < n; i++) {
-            if (Double.compare(masses[i], table[i]) != 0) {
-                throw new IllegalArgumentException("masses[" + i + "] is " + masses[i] + ", not " + table[i]
-                        + ", the mass of atomic number " + z[i]);
-            }
-        }
+        checkMasses(masses, z, source);
         Structure st = new Structure(z, finite(rep, "positions", 3 * n), cell, pbc);
         double energy = unhex(rep, "energy");
         if (!Double.isFinite(energy)) {
@@ -292,6 +307,24 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
         }
         return new MdState(step, st, masses, finite(rep, "momenta", 3 * n), finite(rep, "forces", 3 * n), energy,
                 seed);
+    }
+
+    private static void checkMasses(double[] masses, int[] z, MassSource source) {
+        if (source == MassSource.INPUT) {
+            for (int i = 0; i < masses.length; i++) {
+                if (!(masses[i] > 0)) {
+                    throw new IllegalArgumentException("masses[" + i + "] is " + masses[i] + ", not a positive mass");
+                }
+            }
+            return;
+        }
+        double[] table = Masses.of(z);
+        for (int i = 0; i < masses.length; i++) {
+            if (Double.compare(masses[i], table[i]) != 0) {
+                throw new IllegalArgumentException("masses[" + i + "] is " + masses[i] + ", not " + table[i]
+                        + ", the mass of atomic number " + z[i] + " (the run's masses are the table's)");
+            }
+        }
     }
 
     private static JsonNode need(JsonNode o, String key) {

@@ -275,7 +275,7 @@ public final class MdRun {
                     log[r].write(s, dtFs);
                 }
                 if (traj[r] != null) {
-                    traj[r].write(frame(s, dtFs));
+                    traj[r].write(frame(s, dtFs, config.masses()));
                 }
             } catch (InputException | UncheckedIOException e) {
                 throw writeFailed(e);
@@ -299,11 +299,20 @@ public final class MdRun {
         }
     }
 
-    /** A trajectory frame: positions, momenta (ASE units), forces, energy, and step and time in info. */
-    public static Frame frame(MdState s, double dtFs) {
+    /**
+     * A trajectory frame: positions, momenta (ASE units), forces, energy, and step and time in
+     * info. Masses from the input are written too, since ASE would otherwise divide the momenta
+     * by its table's masses; they go before the momenta, where ASE writes atoms that were read
+     * with masses and then given momenta. Table masses are left out, as ASE leaves them out.
+     */
+    public static Frame frame(MdState s, double dtFs, MassSource masses) {
         Map<String, String> info = new java.util.LinkedHashMap<>();
         info.put("step", Long.toString(s.step()));
         info.put("time_fs", Double.toString(s.step() * dtFs));
+        if (masses == MassSource.INPUT) {
+            return new Frame(s.structure(), s.energy(), s.forces(), null, s.momenta(), info, 0,
+                    List.of(Masses.toColumn(s.masses())), 1);
+        }
         return new Frame(s.structure(), s.energy(), s.forces(), null, s.momenta(), info, 0);
     }
 

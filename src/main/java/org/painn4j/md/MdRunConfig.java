@@ -10,6 +10,7 @@ package org.painn4j.md;
  * @param input              the structure file the run started from (informational)
  * @param frames             which frame of it each replica started from (informational)
  * @param settings           time step, thermostat, temperature, friction
+ * @param masses             where the masses came from: ASE's table or the input's masses column
  * @param seed               replica r uses seed + r
  * @param replicas           number of independent replicas
  * @param steps              the step number at which the run ends
@@ -21,11 +22,14 @@ package org.painn4j.md;
  * @param engine             what computed the run, e.g. {@code cpu float64}
  */
 public record MdRunConfig(String model, String modelSha256, String input, int[] frames, MdSettings settings,
-                          long seed, int replicas, long steps, int interval, long checkpointInterval,
+                          MassSource masses, long seed, int replicas, long steps, int interval, long checkpointInterval,
                           String log, String trajectory, String checkpoint, String engine) {
 
     public MdRunConfig {
         frames = frames.clone();
+        if (masses == null) {
+            throw new IllegalArgumentException("a mass source is required (table or input)");
+        }
     }
 
     @Override
@@ -34,13 +38,13 @@ public record MdRunConfig(String model, String modelSha256, String input, int[] 
     }
 
     public MdRunConfig withSteps(long newSteps) {
-        return new MdRunConfig(model, modelSha256, input, frames, settings, seed, replicas, newSteps, interval,
+        return new MdRunConfig(model, modelSha256, input, frames, settings, masses, seed, replicas, newSteps, interval,
                 checkpointInterval, log, trajectory, checkpoint, engine);
     }
 
     public MdRunConfig withOutput(int newInterval, long newCheckpointInterval, String newLog, String newTrajectory,
                                   String newCheckpoint, String newEngine) {
-        return new MdRunConfig(model, modelSha256, input, frames, settings, seed, replicas, steps, newInterval,
+        return new MdRunConfig(model, modelSha256, input, frames, settings, masses, seed, replicas, steps, newInterval,
                 newCheckpointInterval, newLog, newTrajectory, newCheckpoint, newEngine);
     }
 }

@@ -151,8 +151,8 @@ class BadInputTest {
         double[] m = Masses.of(s.numbers());
         CpuMdEngine engine = new CpuMdEngine(failing, MdSettings.nve(0.5), List.of(MdState.start(s, m, new double[3 * m.length], 0)));
         Path traj = dir.resolve("nan-forces.extxyz");
-        MdRunConfig config = new MdRunConfig("m", "0", "in", new int[] {0}, MdSettings.nve(0.5), 0, 1, 20, 2, 1,
-                dir.resolve("nan-forces.log").toString(), traj.toString(), null, "failing");
+        MdRunConfig config = new MdRunConfig("m", "0", "in", new int[] {0}, MdSettings.nve(0.5), MassSource.TABLE,
+                0, 1, 20, 2, 1, dir.resolve("nan-forces.log").toString(), traj.toString(), null, "failing");
         InputException e = assertThrows(InputException.class,
                 () -> new MdRun(engine, config).run(null, null));
         assertEquals("step 7: the force on atom 1 is not finite (NaN); atoms flew apart or overlap, or --dt is too long;"

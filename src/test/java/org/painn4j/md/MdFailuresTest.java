@@ -147,8 +147,8 @@ class MdFailuresTest {
         Structure h2 = Structure.molecule(new int[] {1, 1}, x);
         MdState start = MdState.start(h2, Masses.of(h2.numbers()), new double[] {0.1, 0, 0, -0.1, 0.05, 0}, 0);
         CpuMdEngine engine = new CpuMdEngine(new HarmonicCalculator(x, 1.0), MdSettings.nve(0.5), List.of(start));
-        MdRunConfig config = new MdRunConfig("m", "0", "in", new int[] {0}, MdSettings.nve(0.5), 0, 1, 2_000_000, 1, 1,
-                log.toString(), traj.toString(), null, "harmonic");
+        MdRunConfig config = new MdRunConfig("m", "0", "in", new int[] {0}, MdSettings.nve(0.5), MassSource.TABLE,
+                0, 1, 2_000_000, 1, 1, log.toString(), traj.toString(), null, "harmonic");
         InputException e = assertThrows(InputException.class, () -> new MdRun(engine, config).run(null, null));
         reader.join(10_000);
         String message = e.getMessage();
@@ -199,6 +199,12 @@ class MdFailuresTest {
                         "replica 0: masses[0] is -12.011, not 12.011"),
                 edit("deuterium", d -> ((ArrayNode) rep(d).get("masses")).set(3, f.textNode("0x1.0p1")),
                         "replica 0: masses[3] is 2.0, not 1.008"),
+                edit("masses from nowhere", d -> cfg(d).put("masses", "file"), "masses is \"file\", not table or input"),
+                edit("masses as a number", d -> cfg(d).put("masses", 1), "masses is 1, not text"),
+                edit("negative input mass", d -> {
+                    cfg(d).put("masses", "input");
+                    ((ArrayNode) rep(d).get("masses")).set(1, f.textNode("-0x1.0p1"));
+                }, "replica 0: masses[1] is -2.0, not a positive mass"),
                 edit("atomic number 200", d -> ((ArrayNode) rep(d).get("numbers")).set(0, f.numberNode(200)),
                         "replica 0: numbers[0] is 200"),
                 edit("atomic number as text", d -> ((ArrayNode) rep(d).get("numbers")).set(0, f.textNode("6")),
