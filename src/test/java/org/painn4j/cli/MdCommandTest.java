@@ -37,11 +37,14 @@ class MdCommandTest {
         }
     }
 
-    /** A masses column other than the table's (deuterium here) is named as not used; the table's is not. */
+    /**
+     * A masses column other than the table's (deuterium here, or values that are no masses) is
+     * named as not used; the table's is not.
+     */
     @Test
     void anInputMassesColumnIsNamedWhenItDiffers(@TempDir Path dir) throws IOException {
         String model = "weights/painn-test-random.safetensors";
-        for (String hydrogen : new String[] {"2.014", "1.008"}) {
+        for (String hydrogen : new String[] {"2.014", "1.008", "nan"}) {
             Path in = dir.resolve("h" + hydrogen + ".extxyz");
             Files.writeString(in, "3\nProperties=species:S:1:pos:R:3:masses:R:1\n"
                     + "O 0 0 0 15.999\nH 0.96 0 0 " + hydrogen + "\nH -0.24 0.93 0 " + hydrogen + "\n");
@@ -49,8 +52,57 @@ class MdCommandTest {
                     "--log", dir.resolve("md.log").toString(), "--trajectory", dir.resolve("md.extxyz").toString());
             assertEquals(0, r.code(), r.err());
             boolean named = r.out().contains("the input's masses column is not used");
-            assertEquals(hydrogen.equals("2.014"), named, r.out());
+            assertEquals(!hydrogen.equals("1.008"), named, r.out());
+            assertEquals(named, r.out().contains("give --masses input to use the column"), r.out());
         }
+    }
+
+    /**
+     * --masses input takes the masses column of each replica's frame, which must be there and
+     * hold positive finite masses; every refusal is one line that names the file, frame and line.
+     */
+    @Test
+    void inputMassesAreCheckedInOneLine(@TempDir Path dir) throws IOException {
+        String model = "weights/painn-test-random.safetensors";
+        String water = "O 0 0 0 %s\nH 0.96 0 0 %s\nH -0.24 0.93 0 %s\n";
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("3\nProperties=species:S:1:pos:R:3\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n",
+                "frame 0 (line 1): --masses input: the frame has no masses column");
+        cases.put("3\nProperties=species:S:1:pos:R:3:masses:R:1\n" + String.format(water, "16", "-1", "2.014"),
+                "frame 0 (line 1): --masses input: atom 1 has mass -1.0; masses must be positive and finite");
+        cases.put("3\nProperties=species:S:1:pos:R:3:masses:R:1\n" + String.format(water, "16", "2.014", "0"),
+                "frame 0 (line 1): --masses input: atom 2 has mass 0.0; masses must be positive and finite");
+        cases.put("3\nProperties=species:S:1:pos:R:3:masses:R:1\n" + String.format(water, "nan", "2", "2"),
+                "frame 0 (line 1): --masses input: atom 0 has mass NaN; masses must be positive and finite");
+        cases.put("3\nProperties=species:S:1:pos:R:3:masses:R:1\n" + String.format(water, "16", "inf", "2"),
+                "frame 0 (line 1): --masses input: atom 1 has mass Infinity; masses must be positive and finite");
+        cases.put("3\nProperties=species:S:1:pos:R:3:masses:I:1\n" + String.format(water, "16", "2", "2"),
+                "frame 0 (line 1): --masses input: the frame's masses column is masses:I:1, not masses:R:1");
+        int k = 0;
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path in = dir.resolve("in" + k++ + ".extxyz");
+            Files.writeString(in, c.getKey());
+            CliRun r = CliRun.of("md", "--model", model, "--input", in.toString(), "--device", "cpu", "--masses",
+                    "input", "--log", dir.resolve("md.log").toString(), "--trajectory",
+                    dir.resolve("md.extxyz").toString());
+            assertEquals(Main.BAD_INPUT, r.code(), r.err());
+            assertEquals("painn4j: " + in + ": " + c.getValue() + "\n", r.err());
+        }
+        // replica 1 starts from frame 1, whose column is missing
+        Path two = dir.resolve("two.extxyz");
+        Files.writeString(two, "3\nProperties=species:S:1:pos:R:3:masses:R:1\n" + String.format(water, "16", "2", "2")
+                + "3\nProperties=species:S:1:pos:R:3\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n");
+        CliRun r = CliRun.of("md", "--model", model, "--input", two.toString(), "--device", "cpu", "--masses", "input",
+                "--replicas", "2", "--log", dir.resolve("md.log").toString(), "--trajectory",
+                dir.resolve("md.extxyz").toString());
+        assertEquals(Main.BAD_INPUT, r.code(), r.err());
+        assertEquals("painn4j: " + two + ": frame 1 (line 6): --masses input: the frame has no masses column\n",
+                r.err());
+
+        r = CliRun.of("md", "--masses", "foo");
+        assertEquals(Main.BAD_INPUT, r.code(), r.err());
+        assertEquals("painn4j: --masses: unknown source of masses 'foo' (table or input)\n", r.err());
+        assertTrue(CliRun.of("md", "--help").out().contains("--masses=table|input"));
     }
 
     @Test

@@ -40,7 +40,8 @@ class AseReadsMdOutputTest {
             "    logger()",
             "    out.append({'step': int(a.info['step']), 'energy': a.get_potential_energy(),",
             "                'forces': a.get_forces().ravel().tolist(), 'momenta': a.get_momenta().ravel().tolist(),",
-            "                'ekin': a.get_kinetic_energy(), 'temperature': a.get_temperature()})",
+            "                'ekin': a.get_kinetic_energy(), 'temperature': a.get_temperature(),",
+            "                'masses': a.get_masses().tolist(), 'velocities': a.get_velocities().ravel().tolist()})",
             "print(json.dumps({'log': buf.getvalue(), 'frames': out}))");
 
     @Test
@@ -78,6 +79,58 @@ class AseReadsMdOutputTest {
             assertEquals(t, a.get("temperature").asDouble(), 1e-9 * t);
             String[] cols = lines.get(i).trim().split("\\s+");
             assertEquals(a.get("temperature").asDouble(), Double.parseDouble(cols[4]), 0.05 + 1e-9);
+        }
+    }
+
+    /** Ethanol with every hydrogen a deuterium, its masses set in ASE and written by ASE. */
+    private static final String DEUTERATE = String.join("\n",
+            "import sys, ase.io",
+            "a = ase.io.read(sys.argv[1])",
+            "m = a.get_masses()",
+            "m[a.numbers == 1] = 2.014",
+            "a.set_masses(m)",
+            "ase.io.write(sys.argv[2], a, format='extxyz')");
+
+    /**
+     * With --masses input, ASE reads the masses back from the trajectory, and with them the
+     * velocities, kinetic energy and temperature of our log (its own MDLogger writes the same log).
+     */
+    @Test
+    void aseReadsTheInputMassesBack(@TempDir Path dir) throws IOException {
+        String python = MdFixtures.python();
+        Assumptions.assumeTrue(python != null, "no Python with ASE (apt-get install python3-ase)");
+        Path in = dir.resolve("ethanol-d6.extxyz");
+        MdFixtures.runPython(python, DEUTERATE, MdFixtures.example("ethanol.extxyz").toString(), in.toString());
+        Path model = MdFixtures.writeSmallModel(dir);
+        Path log = dir.resolve("md.log");
+        Path traj = dir.resolve("md.extxyz");
+        MdFixtures.Run r = MdFixtures.main("md", "--model", model.toString(), "--device", "cpu", "--input",
+                in.toString(), "--masses", "input", "--thermostat", "langevin", "--temperature", "400",
+                "--steps", "20", "--interval", "4", "--log", log.toString(), "--trajectory", traj.toString());
+        assertEquals(0, r.code(), r.err());
+
+        JsonNode ase = new ObjectMapper().readTree(MdFixtures.runPython(python, SCRIPT, traj.toString(), "0.5"));
+        assertEquals(MdFixtures.read(log), ase.get("log").asText());
+        List<Frame> ours = ExtXyz.read(traj);
+        JsonNode frames = ase.get("frames");
+        assertEquals(6, frames.size());
+        double[] expected = Masses.of(ours.get(0).structure().numbers());
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = expected[i] == 1.008 ? 2.014 : expected[i];
+        }
+        for (int i = 0; i < ours.size(); i++) {
+            Frame f = ours.get(i);
+            JsonNode a = frames.get(i);
+            double[] m = doubles(a.get("masses"));
+            assertArrayEquals(expected, m);
+            assertArrayEquals(f.momenta(), doubles(a.get("momenta")));
+            double[] v = doubles(a.get("velocities"));
+            for (int k = 0; k < v.length; k++) {
+                assertEquals(f.momenta()[k] / m[k / 3], v[k], 1e-15 * Math.abs(v[k]));
+            }
+            double ekin = MdUnits.kineticEnergy(f.momenta(), m);
+            assertEquals(ekin, a.get("ekin").asDouble(), 1e-12 * Math.max(1, ekin));
+            assertEquals(MdUnits.temperature(ekin, m.length), a.get("temperature").asDouble(), 1e-9 * 400);
         }
     }
 

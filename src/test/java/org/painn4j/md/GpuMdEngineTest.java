@@ -80,6 +80,41 @@ class GpuMdEngineTest {
     }
 
     /**
+     * Masses other than the table's (every hydrogen a deuterium) reach the device's integrator:
+     * velocity Verlet still agrees with the Java integrators bit for bit, and the momenta differ
+     * from a run with the table's masses.
+     */
+    @Test
+    void inputMassesReachTheDevice() {
+        PainnModel model = TestWeights.testRandom();
+        Structure s = MdFixtures.ethanol();
+        double[] m = Masses.of(s.numbers());
+        for (int i = 0; i < m.length; i++) {
+            m[i] = s.number(i) == 1 ? 2.014 : m[i];
+        }
+        double[] p = MaxwellBoltzmann.momenta(m, 600, 4);
+        MdSettings nve = MdSettings.nve(0.5);
+        try (GpuCalculator forJava = new GpuCalculator(model, Precision.FLOAT64);
+             GpuCalculator forDevice = new GpuCalculator(model, Precision.FLOAT64);
+             GpuCalculator forTable = new GpuCalculator(model, Precision.FLOAT64)) {
+            CpuMdEngine java = new CpuMdEngine(forJava, nve, List.of(MdState.start(s, m, p, 4)));
+            try (GpuMdEngine device = new GpuMdEngine(forDevice, () -> null, nve, List.of(MdState.start(s, m, p, 4)));
+                 GpuMdEngine table = new GpuMdEngine(forTable, () -> null, nve,
+                         List.of(MdState.start(s, Masses.of(s.numbers()), p, 4)))) {
+                java.advance(60);
+                device.advance(60);
+                table.advance(60);
+                MdState a = java.state(0);
+                MdState b = device.state(0);
+                assertArrayEquals(m, b.masses(), 0.0);
+                assertArrayEquals(a.structure().positions(), b.structure().positions(), 0.0, "positions");
+                assertArrayEquals(a.momenta(), b.momenta(), 0.0, "momenta");
+                assertTrue(table.state(0).momenta()[9] != b.momenta()[9], "the table's masses move the atoms otherwise");
+            }
+        }
+    }
+
+    /**
      * NVE with float32 forces on the device, under the bounds of the float64 CPU test
      * (VelocityVerletTest, docs/md.md): float32 rounding of the forces, relative 1e-7, is far
      * below the integrator's own error at 0.5 fs.
