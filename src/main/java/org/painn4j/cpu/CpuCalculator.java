@@ -1,9 +1,7 @@
 package org.painn4j.cpu;
 
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.function.Supplier;
+import java.util.function.IntFunction;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Result;
 import org.painn4j.calc.Virial;
@@ -16,38 +14,33 @@ import org.painn4j.structure.Structure;
  * and stress from the hand-derived backward pass of docs/derivation.md. Readable before fast;
  * every other engine is checked against this one.
  *
- * <p>The loops over rows, atoms and edges run on several threads ({@link Parallel}), and a list
- * of structures is evaluated several at a time; the results are the same bits for any number
- * of threads.
+ * <p>The loops over rows, atoms and edges run on a team of threads ({@link Parallel},
+ * {@link Team}), and a list of at least as many structures as threads is evaluated several at a
+ * time; the results are the same bits for any number of threads.
  */
 public final class CpuCalculator implements Calculator {
     private final PainnModel model;
-    /** The pool every evaluation runs in; null: the common fork-join pool. */
-    private final ForkJoinPool pool;
+    private final Team team;
+    private final boolean ownTeam;
 
-    /** On every core (the common fork-join pool). */
+    /** On every core (a team shared by such calculators). */
     public CpuCalculator(PainnModel model) {
         this.model = model;
-        this.pool = null;
+        this.team = Team.shared();
+        this.ownTeam = false;
     }
 
-    /** On {@code threads} threads of a pool of its own, released by {@link #close()}. */
+    /** On {@code threads} threads of a team of its own, released by {@link #close()}. */
     public CpuCalculator(PainnModel model, int threads) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-        }
         this.model = model;
-        this.pool = new ForkJoinPool(threads);
-    }
-
-    private <T> T inPool(Supplier<T> work) {
-        return pool == null ? work.get() : pool.invoke(ForkJoinTask.adapt(work::get));
+        this.team = new Team(threads);
+        this.ownTeam = true;
     }
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdown();
+        if (ownTeam) {
+            team.close();
         }
     }
 
@@ -105,42 +98,45 @@ public final class CpuCalculator implements Calculator {
 
     @Override
     public double energy(Structure structure) {
-        return inPool(() -> new Forward(structure).energy);
+        return team.within(() -> new Forward(structure).energy);
     }
 
     @Override
     public Result compute(Structure structure) {
-        return inPool(() -> evaluate(structure));
+        return team.within(() -> evaluate(structure));
     }
 
-    /** Several structures at a time; each result is the same as alone. */
+    /** Several structures; each result is the same as alone. */
     @Override
     public List<Result> compute(List<Structure> structures) {
         Result[] results = new Result[structures.size()];
-        inPool(() -> {
-            Parallel.range(results.length, 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    results[i] = evaluate(structures.get(i));
-                }
-            });
-            return null;
-        });
+        each(results.length, i -> results[i] = evaluate(structures.get(i)));
         return List.of(results);
     }
 
-    /** Several energies at a time; each the same as alone. */
+    /** Several energies; each the same as alone. */
     @Override
     public double[] energies(List<Structure> structures) {
         double[] energies = new double[structures.size()];
-        inPool(() -> {
-            Parallel.range(energies.length, 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    energies[i] = new Forward(structures.get(i)).energy;
+        each(energies.length, i -> energies[i] = new Forward(structures.get(i)).energy);
+        return energies;
+    }
+
+    /**
+     * Runs work(i) for i in [0, n): with at least as many structures as threads, a structure per
+     * thread at a time (each alone on its thread); with fewer, one after another, each on the team.
+     */
+    private void each(int n, IntFunction<Object> work) {
+        team.within(() -> {
+            if (n >= team.threads()) {
+                team.run(n, work::apply);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    work.apply(i);
                 }
-            });
+            }
             return null;
         });
-        return energies;
     }
 
     private Result evaluate(Structure structure) {

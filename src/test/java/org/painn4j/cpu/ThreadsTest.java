@@ -2,12 +2,12 @@ package org.painn4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.painn4j.calc.Result;
@@ -80,10 +80,11 @@ class ThreadsTest {
                 double[] gPhi = StageCheck.random(new Random(9), e * 20, 1);
                 double[] gFc = StageCheck.random(new Random(10), e, 1);
                 double[] gU = StageCheck.random(new Random(11), 3 * e, 1);
-                ForkJoinPool pool = new ForkJoinPool(threads);
-                Message.Grad g = pool.invoke(ForkJoinTask.adapt(
-                        () -> Message.backward(MODEL, 1, list, edges, v, saved, gsOut, gvOut, gPhi, gFc, gU, batch)));
-                pool.shutdown();
+                Message.Grad g;
+                try (Team team = new Team(threads)) {
+                    g = team.within(
+                            () -> Message.backward(MODEL, 1, list, edges, v, saved, gsOut, gvOut, gPhi, gFc, gU, batch));
+                }
                 double[][] got = {g.gs(), g.gv(), gPhi, gFc, gU};
                 if (reference == null) {
                     reference = got;
@@ -98,33 +99,80 @@ class ThreadsTest {
 
     @Test
     void rangesCoverEveryIndexOnce() {
-        ForkJoinPool pool = new ForkJoinPool(3);
-        for (int n : new int[] {0, 1, 2, 5, 9, 64, 1001}) {
-            for (int minChunk : new int[] {1, 2, 7}) {
-                for (int align : new int[] {1, 4}) {
-                    AtomicIntegerArray seen = new AtomicIntegerArray(n);
-                    int[] chunks = {0};
-                    pool.invoke(ForkJoinTask.adapt(() -> Parallel.range(n, minChunk, align,
-                            (from, to) -> {
-                                synchronized (chunks) {
-                                    chunks[0]++;
-                                }
-                                assertTrue(from < to && (from % align == 0), "chunk [" + from + ", " + to + ")");
+        try (Team team = new Team(3)) {
+            for (int n : new int[] {0, 1, 2, 5, 9, 64, 1001}) {
+                for (int minChunk : new int[] {1, 2, 7}) {
+                    for (int align : new int[] {1, 4}) {
+                        AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                        AtomicInteger chunks = new AtomicInteger();
+                        team.within(() -> {
+                            Parallel.range(n, minChunk, align, (from, to) -> {
+                                chunks.incrementAndGet();
+                                assertTrue(from < to && from % align == 0, "chunk [" + from + ", " + to + ")");
                                 for (int i = from; i < to; i++) {
                                     seen.incrementAndGet(i);
                                 }
-                            })));
-                    for (int i = 0; i < n; i++) {
-                        assertEquals(1, seen.get(i), "n " + n + ", minChunk " + minChunk + ", index " + i);
-                    }
-                    assertTrue(chunks[0] <= 12, "at most four chunks per thread: " + chunks[0]);
-                    if (n >= 2 * minChunk * 12 && align == 1) {
-                        assertEquals(12, chunks[0], "n " + n + ", minChunk " + minChunk);
+                            });
+                            return null;
+                        });
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(1, seen.get(i), "n " + n + ", minChunk " + minChunk + ", index " + i);
+                        }
+                        assertTrue(chunks.get() <= 12, "at most four chunks per thread: " + chunks.get());
+                        if (n >= 2 * minChunk * 12 && align == 1) {
+                            assertEquals(12, chunks.get(), "n " + n + ", minChunk " + minChunk);
+                        }
                     }
                 }
             }
         }
-        pool.shutdown();
+    }
+
+    @Test
+    void aFailingChunkFailsTheLoopAndLeavesTheTeamWorking() {
+        try (Team team = new Team(2)) {
+            IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                    () -> team.within(() -> {
+                        Parallel.range(100, 1, (from, to) -> {
+                            if (from == 0) {
+                                throw new IllegalStateException("chunk 0");
+                            }
+                        });
+                        return null;
+                    }));
+            assertEquals("chunk 0", thrown.getMessage());
+            AtomicInteger sum = new AtomicInteger();
+            team.within(() -> {
+                Parallel.range(100, 1, (from, to) -> sum.addAndGet(to - from));
+                return null;
+            });
+            assertEquals(100, sum.get());
+        }
+    }
+
+    @Test
+    void loopsInsideALoopRunOnTheirChunksThread() {
+        try (Team team = new Team(3)) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(40 * 40);
+            team.within(() -> {
+                Parallel.range(40, 1, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        int row = i;
+                        Thread outer = Thread.currentThread();
+                        Parallel.range(40, 1, (a, b) -> {
+                            assertEquals(outer, Thread.currentThread());
+                            for (int k = a; k < b; k++) {
+                                seen.incrementAndGet(row * 40 + k);
+                            }
+                        });
+                    }
+                });
+                return null;
+            });
+            for (int i = 0; i < 40 * 40; i++) {
+                assertEquals(1, seen.get(i), "cell " + i);
+            }
+        }
     }
 
     private static void assertSameBits(Result a, Result b, String what) {
