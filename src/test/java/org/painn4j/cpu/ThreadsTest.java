@@ -175,6 +175,45 @@ class ThreadsTest {
         }
     }
 
+    @Test
+    void manyLoopsFromTwoThreadsAtOnceEachCoverTheirRangeOnce() throws InterruptedException {
+        // one thread holds the team while the other's loops run serially, and back: every loop
+        // must still cover its range exactly once, and no loop may hang
+        try (Team team = new Team(4)) {
+            AtomicInteger failures = new AtomicInteger();
+            Thread[] callers = new Thread[2];
+            for (int t = 0; t < callers.length; t++) {
+                long seed = t;
+                callers[t] = new Thread(() -> {
+                    Random rnd = new Random(seed);
+                    for (int loop = 0; loop < 1500; loop++) {
+                        int n = rnd.nextInt(200);
+                        int[] seen = new int[n];
+                        team.within(() -> {
+                            Parallel.range(n, 1 + rnd.nextInt(5), (from, to) -> {
+                                for (int i = from; i < to; i++) {
+                                    seen[i]++;
+                                }
+                            });
+                            return null;
+                        });
+                        for (int count : seen) {
+                            if (count != 1) {
+                                failures.incrementAndGet();
+                            }
+                        }
+                    }
+                });
+                callers[t].start();
+            }
+            for (Thread c : callers) {
+                c.join(60_000);
+                assertTrue(!c.isAlive(), "a loop hung");
+            }
+            assertEquals(0, failures.get());
+        }
+    }
+
     private static void assertSameBits(Result a, Result b, String what) {
         assertEquals(Double.doubleToLongBits(a.energy()), Double.doubleToLongBits(b.energy()), what + ": energy");
         assertArrayEquals(a.energies(), b.energies(), what + ": energies");
