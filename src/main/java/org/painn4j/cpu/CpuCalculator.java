@@ -1,6 +1,7 @@
 package org.painn4j.cpu;
 
 import java.util.List;
+import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Result;
@@ -53,6 +54,15 @@ public final class CpuCalculator implements Calculator {
         return "cpu float64";
     }
 
+    /** The neighbor search's blocks of rows, on the team of the evaluation. */
+    private static void blocks(int count, IntConsumer block) {
+        Parallel.range(count, 1, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                block.accept(b);
+            }
+        });
+    }
+
     /** The forward pass with everything the backward pass needs. */
     private final class Forward {
         final Structure structure;
@@ -70,7 +80,7 @@ public final class CpuCalculator implements Calculator {
             int n = structure.size();
             model.checkAtomicNumbers(structure.numbers());
             this.structure = structure;
-            this.list = NeighborList.build(structure, model.config.cutoff());
+            this.list = NeighborList.build(structure, model.config.cutoff(), CpuCalculator::blocks);
             this.edges = Radial.forward(model, list.vector);
             double[] s = new double[n * f];
             for (int i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 package org.painn4j.structure;
 
 import java.util.Locale;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 import org.painn4j.InputException;
@@ -31,8 +32,8 @@ import org.painn4j.InputException;
  * are refused with an {@link InputException}; atoms are counted from 0 in its message.
  *
  * <p>Cost is O(N + E): atoms are binned on a grid of cutoff-thick bins (see {@link CellBins}).
- * Rows are found in parallel on the common fork-join pool; the result is the same for any
- * number of threads.
+ * Rows are found in parallel, in blocks of rows ({@link Blocks}: the common fork-join pool unless
+ * the caller gives its own threads); the result is the same for any number of threads.
  */
 public final class NeighborList {
     /** Closer than this (Å), two atoms, or an atom and its image, are taken for one. */
@@ -58,8 +59,17 @@ public final class NeighborList {
     /** [E] the index of the edge (j, i, −n); reverse[reverse[e]] == e. */
     public final int[] reverse;
 
+    /** Runs block(b) for every b in [0, count), on whatever threads; each block writes its own rows. */
+    @FunctionalInterface
+    public interface Blocks {
+        void forEach(int count, IntConsumer block);
+
+        /** On the common fork-join pool. */
+        Blocks COMMON_POOL = (count, block) -> IntStream.range(0, count).parallel().forEach(block);
+    }
+
     private NeighborList(int atoms, double cutoff, int[] rowStart, int[] center, int[] neighbor, int[] image,
-            double[] vector, double[] distance) {
+            double[] vector, double[] distance, Blocks blocks) {
         this.atoms = atoms;
         this.cutoff = cutoff;
         this.rowStart = rowStart;
@@ -68,7 +78,7 @@ public final class NeighborList {
         this.image = image;
         this.vector = vector;
         this.distance = distance;
-        this.reverse = reverseIndex(atoms, rowStart, center, neighbor, image);
+        this.reverse = reverseIndex(atoms, rowStart, center, neighbor, image, blocks);
     }
 
     public int edges() {
@@ -81,6 +91,11 @@ public final class NeighborList {
     }
 
     public static NeighborList build(Structure s, double cutoff) {
+        return build(s, cutoff, Blocks.COMMON_POOL);
+    }
+
+    /** As {@link #build(Structure, double)}, the blocks of rows run by {@code parallel}. */
+    public static NeighborList build(Structure s, double cutoff, Blocks parallel) {
         if (!(cutoff > 0) || !Double.isFinite(cutoff)) {
             throw new IllegalArgumentException("cutoff must be positive and finite, got " + cutoff);
         }
@@ -110,7 +125,7 @@ public final class NeighborList {
         // copying hundreds of megabytes costs more than finding the neighbors twice.
         int blocks = (n + BLOCK - 1) / BLOCK;
         int[] rowStart = new int[n + 1];
-        IntStream.range(0, blocks).parallel().forEach(b -> {
+        parallel.forEach(blocks, b -> {
             EdgeBuffer row = new EdgeBuffer(64);
             for (int i = b * BLOCK; i < Math.min(n, (b + 1) * BLOCK); i++) {
                 row.clear();
@@ -127,7 +142,7 @@ public final class NeighborList {
         int[] image = new int[3 * edges];
         double[] vector = new double[3 * edges];
         double[] distance = new double[edges];
-        IntStream.range(0, blocks).parallel().forEach(b -> {
+        parallel.forEach(blocks, b -> {
             EdgeBuffer row = new EdgeBuffer(64);
             for (int i = b * BLOCK; i < Math.min(n, (b + 1) * BLOCK); i++) {
                 row.clear();
@@ -151,7 +166,7 @@ public final class NeighborList {
                 throw samePosition(center[e], neighbor[e], image, e, distance[e]);
             }
         }
-        return new NeighborList(n, cutoff, rowStart, center, neighbor, image, vector, distance);
+        return new NeighborList(n, cutoff, rowStart, center, neighbor, image, vector, distance, parallel);
     }
 
     /** Adds every neighbor of atom i to row, in no particular order. */
@@ -243,10 +258,11 @@ public final class NeighborList {
      * The edges (i, j, ·) of row i form a run sorted by image; their reverses (j, i, −·) form a
      * run of the same length in row j, found by one binary search, in the opposite order.
      */
-    private static int[] reverseIndex(int atoms, int[] rowStart, int[] center, int[] neighbor, int[] image) {
+    private static int[] reverseIndex(int atoms, int[] rowStart, int[] center, int[] neighbor, int[] image,
+                                      Blocks parallel) {
         int[] rev = new int[neighbor.length];
         int blocks = (atoms + BLOCK - 1) / BLOCK;
-        IntStream.range(0, blocks).parallel().forEach(b -> {
+        parallel.forEach(blocks, b -> {
             for (int i = b * BLOCK; i < Math.min(atoms, (b + 1) * BLOCK); i++) {
                 int e = rowStart[i];
                 while (e < rowStart[i + 1]) {

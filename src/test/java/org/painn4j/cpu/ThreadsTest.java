@@ -98,6 +98,27 @@ class ThreadsTest {
     }
 
     @Test
+    void neighborSearchOnATeamEqualsTheCommonPools() {
+        // 2,600 atoms: three blocks of rows
+        Structure big = RandomStructures.cluster(2600, 0.08, 31);
+        NeighborList pool = NeighborList.build(big, 5.0);
+        NeighborList team;
+        try (Team t = new Team(3)) {
+            team = t.within(() -> NeighborList.build(big, 5.0, (count, block) -> Parallel.range(count, 1,
+                    (from, to) -> {
+                        for (int b = from; b < to; b++) {
+                            block.accept(b);
+                        }
+                    })));
+        }
+        assertArrayEquals(pool.rowStart, team.rowStart);
+        assertArrayEquals(pool.neighbor, team.neighbor);
+        assertArrayEquals(pool.image, team.image);
+        assertArrayEquals(pool.vector, team.vector);
+        assertArrayEquals(pool.reverse, team.reverse);
+    }
+
+    @Test
     void rangesCoverEveryIndexOnce() {
         try (Team team = new Team(3)) {
             for (int n : new int[] {0, 1, 2, 5, 9, 64, 1001}) {
