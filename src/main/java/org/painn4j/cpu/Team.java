@@ -109,9 +109,13 @@ final class Team implements AutoCloseable {
         Job j = new Job(chunks, chunk, Thread.currentThread());
         job = j;
         generation.incrementAndGet();
-        for (Worker w : workers) {
-            if (w.parked) {
-                LockSupport.unpark(w);
+        // spinning threads see the loop by themselves; wake parked ones for the other chunks only,
+        // not a whole many-core team for a loop of two chunks
+        int woken = 0;
+        for (int i = 0; i < workers.length && woken < chunks - 1; i++) {
+            if (workers[i].parked) {
+                LockSupport.unpark(workers[i]);
+                woken++;
             }
         }
         j.work();
