@@ -2,7 +2,6 @@ package org.painn4j.cpu;
 
 import java.util.List;
 import java.util.function.IntConsumer;
-import java.util.function.IntFunction;
 import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Result;
 import org.painn4j.calc.Virial;
@@ -136,13 +135,13 @@ public final class CpuCalculator implements Calculator {
      * Runs work(i) for i in [0, n): with at least as many structures as threads, a structure per
      * thread at a time (each alone on its thread); with fewer, one after another, each on the team.
      */
-    private void each(int n, IntFunction<Object> work) {
+    private void each(int n, IntConsumer work) {
         team.within(() -> {
             if (n >= team.threads()) {
-                team.run(n, work::apply);
+                team.run(n, work);
             } else {
                 for (int i = 0; i < n; i++) {
-                    work.apply(i);
+                    work.accept(i);
                 }
             }
             return null;
