@@ -566,44 +566,56 @@ PAINN_DEVICE void sort_row_slowly(int begin, int count, int* __restrict__ neighb
     }
 }
 
-// Atom i's row from [begin, begin + count): written out from rowKeys when the counting pass kept
-// it, else found again by visit(fn) (as count_row's) and sorted, in the warp's shared buffer
-// of ROW_CAPACITY keys where it fits.
+// Atom i's row into [begin, begin + count), sorted. Where it fits the warp's shared buffer `keys`
+// of `room` keys, its keys are found by visit(fn) (as count_row's) unless `found` says they are
+// there already, then sorted and written out; a longer row goes straight to global memory and is
+// sorted there. wrap: the wrap counts write_row reads.
 template <typename Visit>
-PAINN_DEVICE void fill_row(int i, int first, int begin, int count, Visit visit, unsigned long long* keys,
-                           const unsigned long long* __restrict__ rowKeys, const int* __restrict__ wrap,
-                           int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+PAINN_DEVICE void collect_row(int i, int first, int begin, int count, Visit visit, unsigned long long* keys,
+                              int room, bool found, const int* __restrict__ wrap, int* __restrict__ center,
+                              int* __restrict__ neighbor, int* __restrict__ image) {
     int lane = threadIdx.x & 31;
-    if (count <= KEPT_KEYS) {
-        // sorted by the counting pass
-        write_row(i, first, begin, count, rowKeys + (size_t)i * KEPT_KEYS, wrap, center, neighbor, image);
-        return;
-    }
-    bool fits = count <= ROW_CAPACITY;
-    int at = 0;
-    visit([&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
-        unsigned m = __ballot_sync(0xffffffffu, ok);
-        if (ok) {
-            int slot = at + __popc(m & ((1u << lane) - 1));
-            if (fits) {
-                keys[slot] = row_key(j, s0, s1, s2);
-            } else {
-                int e = begin + slot;
-                center[e] = first + i;
-                neighbor[e] = first + j;
-                image[3 * e] = n0;
-                image[3 * e + 1] = n1;
-                image[3 * e + 2] = n2;
+    bool fits = count <= room;
+    if (!(found && fits)) {
+        int at = 0;
+        visit([&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
+            unsigned m = __ballot_sync(0xffffffffu, ok);
+            if (ok) {
+                int slot = at + __popc(m & ((1u << lane) - 1));
+                if (fits) {
+                    keys[slot] = row_key(j, s0, s1, s2);
+                } else {
+                    int e = begin + slot;
+                    center[e] = first + i;
+                    neighbor[e] = first + j;
+                    image[3 * e] = n0;
+                    image[3 * e + 1] = n1;
+                    image[3 * e + 2] = n2;
+                }
             }
-        }
-        at += __popc(m);
-    });
+            at += __popc(m);
+        });
+    }
     if (fits) {
         sort_row(keys, count);
         write_row(i, first, begin, count, keys, wrap, center, neighbor, image);
     } else if (lane == 0) {
         sort_row_slowly(begin, count, neighbor, image);
     }
+}
+
+// Atom i's row from [begin, begin + count): written out from rowKeys when the counting pass kept
+// it, else found again (collect_row) in the warp's shared buffer of ROW_CAPACITY keys.
+template <typename Visit>
+PAINN_DEVICE void fill_row(int i, int first, int begin, int count, Visit visit, unsigned long long* keys,
+                           const unsigned long long* __restrict__ rowKeys, const int* __restrict__ wrap,
+                           int* __restrict__ center, int* __restrict__ neighbor, int* __restrict__ image) {
+    if (count <= KEPT_KEYS) {
+        // sorted by the counting pass
+        write_row(i, first, begin, count, rowKeys + (size_t)i * KEPT_KEYS, wrap, center, neighbor, image);
+        return;
+    }
+    collect_row(i, first, begin, count, visit, keys, ROW_CAPACITY, false, wrap, center, neighbor, image);
 }
 
 // One warp per atom: the row's edges (when the list fits its capacity), sorted.
@@ -640,6 +652,16 @@ PAINN_DEVICE void wrap_of(const double* __restrict__ pos, const double* __restri
                           int w[3]) {
     for (int a = 0; a < 3; a++) w[a] = pbc[a] ? (int)floor(frac(pos, binv, i, a)) : 0;
 }
+
+// wrap_of as pairs_visit's wrapOf: the wrap counts from the positions (the search by all pairs;
+// the single-block search keeps them in shared memory).
+struct WrapOfPositions {
+    const double* __restrict__ pos;
+    const double* __restrict__ binv;
+    const int* pbc;
+
+    PAINN_DEVICE void operator()(int j, int w[3]) const { wrap_of(pos, binv, pbc, j, w); }
+};
 
 // What a search by all pairs (this one and the single-block one below) needs of the frame: the
 // periodic axes, the images in reach along each (h: the distances between the cell's opposite
@@ -720,8 +742,8 @@ painn_neighbors_pairs_count(PAIRS_SEARCH_PARAMS, double minDistance, int* __rest
     int count = count_row(
         i,
         [&](auto fn) {
-            pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell,
-                        [&](int j, int w[3]) { wrap_of(pos, binv, f.pbc, j, w); }, fn);
+            pairs_visit(nAtoms, i, 32 * warp, 32 * PAIRS_WARPS, wi, f, pos, cell, WrapOfPositions{pos, binv, f.pbc},
+                        fn);
         },
         minDistance, buffer[warp], &least[warp]);
     if (lane == 0) counts[warp] = count;
@@ -806,8 +828,7 @@ extern "C" __global__ void painn_neighbors_pairs_fill(PAIRS_SEARCH_PARAMS, int c
     fill_row(
         i, 0, begin, rowCount[i],
         [&](auto fn) {
-            pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, [&](int j, int w[3]) { wrap_of(pos, binv, f.pbc, j, w); },
-                        fn);
+            pairs_visit(nAtoms, i, 0, 32, wi, f, pos, cell, WrapOfPositions{pos, binv, f.pbc}, fn);
         },
         buffer[(threadIdx.x >> 5) % NEIGHBOR_WARPS], rowKeys, wrap, center, neighbor, image);
 }
@@ -898,38 +919,13 @@ PAINN_DEVICE void small_count(const SmallFrame& f, SmallShared& sh, double rc, d
 // found again.
 PAINN_DEVICE void small_fill(const SmallFrame& f, SmallShared& sh, double rc, bool kept, int* __restrict__ center,
                              int* __restrict__ neighbor, int* __restrict__ image) {
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     unsigned long long* keys = sh.keys[warp];
     PairsFrame pf(f.h, f.pbc, rc, 0);
     for (int i = warp; i < f.n; i += warps) {
-        int begin = sh.start[i], count = sh.count[i];
-        bool inShared = count <= SMALL_ATOMS;
-        if (!(kept && inShared)) {
-            int at = 0;
-            small_visit(f, pf, sh.wrap, i, [&](bool ok, int j, int s0, int s1, int s2, int n0, int n1, int n2, double) {
-                unsigned m = __ballot_sync(0xffffffffu, ok);
-                if (ok) {
-                    int slot = at + __popc(m & ((1u << lane) - 1));
-                    if (inShared) {
-                        keys[slot] = row_key(j, s0, s1, s2);
-                    } else {
-                        int e = begin + slot;
-                        center[e] = f.first + i;
-                        neighbor[e] = f.first + j;
-                        image[3 * e] = n0;
-                        image[3 * e + 1] = n1;
-                        image[3 * e + 2] = n2;
-                    }
-                }
-                at += __popc(m);
-            });
-        }
-        if (inShared) {
-            sort_row(keys, count);
-            write_row(i, f.first, begin, count, keys, sh.wrap, center, neighbor, image);
-        } else if (lane == 0) {
-            sort_row_slowly(begin, count, neighbor, image);
-        }
+        collect_row(
+            i, f.first, sh.start[i], sh.count[i], [&](auto fn) { small_visit(f, pf, sh.wrap, i, fn); }, keys,
+            SMALL_ATOMS, kept, sh.wrap, center, neighbor, image);
         __syncwarp();
     }
 }
