@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -48,23 +49,12 @@ class AseReadsMdOutputTest {
     void aseReadsTrajectoryAndWritesTheSameLog(@TempDir Path dir) throws IOException {
         String python = MdFixtures.python();
         Assumptions.assumeTrue(python != null, "no Python with ASE (apt-get install python3-ase)");
-        Path model = MdFixtures.writeSmallModel(dir);
-        Path log = dir.resolve("md.log");
-        Path traj = dir.resolve("md.extxyz");
-        MdFixtures.Run r = MdFixtures.main("md", "--model", model.toString(), "--device", "cpu",
-                "--input", MdFixtures.example("aspirin.extxyz").toString(), "--thermostat", "langevin",
-                "--temperature", "500", "--steps", "30", "--interval", "3", "--dt", "0.4",
-                "--log", log.toString(), "--trajectory", traj.toString());
-        assertEquals(0, r.code(), r.err());
-
-        JsonNode ase = new ObjectMapper().readTree(MdFixtures.runPython(python, SCRIPT, traj.toString(), "0.4"));
-        assertEquals(MdFixtures.read(log), ase.get("log").asText());
-
-        List<Frame> ours = ExtXyz.read(traj);
-        JsonNode frames = ase.get("frames");
+        JsonNode frames = runAndReadBack(python, dir, "0.4", "--input", MdFixtures.example("aspirin.extxyz").toString(),
+                "--thermostat", "langevin", "--temperature", "500", "--steps", "30", "--interval", "3");
+        List<Frame> ours = ExtXyz.read(dir.resolve("md.extxyz"));
         assertEquals(11, frames.size());
         assertEquals(ours.size(), frames.size());
-        List<String> lines = MdFixtures.read(log).lines().skip(1).toList();
+        List<String> lines = MdFixtures.read(dir.resolve("md.log")).lines().skip(1).toList();
         for (int i = 0; i < ours.size(); i++) {
             Frame f = ours.get(i);
             JsonNode a = frames.get(i);
@@ -101,18 +91,9 @@ class AseReadsMdOutputTest {
         Assumptions.assumeTrue(python != null, "no Python with ASE (apt-get install python3-ase)");
         Path in = dir.resolve("ethanol-d6.extxyz");
         MdFixtures.runPython(python, DEUTERATE, MdFixtures.example("ethanol.extxyz").toString(), in.toString());
-        Path model = MdFixtures.writeSmallModel(dir);
-        Path log = dir.resolve("md.log");
-        Path traj = dir.resolve("md.extxyz");
-        MdFixtures.Run r = MdFixtures.main("md", "--model", model.toString(), "--device", "cpu", "--input",
-                in.toString(), "--masses", "input", "--thermostat", "langevin", "--temperature", "400",
-                "--steps", "20", "--interval", "4", "--log", log.toString(), "--trajectory", traj.toString());
-        assertEquals(0, r.code(), r.err());
-
-        JsonNode ase = new ObjectMapper().readTree(MdFixtures.runPython(python, SCRIPT, traj.toString(), "0.5"));
-        assertEquals(MdFixtures.read(log), ase.get("log").asText());
-        List<Frame> ours = ExtXyz.read(traj);
-        JsonNode frames = ase.get("frames");
+        JsonNode frames = runAndReadBack(python, dir, "0.5", "--input", in.toString(), "--masses", "input",
+                "--thermostat", "langevin", "--temperature", "400", "--steps", "20", "--interval", "4");
+        List<Frame> ours = ExtXyz.read(dir.resolve("md.extxyz"));
         assertEquals(6, frames.size());
         double[] expected = Masses.of(ours.get(0).structure().numbers());
         for (int i = 0; i < expected.length; i++) {
@@ -132,6 +113,23 @@ class AseReadsMdOutputTest {
             assertEquals(ekin, a.get("ekin").asDouble(), 1e-12 * Math.max(1, ekin));
             assertEquals(MdUnits.temperature(ekin, m.length), a.get("temperature").asDouble(), 1e-9 * 400);
         }
+    }
+
+    /**
+     * Runs md on the CPU with these arguments and the small model, writing md.log and md.extxyz in
+     * dir; ASE reads the trajectory back, and its MDLogger must write our log byte for byte.
+     * Returns the frames as ASE read them.
+     */
+    private static JsonNode runAndReadBack(String python, Path dir, String dt, String... args) throws IOException {
+        Path log = dir.resolve("md.log");
+        Path traj = dir.resolve("md.extxyz");
+        List<String> a = new ArrayList<>(List.of("md", "--model", MdFixtures.writeSmallModel(dir).toString(),
+                "--device", "cpu", "--dt", dt, "--log", log.toString(), "--trajectory", traj.toString()));
+        a.addAll(List.of(args));
+        MdFixtures.ok(MdFixtures.main(a.toArray(new String[0])));
+        JsonNode ase = new ObjectMapper().readTree(MdFixtures.runPython(python, SCRIPT, traj.toString(), dt));
+        assertEquals(MdFixtures.read(log), ase.get("log").asText());
+        return ase.get("frames");
     }
 
     private static double[] doubles(JsonNode a) {

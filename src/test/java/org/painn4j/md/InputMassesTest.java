@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.painn4j.md.MdFixtures.ok;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -61,10 +62,6 @@ class InputMassesTest {
                 "--log", dir.resolve("md.log").toString(), "--trajectory", dir.resolve("md.extxyz").toString()));
         a.addAll(List.of(more));
         return a.toArray(new String[0]);
-    }
-
-    private static void ok(MdFixtures.Run r) {
-        assertEquals(0, r.code(), r.err());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.painn4j.md.MdFixtures.ok;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -62,10 +63,6 @@ class MdFailuresTest {
         assertEquals(1, r.errLines().size(), r.err());
         assertTrue(r.err().startsWith("painn4j: "), r.err());
         return r.errLines().get(0);
-    }
-
-    private static void ok(MdFixtures.Run r) {
-        assertEquals(0, r.code(), r.err());
     }
 
     // ---- files that cannot be written once they are open (a full disk) ----

@@ -1,5 +1,7 @@
 package org.painn4j.md;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -62,6 +64,11 @@ final class MdFixtures {
         List<String> errLines() {
             return err.lines().toList();
         }
+    }
+
+    /** Asserts that a command line succeeded, showing what it printed to standard error if not. */
+    static void ok(Run r) {
+        assertEquals(0, r.code(), r.err());
     }
 
     static Run main(String... args) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.painn4j.md.MdFixtures.ok;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,10 +42,6 @@ class RestartTest {
                 "--log", dir.resolve("md.log").toString(), "--trajectory", dir.resolve("md.extxyz").toString()));
         a.addAll(List.of(more));
         return a.toArray(new String[0]);
-    }
-
-    private static void ok(MdFixtures.Run r) {
-        assertEquals(0, r.code(), r.err());
     }
 
     /** NVE and Langevin on a molecule, and a periodic box (wrapped positions) with two replicas. */
