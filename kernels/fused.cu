@@ -133,7 +133,10 @@ PAINN_DEVICE void staged(int count, const Load& load, const Store& store) {
     }
 }
 // loads in flight per thread: 64 bytes of registers
-template <typename T> constexpr int kBatch = 64 / sizeof(T);
+#ifndef FUSED_BATCH_BYTES
+#define FUSED_BATCH_BYTES 64
+#endif
+template <typename T> constexpr int kBatch = FUSED_BATCH_BYTES / sizeof(T);
 
 // A(m, k) of a dense layer's input: a tensor written in this kernel, optionally through silu.
 template <typename T>
@@ -152,18 +155,40 @@ struct Input {
 // (transposed read, ldW = in); backward, B(k, o) = W[k][o] (ldW = the layer's inputs). The
 // weight slice and the input rows are staged in shared memory (rows in chunks that fit), and
 // epi(m, o, sum) receives every result.
-template <typename T, bool FORWARD, typename A, typename Epi>
-PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const A& a, const void* W, int ldW, int nblk, int bw,
-                              int c0, int c1, const Epi& epi) {
+//
+// Why out of line: the kernel runs each phase's code about once per call, so its cost is partly
+// the fetch of its machine code. Inlined at each of its twenty call sites, with its staging
+// unrolled, the dense phase made the kernel 605 KB; dense_begin and dense_chunk below are one
+// copy each (per number type), and only the epilogue stays at the call site.
+template <typename T>
+struct DenseRun {
+    T *Ws, *As, *P;
+    int Kin, ncols, nc, bw, c0, lda, rows;
+    PAINN_DEVICE int column(const FastDiv& byNc, int c) const {
+        int b = byNc.div(c);
+        return b * bw + c0 + (c - b * nc);
+    }
+};
+
+// Stages the block's weight slice and sizes the row chunks.
+template <typename T, bool FORWARD>
+__device__ __noinline__ DenseRun<T> dense_begin(T* sm, int cap, int Kin, const void* W, int ldW, int nblk, int bw,
+                                                int c0, int c1) {
+    DenseRun<T> run;
     int nc = c1 - c0, ncols = nblk * nc;
-    if (ncols <= 0) return;
     FastDiv byKin(Kin), byCols(ncols), byNc(nc);
-    T* Ws = sm;
-    T* As = sm + (size_t)Kin * ncols;
-    int lda = Kin + 1;  // odd stride: rows read at the same k fall in different banks
-    int rows = (cap - Kin * ncols) / (lda + FUSED_KSLICES * ncols);
-    rows -= rows & 1;  // pairs of rows per task below
-    auto column = [&](int c) { int b = byNc.div(c); return b * bw + c0 + (c - b * nc); };
+    run.Ws = sm;
+    run.As = sm + (size_t)Kin * ncols;
+    run.Kin = Kin;
+    run.ncols = ncols;
+    run.nc = nc;
+    run.bw = bw;
+    run.c0 = c0;
+    run.lda = Kin + 1;  // odd stride: rows read at the same k fall in different banks
+    int rows = (cap - Kin * ncols) / (run.lda + FUSED_KSLICES * ncols);
+    run.rows = rows - (rows & 1);  // pairs of rows per task below
+    run.P = run.As + (size_t)run.rows * run.lda;
+    T* Ws = run.Ws;
     __syncthreads();
     submark();
     staged<kBatch<T>>(
@@ -177,7 +202,7 @@ PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const A& a, const 
                 k = byCols.div(t);
                 c = t - k * ncols;
             }
-            int o = column(c);
+            int o = run.column(byNc, c);
             return FORWARD ? ldw<T>(W, (size_t)o * ldW + k) : ldw<T>(W, (size_t)k * ldW + o);
         },
         [&](int t, T v) {
@@ -191,54 +216,80 @@ PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const A& a, const 
             }
             Ws[k * ncols + c] = v;
         });
-    for (int m0 = 0; m0 < M; m0 += rows) {
-        int mc = min(rows, M - m0);
-        if (m0 > 0) __syncthreads();
-        staged<kBatch<T>>(
-            mc * Kin, [&](int t) { int m = byKin.div(t); return a(m0 + m, t - m * Kin); },
-            [&](int t, T v) { int m = byKin.div(t); As[m * lda + t - m * Kin] = v; });
-        __syncthreads();
-        submark();
-        // Few rows leave most threads idle and each with a long chain of multiply-adds: the k
-        // range is split into S slices, each (row pair, column, slice) a task of its own, and the
-        // S partial sums of an output are added in slice order.
-        int pairs = (mc + 1) >> 1, pu = pairs * ncols;
-        int S = max(1, min(min((int)blockDim.x / pu, Kin / 16), FUSED_KSLICES));
-        int span = (Kin + S - 1) / S;
-        FastDiv byPu(pu);
-        T* P = As + (size_t)rows * lda;
-        for (int t = threadIdx.x; t < pu * S; t += blockDim.x) {
-            int sl = byPu.div(t), u = t - sl * pu;
-            int mp = byCols.div(u), c = u - mp * ncols;
-            int m = 2 * mp;
-            bool two = m + 1 < mc;
-            const T* a0 = As + m * lda;
-            const T* a1 = two ? a0 + lda : a0;
-            const T* w = Ws + c;
-            T s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-            int k = sl * span, kEnd = min(Kin, k + span);
+    return run;
+}
+
+// Rows [m0, m0 + mc) of the input: staged, multiplied, and their sums left at P[m·ncols + c],
+// written by the thread that dense_phase's epilogue loop gives the same t (no barrier needed
+// before it reads them). Returns mc.
+template <typename T>
+__device__ __noinline__ int dense_chunk(const DenseRun<T>& run, Input<T> a, int m0, int M) {
+    int Kin = run.Kin, ncols = run.ncols, lda = run.lda, rows = run.rows;
+    FastDiv byKin(Kin), byCols(ncols);
+    T* As = run.As;
+    int mc = min(rows, M - m0);
+    if (m0 > 0) __syncthreads();
+    staged<kBatch<T>>(
+        mc * Kin, [&](int t) { int m = byKin.div(t); return a(m0 + m, t - m * Kin); },
+        [&](int t, T v) { int m = byKin.div(t); As[m * lda + t - m * Kin] = v; });
+    __syncthreads();
+    submark();
+    // Few rows leave most threads idle and each with a long chain of multiply-adds: the k
+    // range is split into S slices, each (row pair, column, slice) a task of its own, and the
+    // S partial sums of an output are added in slice order.
+    int pairs = (mc + 1) >> 1, pu = pairs * ncols;
+    int S = max(1, min(min((int)blockDim.x / pu, Kin / 16), FUSED_KSLICES));
+    int span = (Kin + S - 1) / S;
+    FastDiv byPu(pu);
+    T* P = run.P;
+    for (int t = threadIdx.x; t < pu * S; t += blockDim.x) {
+        int sl = byPu.div(t), u = t - sl * pu;
+        int mp = byCols.div(u), c = u - mp * ncols;
+        int m = 2 * mp;
+        bool two = m + 1 < mc;
+        const T* a0 = As + m * lda;
+        const T* a1 = two ? a0 + lda : a0;
+        const T* w = run.Ws + c;
+        T s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+        int k = sl * span, kEnd = min(Kin, k + span);
 #pragma unroll 4
-            for (; k + 1 < kEnd; k += 2) {
-                T w0 = w[k * ncols], w1 = w[(k + 1) * ncols];
-                s00 += a0[k] * w0;
-                s01 += a0[k + 1] * w1;
-                s10 += a1[k] * w0;
-                s11 += a1[k + 1] * w1;
-            }
-            if (k < kEnd) {
-                s00 += a0[k] * w[k * ncols];
-                s10 += a1[k] * w[k * ncols];
-            }
-            P[(sl * rows + m) * ncols + c] = s00 + s01;
-            if (two) P[(sl * rows + m + 1) * ncols + c] = s10 + s11;
+        for (; k + 1 < kEnd; k += 2) {
+            T w0 = w[k * ncols], w1 = w[(k + 1) * ncols];
+            s00 += a0[k] * w0;
+            s01 += a0[k + 1] * w1;
+            s10 += a1[k] * w0;
+            s11 += a1[k + 1] * w1;
         }
-        __syncthreads();
-        submark();
-        for (int t = threadIdx.x; t < mc * ncols; t += blockDim.x) {
-            int m = byCols.div(t), c = t - m * ncols;
-            T acc = 0;
-            for (int sl = 0; sl < S; sl++) acc += P[(sl * rows + m) * ncols + c];
-            epi(m0 + m, column(c), acc);
+        if (k < kEnd) {
+            s00 += a0[k] * w[k * ncols];
+            s10 += a1[k] * w[k * ncols];
+        }
+        P[(sl * rows + m) * ncols + c] = s00 + s01;
+        if (two) P[(sl * rows + m + 1) * ncols + c] = s10 + s11;
+    }
+    __syncthreads();
+    submark();
+    // slice 0's place of each output takes the sum; only its own thread reads any slice of it
+    for (int t = threadIdx.x; t < mc * ncols; t += blockDim.x) {
+        int m = byCols.div(t), c = t - m * ncols;
+        T acc = 0;
+        for (int sl = 0; sl < S; sl++) acc += P[(sl * rows + m) * ncols + c];
+        P[m * ncols + c] = acc;
+    }
+    return mc;
+}
+
+template <typename T, bool FORWARD, typename Epi>
+PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const Input<T>& a, const void* W, int ldW, int nblk, int bw,
+                              int c0, int c1, const Epi& epi) {
+    if (nblk * (c1 - c0) <= 0) return;
+    DenseRun<T> run = dense_begin<T, FORWARD>(sm, cap, Kin, W, ldW, nblk, bw, c0, c1);
+    FastDiv byCols(run.ncols), byNc(run.nc);
+    for (int m0 = 0; m0 < M; m0 += run.rows) {
+        int mc = dense_chunk<T>(run, a, m0, M);
+        for (int t = threadIdx.x; t < mc * run.ncols; t += blockDim.x) {
+            int m = byCols.div(t), c = t - m * run.ncols;
+            epi(m0 + m, run.column(byNc, c), run.P[m * run.ncols + c]);
         }
     }
     __syncthreads();
@@ -277,7 +328,7 @@ struct MessageSmem {
     }
 
     // x and v of the block's features for every atom (and s̄', v̄' in the backward pass)
-    PAINN_DEVICE void loadOwn(const FusedArgs& A, const FusedLayer& Ly, int l, int n, int F, const Slice& s,
+    __device__ __noinline__ void loadOwn(const FusedArgs& A, const FusedLayer& Ly, int l, int n, int F, const Slice& s,
                               bool backward) {
         FastDiv by3Fs(3 * Fs), byFs(Fs);
         auto at = [&](int t, int& j, int& b, int& f) {
@@ -326,7 +377,7 @@ struct MessageSmem {
     }
 
     // filter rows of block b ∈ {a, b, c} for the owned features, and their biases
-    PAINN_DEVICE void loadFilter(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
+    __device__ __noinline__ void loadFilter(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
         FastDiv byK(K), byFs(Fs);
         staged<kBatch<T>>(
             3 * Fs * K,
@@ -342,7 +393,7 @@ struct MessageSmem {
         }
     }
 
-    PAINN_DEVICE void loadEdges(const FusedArgs& A, int e0, int cnt, bool backward) {
+    __device__ __noinline__ void loadEdges(const FusedArgs& A, int e0, int cnt, bool backward) {
         size_t k0 = (size_t)e0 * K;
         staged<kBatch<T>>(cnt * K, [&](int t) { return ldcg<T>(A.phi, k0 + t); }, [&](int t, T v) { phi[t] = v; });
         if (backward)
@@ -356,7 +407,7 @@ struct MessageSmem {
 
     // W = (φ·W_f + b_f)·fc of every (edge, own feature, block) of the chunk, and with derivative
     // ∂W/∂d = (φ'·W_f)·fc + (φ·W_f + b_f)·fc': one task per (edge, feature), all in parallel
-    PAINN_DEVICE void filters(int cnt, bool derivative) {
+    __device__ __noinline__ void filters(int cnt, bool derivative) {
         FastDiv byFs(Fs);
         for (int t = threadIdx.x; t < cnt * Fs; t += blockDim.x) {
             int q = byFs.div(t), fl = t - q * Fs;
@@ -402,7 +453,7 @@ struct MessageSmem {
 // Edge geometry and radial basis (derivation.md §2): one thread per (edge, k) over the whole
 // cluster, so that no thread runs a chain of K exponentials; k = 0 also writes d, u, fc, fc'.
 template <typename T>
-PAINN_DEVICE void radial_phase(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
+__device__ __noinline__ void radial_phase(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
     FastDiv byK(D.K);
     int total = E * D.K;
     for (int t = r * blockDim.x + threadIdx.x; t < total; t += C * blockDim.x) {
@@ -578,7 +629,7 @@ PAINN_DEVICE double block_sum(double v) {
 // order (kept for inspection), ∂E/∂r_e (2.5) into shared memory and the virial (7.2); then over
 // atoms: F_i = Σ_e ∂E/∂r_e − Σ_e ∂E/∂r_rev(e) over each row (7.1). float64 throughout.
 template <typename T, int C>
-PAINN_DEVICE void forces_phase(const FusedArgs& A, const FusedDims& D, int E, double* g) {
+__device__ __noinline__ void forces_phase(const FusedArgs& A, const FusedDims& D, int E, double* g) {
     const T* gdPart = static_cast<const T*>(A.gdPart);
     const T* gUPart = static_cast<const T*>(A.gUPart);
     int* rev = reinterpret_cast<int*>(g + 3 * E);

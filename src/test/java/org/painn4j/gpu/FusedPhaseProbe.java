@@ -80,12 +80,20 @@ public final class FusedPhaseProbe {
             }
             System.out.printf(Locale.ROOT, "# %d atoms, %s, SM clock %.0f MHz (reported maximum); median of %d calls%n",
                     atoms, p.label(), mhz, calls);
+            // the bits of the result, so that two builds of the kernel can be compared run to run
+            var r = gpu.compute(s);
+            System.out.printf(Locale.ROOT, "# result bits: energy %016x, forces %08x%n", Double.doubleToLongBits(r.energy()),
+                    Arrays.hashCode(r.forces()));
             for (int q = 0; q <= names.length; q++) {
                 long[] v = d[q].clone();
                 Arrays.sort(v);
                 long med = v[calls / 2];
-                System.out.printf(Locale.ROOT, "%-22s %9d cycles %8.2f µs%n", q < names.length ? names[q] : "kernel total", med,
-                        med / mhz);
+                String name = q < names.length ? names[q] : "kernel total";
+                if (mhz > 0) {
+                    System.out.printf(Locale.ROOT, "%-22s %9d cycles %8.2f µs%n", name, med, med / mhz);
+                } else {  // some drivers report a clock rate of 0
+                    System.out.printf(Locale.ROOT, "%-22s %9d cycles%n", name, med);
+                }
             }
             String[] steps = {"weights, inputs", "products", "sums+epilogue", "(to next)"};
             for (int q = 0; q < 29; q++) {
