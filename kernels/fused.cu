@@ -88,6 +88,12 @@ PAINN_DEVICE void cluster_barrier() { cg::this_cluster().sync(); }
 // products, sums; null when not recorded.
 __shared__ long long* subMarks;
 __shared__ int subCount;
+
+// The block's dynamic shared memory. Out-of-line functions address it from here, by offsets:
+// a pointer passed in across a call is generic, and its loads and stores then take the slower
+// generic path instead of the shared-memory instructions.
+extern __shared__ __align__(16) unsigned char smemRaw[];
+template <typename T> PAINN_DEVICE T* smem_base() { return reinterpret_cast<T*>(smemRaw); }
 PAINN_DEVICE void submark() {
     if (subMarks != nullptr && threadIdx.x == 0 && subCount < 30) subMarks[subCount++] = clock64();
 }
@@ -133,10 +139,14 @@ PAINN_DEVICE void staged(int count, const Load& load, const Store& store) {
     }
 }
 // loads in flight per thread: 64 bytes of registers
-#ifndef FUSED_BATCH_BYTES
-#define FUSED_BATCH_BYTES 64
-#endif
-template <typename T> constexpr int kBatch = FUSED_BATCH_BYTES / sizeof(T);
+// float: 16 bytes, which keeps the unrolled copies short (code size, below); double: 64 bytes
+template <typename T> constexpr int kBatch = sizeof(T) == 4 ? 4 : 8;
+
+// The float kernel runs its larger helpers out of line, as calls: inlined at every call site the
+// kernel was 605 KB of machine code, run about once per call, and its warps stalled on
+// instruction fetch (ncu: 4.7 of 14 cycles between issues). The double kernel keeps them inline:
+// there the calls cost more than the fetch they save (performance.md, entry 60).
+template <typename T> constexpr bool kOutOfLine = sizeof(T) == 4;
 
 // A(m, k) of a dense layer's input: a tensor written in this kernel, optionally through silu.
 template <typename T>
@@ -162,7 +172,7 @@ struct Input {
 // copy each (per number type), and only the epilogue stays at the call site.
 template <typename T>
 struct DenseRun {
-    T *Ws, *As, *P;
+    int Ws, As, P;  // offsets into the dynamic shared memory, in units of T
     int Kin, ncols, nc, bw, c0, lda, rows;
     PAINN_DEVICE int column(const FastDiv& byNc, int c) const {
         int b = byNc.div(c);
@@ -172,13 +182,12 @@ struct DenseRun {
 
 // Stages the block's weight slice and sizes the row chunks.
 template <typename T, bool FORWARD>
-__device__ __noinline__ DenseRun<T> dense_begin(T* sm, int cap, int Kin, const void* W, int ldW, int nblk, int bw,
-                                                int c0, int c1) {
+PAINN_DEVICE DenseRun<T> dense_begin_body(int cap, int Kin, const void* W, int ldW, int nblk, int bw, int c0, int c1) {
     DenseRun<T> run;
     int nc = c1 - c0, ncols = nblk * nc;
     FastDiv byKin(Kin), byCols(ncols), byNc(nc);
-    run.Ws = sm;
-    run.As = sm + (size_t)Kin * ncols;
+    run.Ws = 0;
+    run.As = Kin * ncols;
     run.Kin = Kin;
     run.ncols = ncols;
     run.nc = nc;
@@ -187,8 +196,8 @@ __device__ __noinline__ DenseRun<T> dense_begin(T* sm, int cap, int Kin, const v
     run.lda = Kin + 1;  // odd stride: rows read at the same k fall in different banks
     int rows = (cap - Kin * ncols) / (run.lda + FUSED_KSLICES * ncols);
     run.rows = rows - (rows & 1);  // pairs of rows per task below
-    run.P = run.As + (size_t)run.rows * run.lda;
-    T* Ws = run.Ws;
+    run.P = run.As + run.rows * run.lda;
+    T* Ws = smem_base<T>() + run.Ws;
     __syncthreads();
     submark();
     staged<kBatch<T>>(
@@ -218,15 +227,25 @@ __device__ __noinline__ DenseRun<T> dense_begin(T* sm, int cap, int Kin, const v
         });
     return run;
 }
+template <typename T, bool FORWARD>
+__device__ __noinline__ DenseRun<T> dense_begin_call(int cap, int Kin, const void* W, int ldW, int nblk, int bw, int c0,
+                                                     int c1) {
+    return dense_begin_body<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
+}
+template <typename T, bool FORWARD>
+PAINN_DEVICE DenseRun<T> dense_begin(int cap, int Kin, const void* W, int ldW, int nblk, int bw, int c0, int c1) {
+    if constexpr (kOutOfLine<T>) return dense_begin_call<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
+    else return dense_begin_body<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
+}
 
 // Rows [m0, m0 + mc) of the input: staged, multiplied, and their sums left at P[m·ncols + c],
 // written by the thread that dense_phase's epilogue loop gives the same t (no barrier needed
 // before it reads them). Returns mc.
 template <typename T>
-__device__ __noinline__ int dense_chunk(const DenseRun<T>& run, Input<T> a, int m0, int M) {
+PAINN_DEVICE int dense_chunk_body(const DenseRun<T>& run, const Input<T>& a, int m0, int M) {
     int Kin = run.Kin, ncols = run.ncols, lda = run.lda, rows = run.rows;
     FastDiv byKin(Kin), byCols(ncols);
-    T* As = run.As;
+    T* As = smem_base<T>() + run.As;
     int mc = min(rows, M - m0);
     if (m0 > 0) __syncthreads();
     staged<kBatch<T>>(
@@ -241,7 +260,7 @@ __device__ __noinline__ int dense_chunk(const DenseRun<T>& run, Input<T> a, int 
     int S = max(1, min(min((int)blockDim.x / pu, Kin / 16), FUSED_KSLICES));
     int span = (Kin + S - 1) / S;
     FastDiv byPu(pu);
-    T* P = run.P;
+    T* P = smem_base<T>() + run.P;
     for (int t = threadIdx.x; t < pu * S; t += blockDim.x) {
         int sl = byPu.div(t), u = t - sl * pu;
         int mp = byCols.div(u), c = u - mp * ncols;
@@ -249,7 +268,7 @@ __device__ __noinline__ int dense_chunk(const DenseRun<T>& run, Input<T> a, int 
         bool two = m + 1 < mc;
         const T* a0 = As + m * lda;
         const T* a1 = two ? a0 + lda : a0;
-        const T* w = run.Ws + c;
+        const T* w = smem_base<T>() + run.Ws + c;
         T s00 = 0, s01 = 0, s10 = 0, s11 = 0;
         int k = sl * span, kEnd = min(Kin, k + span);
 #pragma unroll 4
@@ -278,18 +297,28 @@ __device__ __noinline__ int dense_chunk(const DenseRun<T>& run, Input<T> a, int 
     }
     return mc;
 }
+template <typename T>
+__device__ __noinline__ int dense_chunk_call(const DenseRun<T>& run, Input<T> a, int m0, int M) {
+    return dense_chunk_body<T>(run, a, m0, M);
+}
+template <typename T>
+PAINN_DEVICE int dense_chunk(const DenseRun<T>& run, const Input<T>& a, int m0, int M) {
+    if constexpr (kOutOfLine<T>) return dense_chunk_call<T>(run, a, m0, M);
+    else return dense_chunk_body<T>(run, a, m0, M);
+}
 
 template <typename T, bool FORWARD, typename Epi>
 PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const Input<T>& a, const void* W, int ldW, int nblk, int bw,
                               int c0, int c1, const Epi& epi) {
     if (nblk * (c1 - c0) <= 0) return;
-    DenseRun<T> run = dense_begin<T, FORWARD>(sm, cap, Kin, W, ldW, nblk, bw, c0, c1);
+    DenseRun<T> run = dense_begin<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
     FastDiv byCols(run.ncols), byNc(run.nc);
+    const T* P = sm + run.P;
     for (int m0 = 0; m0 < M; m0 += run.rows) {
         int mc = dense_chunk<T>(run, a, m0, M);
         for (int t = threadIdx.x; t < mc * run.ncols; t += blockDim.x) {
             int m = byCols.div(t), c = t - m * run.ncols;
-            epi(m0 + m, run.column(byNc, c), run.P[m * run.ncols + c]);
+            epi(m0 + m, run.column(byNc, c), P[m * run.ncols + c]);
         }
     }
     __syncthreads();
@@ -300,12 +329,28 @@ PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const Input<T>& a,
 // atom (x, v, and in the backward pass s̄', v̄'), its filter rows, then a chunk of edges with
 // their radial values, their filter W (and ∂W/∂d) for the block's features, and the backward
 // pass's per-feature partial sums.
+template <typename T> struct MessageSmem;
+template <typename T>
+__device__ __noinline__ void message_load_own(MessageSmem<T>& m, const FusedArgs& A, const FusedLayer& Ly, int l, int n,
+                                              int F, const Slice& s, bool backward);
+template <typename T>
+__device__ __noinline__ void message_load_filter(MessageSmem<T>& m, const FusedArgs& A, const FusedDims& D, int row0,
+                                                 const Slice& s);
+template <typename T>
+__device__ __noinline__ void message_load_edges(MessageSmem<T>& m, const FusedArgs& A, int e0, int cnt, bool backward);
+template <typename T> __device__ __noinline__ void message_filters(MessageSmem<T>& m, int cnt, bool derivative);
+
 template <typename T>
 struct MessageSmem {
     T *xo, *vo, *go, *gvo, *wf, *bf, *phi, *dphi, *W, *dW, *red, *fc, *dfc, *u;
     int *j, *c;
     int chunk, Fs, K;
-    PAINN_DEVICE MessageSmem(T* sm, int cap, int n, int Fs, int K) : Fs(Fs), K(K) {
+    T* base;
+    // the out-of-line methods below take their pointers through this, as shared-memory addresses
+    template <typename P> PAINN_DEVICE P* sh(P* p) const {
+        return reinterpret_cast<P*>(smemRaw + (reinterpret_cast<unsigned char*>(p) - reinterpret_cast<unsigned char*>(base)));
+    }
+    PAINN_DEVICE MessageSmem(T* sm, int cap, int n, int Fs, int K) : Fs(Fs), K(K), base(sm) {
         xo = sm;
         vo = xo + n * 3 * Fs;
         go = vo + n * 3 * Fs;
@@ -328,8 +373,10 @@ struct MessageSmem {
     }
 
     // x and v of the block's features for every atom (and s̄', v̄' in the backward pass)
-    __device__ __noinline__ void loadOwn(const FusedArgs& A, const FusedLayer& Ly, int l, int n, int F, const Slice& s,
+    PAINN_DEVICE void loadOwnBody(const FusedArgs& A, const FusedLayer& Ly, int l, int n, int F, const Slice& s,
                               bool backward) {
+        T *xo = sh(this->xo), *vo = sh(this->vo), *go = sh(this->go), *gvo = sh(this->gvo);
+        int Fs = this->Fs;
         FastDiv by3Fs(3 * Fs), byFs(Fs);
         auto at = [&](int t, int& j, int& b, int& f) {
             j = by3Fs.div(t);
@@ -377,7 +424,9 @@ struct MessageSmem {
     }
 
     // filter rows of block b ∈ {a, b, c} for the owned features, and their biases
-    __device__ __noinline__ void loadFilter(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
+    PAINN_DEVICE void loadFilterBody(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
+        T *wf = sh(this->wf), *bf = sh(this->bf);
+        int Fs = this->Fs, K = this->K;
         FastDiv byK(K), byFs(Fs);
         staged<kBatch<T>>(
             3 * Fs * K,
@@ -393,7 +442,10 @@ struct MessageSmem {
         }
     }
 
-    __device__ __noinline__ void loadEdges(const FusedArgs& A, int e0, int cnt, bool backward) {
+    PAINN_DEVICE void loadEdgesBody(const FusedArgs& A, int e0, int cnt, bool backward) {
+        T *phi = sh(this->phi), *dphi = sh(this->dphi), *fc = sh(this->fc), *dfc = sh(this->dfc), *u = sh(this->u);
+        int *j = sh(this->j), *c = sh(this->c);
+        int K = this->K;
         size_t k0 = (size_t)e0 * K;
         staged<kBatch<T>>(cnt * K, [&](int t) { return ldcg<T>(A.phi, k0 + t); }, [&](int t, T v) { phi[t] = v; });
         if (backward)
@@ -407,7 +459,11 @@ struct MessageSmem {
 
     // W = (φ·W_f + b_f)·fc of every (edge, own feature, block) of the chunk, and with derivative
     // ∂W/∂d = (φ'·W_f)·fc + (φ·W_f + b_f)·fc': one task per (edge, feature), all in parallel
-    __device__ __noinline__ void filters(int cnt, bool derivative) {
+    PAINN_DEVICE void filtersBody(int cnt, bool derivative) {
+        const T *phi = sh(this->phi), *dphi = sh(this->dphi), *fc = sh(this->fc), *dfc = sh(this->dfc), *wf = sh(this->wf),
+                *bf = sh(this->bf);
+        T *W = sh(this->W), *dW = sh(this->dW);
+        int Fs = this->Fs, K = this->K;
         FastDiv byFs(Fs);
         for (int t = threadIdx.x; t < cnt * Fs; t += blockDim.x) {
             int q = byFs.div(t), fl = t - q * Fs;
@@ -448,12 +504,48 @@ struct MessageSmem {
             }
         }
     }
+
+    // out of line for float (kOutOfLine)
+    PAINN_DEVICE void loadOwn(const FusedArgs& A, const FusedLayer& Ly, int l, int n, int F, const Slice& s, bool backward) {
+        if constexpr (kOutOfLine<T>) message_load_own<T>(*this, A, Ly, l, n, F, s, backward);
+        else loadOwnBody(A, Ly, l, n, F, s, backward);
+    }
+    PAINN_DEVICE void loadFilter(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
+        if constexpr (kOutOfLine<T>) message_load_filter<T>(*this, A, D, row0, s);
+        else loadFilterBody(A, D, row0, s);
+    }
+    PAINN_DEVICE void loadEdges(const FusedArgs& A, int e0, int cnt, bool backward) {
+        if constexpr (kOutOfLine<T>) message_load_edges<T>(*this, A, e0, cnt, backward);
+        else loadEdgesBody(A, e0, cnt, backward);
+    }
+    PAINN_DEVICE void filters(int cnt, bool derivative) {
+        if constexpr (kOutOfLine<T>) message_filters<T>(*this, cnt, derivative);
+        else filtersBody(cnt, derivative);
+    }
 };
+
+template <typename T>
+__device__ __noinline__ void message_load_own(MessageSmem<T>& m, const FusedArgs& A, const FusedLayer& Ly, int l, int n,
+                                              int F, const Slice& s, bool backward) {
+    m.loadOwnBody(A, Ly, l, n, F, s, backward);
+}
+template <typename T>
+__device__ __noinline__ void message_load_filter(MessageSmem<T>& m, const FusedArgs& A, const FusedDims& D, int row0,
+                                                 const Slice& s) {
+    m.loadFilterBody(A, D, row0, s);
+}
+template <typename T>
+__device__ __noinline__ void message_load_edges(MessageSmem<T>& m, const FusedArgs& A, int e0, int cnt, bool backward) {
+    m.loadEdgesBody(A, e0, cnt, backward);
+}
+template <typename T> __device__ __noinline__ void message_filters(MessageSmem<T>& m, int cnt, bool derivative) {
+    m.filtersBody(cnt, derivative);
+}
 
 // Edge geometry and radial basis (derivation.md §2): one thread per (edge, k) over the whole
 // cluster, so that no thread runs a chain of K exponentials; k = 0 also writes d, u, fc, fc'.
 template <typename T>
-__device__ __noinline__ void radial_phase(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
+PAINN_DEVICE void radial_phase_body(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
     FastDiv byK(D.K);
     int total = E * D.K;
     for (int t = r * blockDim.x + threadIdx.x; t < total; t += C * blockDim.x) {
@@ -629,7 +721,8 @@ PAINN_DEVICE double block_sum(double v) {
 // order (kept for inspection), ∂E/∂r_e (2.5) into shared memory and the virial (7.2); then over
 // atoms: F_i = Σ_e ∂E/∂r_e − Σ_e ∂E/∂r_rev(e) over each row (7.1). float64 throughout.
 template <typename T, int C>
-__device__ __noinline__ void forces_phase(const FusedArgs& A, const FusedDims& D, int E, double* g) {
+PAINN_DEVICE void forces_phase_body(const FusedArgs& A, const FusedDims& D, int E) {
+    double* g = smem_base<double>();
     const T* gdPart = static_cast<const T*>(A.gdPart);
     const T* gUPart = static_cast<const T*>(A.gUPart);
     int* rev = reinterpret_cast<int*>(g + 3 * E);
@@ -673,10 +766,25 @@ __device__ __noinline__ void forces_phase(const FusedArgs& A, const FusedDims& D
     }
 }
 
+template <typename T>
+__device__ __noinline__ void radial_phase_call(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
+    radial_phase_body<T>(A, D, E, r, C);
+}
+template <typename T> PAINN_DEVICE void radial_phase(const FusedArgs& A, const FusedDims& D, int E, int r, int C) {
+    if constexpr (kOutOfLine<T>) radial_phase_call<T>(A, D, E, r, C);
+    else radial_phase_body<T>(A, D, E, r, C);
+}
+template <typename T, int C> __device__ __noinline__ void forces_phase_call(const FusedArgs& A, const FusedDims& D, int E) {
+    forces_phase_body<T, C>(A, D, E);
+}
+template <typename T, int C> PAINN_DEVICE void forces_phase(const FusedArgs& A, const FusedDims& D, int E) {
+    if constexpr (kOutOfLine<T>) forces_phase_call<T, C>(A, D, E);
+    else forces_phase_body<T, C>(A, D, E);
+}
+
 template <typename T, int C>
 PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
-    extern __shared__ __align__(16) unsigned char smemRaw[];
-    T* sm = reinterpret_cast<T*>(smemRaw);
+    T* sm = smem_base<T>();
     int r = (int)cg::this_cluster().block_rank();
     int n = D.n, F = D.F, L = D.L, H = D.H, cap = D.smem;
     int E = __ldg(A.rowStart + n);
@@ -862,7 +970,7 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
         }
     }
     // ∂E/∂r of every edge in shared memory: 3 doubles per edge (accepts() keeps E within it)
-    if (r == 0) forces_phase<T, C>(A, D, E, reinterpret_cast<double*>(smemRaw));
+    if (r == 0) forces_phase<T, C>(A, D, E);
     mark(A, r, phase);
 }
 
