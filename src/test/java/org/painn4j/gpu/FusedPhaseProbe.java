@@ -11,7 +11,9 @@ import org.painn4j.structure.Structure;
 /**
  * Where the one-kernel evaluation spends its time: block 0's clock at every phase boundary
  * (fused.cu's mark()), median over many calls, in cycles and in µs at the SM clock the device
- * reports. Run on the GPU machine: {@code java org.painn4j.gpu.FusedPhaseProbe [atoms] [float32|float64]}.
+ * reports (cycles only where the driver reports a clock rate of 0), and a checksum of the result's
+ * bits, so that two builds of the kernel can be compared. Run on the GPU machine:
+ * {@code java org.painn4j.gpu.FusedPhaseProbe [atoms] [float32|float64]}.
  */
 public final class FusedPhaseProbe {
     private FusedPhaseProbe() {
