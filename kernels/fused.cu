@@ -138,8 +138,8 @@ PAINN_DEVICE void staged(int count, const Load& load, const Store& store) {
         }
     }
 }
-// loads in flight per thread: 64 bytes of registers
-// float: 16 bytes, which keeps the unrolled copies short (code size, below); double: 64 bytes
+// loads in flight per thread: 16 bytes of registers in float, which keeps the unrolled copies short
+// (code size, below), 64 in double
 template <typename T> constexpr int kBatch = sizeof(T) == 4 ? 4 : 8;
 
 // The float kernel runs its larger helpers out of line, as calls: inlined at every call site the
@@ -166,10 +166,10 @@ struct Input {
 // weight slice and the input rows are staged in shared memory (rows in chunks that fit), and
 // epi(m, o, sum) receives every result.
 //
-// Why out of line: the kernel runs each phase's code about once per call, so its cost is partly
-// the fetch of its machine code. Inlined at each of its twenty call sites, with its staging
-// unrolled, the dense phase made the kernel 605 KB; dense_begin and dense_chunk below are one
-// copy each (per number type), and only the epilogue stays at the call site.
+// Why split: the kernel runs each phase's code about once per call, so its cost is partly the
+// fetch of its machine code. Inlined at each of its twenty call sites, with its staging
+// unrolled, the dense phase made the kernel 605 KB; in float, dense_begin and dense_chunk below
+// are one copy each, called, and only the epilogue stays at the call site (kOutOfLine).
 template <typename T>
 struct DenseRun {
     int Ws, As, P;  // offsets into the dynamic shared memory, in units of T
