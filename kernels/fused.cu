@@ -97,6 +97,16 @@ template <typename T> PAINN_DEVICE T* smem_base() { return reinterpret_cast<T*>(
 PAINN_DEVICE void submark() {
     if (subMarks != nullptr && threadIdx.x == 0 && subCount < 30) subMarks[subCount++] = clock64();
 }
+// FUSED_PROBE_MESSAGE=1 builds record the steps of the message phases instead of the dense ones
+#ifndef FUSED_PROBE_MESSAGE
+#define FUSED_PROBE_MESSAGE 0
+#endif
+PAINN_DEVICE void submark_dense() {
+    if (!FUSED_PROBE_MESSAGE) submark();
+}
+PAINN_DEVICE void submark_message() {
+    if (FUSED_PROBE_MESSAGE) submark();
+}
 
 // Records block 0's clock at a phase boundary (FusedPhaseProbe prints the differences).
 PAINN_DEVICE void mark(const FusedArgs& A, int r, int& phase) {
@@ -163,68 +173,125 @@ struct Input {
 // out(m, o) = Σ_k A(m, k) B(k, o) for this block's columns o: nblk blocks of width bw, of which
 // the block owns [c0, c1) in each. B is a dense layer's weight: forward, B(k, o) = W[o][k]
 // (transposed read, ldW = in); backward, B(k, o) = W[k][o] (ldW = the layer's inputs). The
-// weight slice and the input rows are staged in shared memory (rows in chunks that fit), and
+// weight slice and the input rows are copied into shared memory, rows in chunks that fit, and
 // epi(m, o, sum) receives every result.
+//
+// The copies are asynchronous (cp.async, 16 bytes each, straight to shared memory): all of a
+// phase's weights and rows are in flight at once, so the phase waits on memory once. The weights
+// depend on nothing the cluster computes, so they are issued before the barrier that precedes
+// the phase (dense_phase's `before`), and the barrier's wait hides their latency. Where an
+// operand is not 16-byte aligned (widths that are not a multiple of four floats), the copy falls
+// back to loads through registers.
+//
+// Layouts, in units of T, each row padded by 16 bytes so that the lanes reading 16 bytes of
+// consecutive rows meet in no bank: A as [m][k]; forward weights as [c][k] (rows of W, as in
+// memory); backward weights as [k][c] (runs of W's rows). k is padded with zeros to a multiple
+// of kVec so that the products read whole vectors.
 //
 // Why split: the kernel runs each phase's code about once per call, so its cost is partly the
 // fetch of its machine code. Inlined at each of its twenty call sites, with its staging
 // unrolled, the dense phase made the kernel 605 KB; in float, dense_begin and dense_chunk below
 // are one copy each, called, and only the epilogue stays at the call site (kOutOfLine).
+template <typename T> constexpr int kVec = 16 / (int)sizeof(T);
+
+template <typename T> struct Vec16;
+template <> struct Vec16<float> {
+    float4 v;
+    PAINN_DEVICE float operator[](int i) const { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
+};
+template <> struct Vec16<double> {
+    double2 v;
+    PAINN_DEVICE double operator[](int i) const { return i == 0 ? v.x : v.y; }
+};
+template <typename T> PAINN_DEVICE Vec16<T> ld16(const T* p) {
+    Vec16<T> r;
+    r.v = *reinterpret_cast<const decltype(r.v)*>(p);
+    return r;
+}
+PAINN_DEVICE bool aligned16(const void* p) { return (reinterpret_cast<size_t>(p) & 15) == 0; }
+PAINN_DEVICE int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
 template <typename T>
 struct DenseRun {
-    int Ws, As, P;  // offsets into the dynamic shared memory, in units of T
-    int Kin, ncols, nc, bw, c0, lda, rows;
+    int As, P;  // offsets into the dynamic shared memory, in units of T (the weights start at 0)
+    int Kin, kr, kp, ncols, nc, bw, c0, rows;
     PAINN_DEVICE int column(const FastDiv& byNc, int c) const {
         int b = byNc.div(c);
         return b * bw + c0 + (c - b * nc);
     }
 };
 
-// Stages the block's weight slice and sizes the row chunks.
+// Sizes the run and issues the copies of the block's weight slice (not waited for here).
 template <typename T, bool FORWARD>
 PAINN_DEVICE DenseRun<T> dense_begin_body(int cap, int Kin, const void* W, int ldW, int nblk, int bw, int c0, int c1) {
+    constexpr int V = kVec<T>;
     DenseRun<T> run;
     int nc = c1 - c0, ncols = nblk * nc;
-    FastDiv byKin(Kin), byCols(ncols), byNc(nc);
-    run.Ws = 0;
-    run.As = Kin * ncols;
     run.Kin = Kin;
+    run.kr = round_up(Kin, V);
+    run.kp = run.kr + V;
     run.ncols = ncols;
     run.nc = nc;
     run.bw = bw;
     run.c0 = c0;
-    run.lda = Kin + 1;  // odd stride: rows read at the same k fall in different banks
-    int rows = (cap - Kin * ncols) / (run.lda + FUSED_KSLICES * ncols);
-    run.rows = rows - (rows & 1);  // pairs of rows per task below
-    run.P = run.As + run.rows * run.lda;
-    T* Ws = smem_base<T>() + run.Ws;
-    __syncthreads();
-    submark();
-    staged<kBatch<T>>(
-        Kin * ncols,
-        [&](int t) {
-            int c, k;
-            if (FORWARD) {  // k fastest: consecutive threads read one weight row
-                c = byKin.div(t);
-                k = t - c * Kin;
-            } else {  // columns fastest: consecutive threads read along a weight row
-                k = byCols.div(t);
-                c = t - k * ncols;
+    int wElems = round_up(FORWARD ? ncols * run.kp : run.kr * ncols, V);
+    run.As = wElems;
+    run.rows = (cap - wElems) / (run.kp + FUSED_KSLICES * ncols);
+    run.P = run.As + run.rows * run.kp;
+    T* Ws = smem_base<T>();
+    const T* Wg = static_cast<const T*>(W);
+    FastDiv byNc(nc);
+    __syncthreads();  // the previous phase's readers of shared memory are done
+    submark_dense();
+    bool async = aligned16(W) && ldW % V == 0 &&
+                 (FORWARD ? Kin % V == 0 : (c0 % V == 0 && bw % V == 0 && nc % V == 0));
+    if (async) {
+        if (FORWARD) {  // row o of W, Kin long, to row c
+            int per = Kin / V;
+            FastDiv byPer(per);
+            for (int t = threadIdx.x; t < ncols * per; t += blockDim.x) {
+                int c = byPer.div(t), q = t - c * per;
+                cp_async16(Ws + c * run.kp + q * V, Wg + (size_t)run.column(byNc, c) * ldW + q * V);
             }
-            int o = run.column(byNc, c);
-            return FORWARD ? ldw<T>(W, (size_t)o * ldW + k) : ldw<T>(W, (size_t)k * ldW + o);
-        },
-        [&](int t, T v) {
-            int c, k;
-            if (FORWARD) {
-                c = byKin.div(t);
-                k = t - c * Kin;
-            } else {
-                k = byCols.div(t);
-                c = t - k * ncols;
+        } else {  // row k of W: nblk runs of nc, to row k
+            int per = nc / V, rowChunks = nblk * per;
+            FastDiv byRow(rowChunks), byPer(per);
+            for (int t = threadIdx.x; t < Kin * rowChunks; t += blockDim.x) {
+                int k = byRow.div(t), u = t - k * rowChunks;
+                int b = byPer.div(u), q = u - b * per;
+                cp_async16(Ws + k * ncols + b * nc + q * V, Wg + (size_t)k * ldW + b * bw + c0 + q * V);
             }
-            Ws[k * ncols + c] = v;
-        });
+        }
+    } else {
+        FastDiv byKr(run.kr), byCols(ncols);
+        int count = FORWARD ? ncols * run.kr : run.kr * ncols;
+        staged<kBatch<T>>(
+            count,
+            [&](int t) {
+                int c, k;
+                if (FORWARD) {
+                    c = byKr.div(t);
+                    k = t - c * run.kr;
+                } else {
+                    k = byCols.div(t);
+                    c = t - k * ncols;
+                }
+                if (k >= Kin) return T(0);
+                int o = run.column(byNc, c);
+                return FORWARD ? ldw<T>(W, (size_t)o * ldW + k) : ldw<T>(W, (size_t)k * ldW + o);
+            },
+            [&](int t, T v) {
+                if (FORWARD) {
+                    int c = byKr.div(t);
+                    Ws[c * run.kp + t - c * run.kr] = v;
+                } else {
+                    Ws[t] = v;
+                }
+            });
+    }
+    if (!FORWARD && async) {
+        for (int t = threadIdx.x; t < (run.kr - Kin) * ncols; t += blockDim.x) Ws[Kin * ncols + t] = T(0);
+    }
     return run;
 }
 template <typename T, bool FORWARD>
@@ -238,91 +305,173 @@ PAINN_DEVICE DenseRun<T> dense_begin(int cap, int Kin, const void* W, int ldW, i
     else return dense_begin_body<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
 }
 
-// Rows [m0, m0 + mc) of the input: staged, multiplied, and their sums left at P[m·ncols + c],
-// written by the thread that dense_phase's epilogue loop gives the same t (no barrier needed
-// before it reads them). Returns mc.
-template <typename T>
+// Rows [m0, m0 + mc) of the input: copied (with the weights still in flight from dense_begin),
+// multiplied, and their sums left at P[m·ncols + c], written by the thread that dense_phase's
+// epilogue loop gives the same t (no barrier needed before it reads them). Returns mc.
+template <typename T, bool FORWARD>
 PAINN_DEVICE int dense_chunk_body(const DenseRun<T>& run, const Input<T>& a, int m0, int M) {
-    int Kin = run.Kin, ncols = run.ncols, lda = run.lda, rows = run.rows;
-    FastDiv byKin(Kin), byCols(ncols);
+    constexpr int V = kVec<T>;
+    int Kin = run.Kin, kr = run.kr, kp = run.kp, ncols = run.ncols, rows = run.rows;
     T* As = smem_base<T>() + run.As;
+    const T* Ws = smem_base<T>();
     int mc = min(rows, M - m0);
     if (m0 > 0) __syncthreads();
-    staged<kBatch<T>>(
-        mc * Kin, [&](int t) { int m = byKin.div(t); return a(m0 + m, t - m * Kin); },
-        [&](int t, T v) { int m = byKin.div(t); As[m * lda + t - m * Kin] = v; });
+    const T* Ag = static_cast<const T*>(a.p) + (size_t)m0 * a.ld;
+    bool async = aligned16(a.p) && a.ld % V == 0 && Kin % V == 0;
+    if (async) {
+        int per = Kin / V;
+        FastDiv byPer(per);
+        for (int t = threadIdx.x; t < mc * per; t += blockDim.x) {
+            int m = byPer.div(t), q = t - m * per;
+            cp_async16(As + m * kp + q * V, Ag + (size_t)m * a.ld + q * V);
+        }
+    } else {
+        FastDiv byKr(kr);
+        staged<kBatch<T>>(
+            mc * kr,
+            [&](int t) {
+                int m = byKr.div(t), k = t - m * kr;
+                return k < Kin ? a(m0 + m, k) : T(0);
+            },
+            [&](int t, T v) {
+                int m = byKr.div(t);
+                As[m * kp + t - m * kr] = v;
+            });
+    }
+    cp_async_commit();
+    cp_async_wait<0>();
     __syncthreads();
-    submark();
-    // Few rows leave most threads idle and each with a long chain of multiply-adds: the k
-    // range is split into S slices, each (row pair, column, slice) a task of its own, and the
-    // S partial sums of an output are added in slice order.
-    int pairs = (mc + 1) >> 1, pu = pairs * ncols;
-    int S = max(1, min(min((int)blockDim.x / pu, Kin / 16), FUSED_KSLICES));
-    int span = (Kin + S - 1) / S;
-    FastDiv byPu(pu);
+    if (async && a.siluIn) {
+        FastDiv byKin(Kin);
+        for (int t = threadIdx.x; t < mc * Kin; t += blockDim.x) {
+            int m = byKin.div(t);
+            T* p = As + m * kp + t - m * Kin;
+            *p = silu(*p);
+        }
+        __syncthreads();
+    }
+    submark_dense();
+    // Tiles of 2 rows × 2 columns per thread: rows m and m + rg, columns c and c + cg, so that
+    // consecutive threads read consecutive (padded) weight rows; the k range is split into S
+    // slices so that few rows still keep the block's threads busy, and the S partial sums of an
+    // output are added in slice order.
+    int rg = (mc + 1) >> 1, cg = (ncols + 1) >> 1, tiles = rg * cg;
+    int steps = kr / V;
+    int S = max(1, min(min((int)blockDim.x / tiles, steps), FUSED_KSLICES));
+    int span = (steps + S - 1) / S;
+    S = (steps + span - 1) / span;
+    FastDiv byTiles(tiles), byCg(cg);
     T* P = smem_base<T>() + run.P;
-    for (int t = threadIdx.x; t < pu * S; t += blockDim.x) {
-        int sl = byPu.div(t), u = t - sl * pu;
-        int mp = byCols.div(u), c = u - mp * ncols;
-        int m = 2 * mp;
-        bool two = m + 1 < mc;
-        const T* a0 = As + m * lda;
-        const T* a1 = two ? a0 + lda : a0;
-        const T* w = smem_base<T>() + run.Ws + c;
+    for (int t = threadIdx.x; t < tiles * S; t += blockDim.x) {
+        int sl = byTiles.div(t), u = t - sl * tiles;
+        int mi = byCg.div(u), ci = u - mi * cg;
+        int m1 = mi + rg, c1 = ci + cg;
+        bool twoR = m1 < mc, twoC = c1 < ncols;
+        const T* a0 = As + mi * kp;
+        const T* a1 = As + (twoR ? m1 : mi) * kp;
         T s00 = 0, s01 = 0, s10 = 0, s11 = 0;
-        int k = sl * span, kEnd = min(Kin, k + span);
-#pragma unroll 4
-        for (; k + 1 < kEnd; k += 2) {
-            T w0 = w[k * ncols], w1 = w[(k + 1) * ncols];
-            s00 += a0[k] * w0;
-            s01 += a0[k + 1] * w1;
-            s10 += a1[k] * w0;
-            s11 += a1[k + 1] * w1;
+        int q = sl * span, qEnd = min(steps, q + span);
+        if (FORWARD) {
+            const T* w0 = Ws + ci * kp;
+            const T* w1 = Ws + (twoC ? c1 : ci) * kp;
+            for (; q < qEnd; q++) {
+                Vec16<T> x0 = ld16(a0 + q * V), x1 = ld16(a1 + q * V), y0 = ld16(w0 + q * V), y1 = ld16(w1 + q * V);
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    s00 += x0[j] * y0[j];
+                    s01 += x0[j] * y1[j];
+                    s10 += x1[j] * y0[j];
+                    s11 += x1[j] * y1[j];
+                }
+            }
+        } else {
+            int cb = twoC ? c1 : ci;
+            for (; q < qEnd; q++) {
+                Vec16<T> x0 = ld16(a0 + q * V), x1 = ld16(a1 + q * V);
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    const T* wk = Ws + (q * V + j) * ncols;
+                    T y0 = wk[ci], y1 = wk[cb];
+                    s00 += x0[j] * y0;
+                    s01 += x0[j] * y1;
+                    s10 += x1[j] * y0;
+                    s11 += x1[j] * y1;
+                }
+            }
         }
-        if (k < kEnd) {
-            s00 += a0[k] * w[k * ncols];
-            s10 += a1[k] * w[k * ncols];
-        }
-        P[(sl * rows + m) * ncols + c] = s00 + s01;
-        if (two) P[(sl * rows + m + 1) * ncols + c] = s10 + s11;
+        T* p = P + sl * rows * ncols;
+        p[mi * ncols + ci] = s00;
+        if (twoC) p[mi * ncols + c1] = s01;
+        if (twoR) p[m1 * ncols + ci] = s10;
+        if (twoR && twoC) p[m1 * ncols + c1] = s11;
     }
     __syncthreads();
-    submark();
+    submark_dense();
     // slice 0's place of each output takes the sum; only its own thread reads any slice of it
+    FastDiv byCols(ncols);
     for (int t = threadIdx.x; t < mc * ncols; t += blockDim.x) {
-        int m = byCols.div(t), c = t - m * ncols;
         T acc = 0;
-        for (int sl = 0; sl < S; sl++) acc += P[(sl * rows + m) * ncols + c];
-        P[m * ncols + c] = acc;
+        for (int sl = 0; sl < S; sl++) acc += P[sl * rows * ncols + t];
+        P[t] = acc;
     }
     return mc;
 }
-template <typename T>
+template <typename T, bool FORWARD>
 __device__ __noinline__ int dense_chunk_call(const DenseRun<T>& run, Input<T> a, int m0, int M) {
-    return dense_chunk_body<T>(run, a, m0, M);
+    return dense_chunk_body<T, FORWARD>(run, a, m0, M);
 }
-template <typename T>
+template <typename T, bool FORWARD>
 PAINN_DEVICE int dense_chunk(const DenseRun<T>& run, const Input<T>& a, int m0, int M) {
-    if constexpr (kOutOfLine<T>) return dense_chunk_call<T>(run, a, m0, M);
-    else return dense_chunk_body<T>(run, a, m0, M);
+    if constexpr (kOutOfLine<T>) return dense_chunk_call<T, FORWARD>(run, a, m0, M);
+    else return dense_chunk_body<T, FORWARD>(run, a, m0, M);
 }
 
-template <typename T, bool FORWARD, typename Epi>
+// Nothing to wait for before the rows (dense_phase's `before`)
+struct NoWait {
+    PAINN_DEVICE void operator()() const {}
+};
+
+// before() runs once the weights are in flight and before the rows are copied: a cluster
+// barrier there lets the weights arrive while the block waits for the others.
+template <typename T, bool FORWARD, typename Epi, typename Before = NoWait>
 PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const Input<T>& a, const void* W, int ldW, int nblk, int bw,
-                              int c0, int c1, const Epi& epi) {
-    if (nblk * (c1 - c0) <= 0) return;
+                              int c0, int c1, const Epi& epi, const Before& before = Before()) {
+    if (nblk * (c1 - c0) <= 0) {
+        before();
+        return;
+    }
     DenseRun<T> run = dense_begin<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
+    before();
     FastDiv byCols(run.ncols), byNc(run.nc);
     const T* P = sm + run.P;
     for (int m0 = 0; m0 < M; m0 += run.rows) {
-        int mc = dense_chunk<T>(run, a, m0, M);
+        int mc = dense_chunk<T, FORWARD>(run, a, m0, M);
         for (int t = threadIdx.x; t < mc * run.ncols; t += blockDim.x) {
             int m = byCols.div(t), c = t - m * run.ncols;
             epi(m0 + m, run.column(byNc, c), P[m * run.ncols + c]);
         }
     }
     __syncthreads();
-    submark();
+    submark_dense();
+}
+
+// Runs of len elements, run r from src(r) to the dynamic shared memory at element offset dst(r),
+// as 16-byte asynchronous copies (the last of a run zero-filled past its end): every run's start,
+// in global and in shared memory, must be 16-byte aligned. Landed by async_land().
+template <typename E, typename Src, typename Dst>
+PAINN_DEVICE void async_runs(int runs, int len, const Src& src, const Dst& dst) {
+    constexpr int V = 16 / (int)sizeof(E);
+    int per = (len + V - 1) / V;
+    FastDiv byPer(per);
+    for (int t = threadIdx.x; t < runs * per; t += blockDim.x) {
+        int r = byPer.div(t), q = t - r * per;
+        int left = min(len - q * V, V);
+        cp_async16_fill(reinterpret_cast<E*>(smemRaw) + dst(r) + q * V, src(r) + q * V, left * (int)sizeof(E));
+    }
+}
+PAINN_DEVICE void async_land() {
+    cp_async_commit();
+    cp_async_wait<0>();
 }
 
 // Shared-memory layout of the message phases, in units of T: the block's features of every
@@ -346,6 +495,11 @@ struct MessageSmem {
     int *j, *c;
     int chunk, Fs, K;
     T* base;
+    // element offsets from the dynamic shared memory's start, for async_runs
+    PAINN_DEVICE int off(const T* p) const { return (int)(p - base); }
+    PAINN_DEVICE int offInt(const int* p) const {
+        return (int)((reinterpret_cast<const unsigned char*>(p) - reinterpret_cast<const unsigned char*>(base)) / 4);
+    }
     // the out-of-line methods below take their pointers through this, as shared-memory addresses
     template <typename P> PAINN_DEVICE P* sh(P* p) const {
         return reinterpret_cast<P*>(smemRaw + (reinterpret_cast<unsigned char*>(p) - reinterpret_cast<unsigned char*>(base)));
@@ -357,9 +511,9 @@ struct MessageSmem {
         gvo = go + n * Fs;
         wf = gvo + n * 3 * Fs;
         bf = wf + 3 * Fs * K;
-        T* e = bf + 3 * Fs;
-        int fixed = (int)(e - sm);
-        chunk = (cap - fixed) / (2 * K + 10 * Fs + 7);
+        int fixed = round_up((int)(bf + 3 * Fs - sm), 4);  // the edge chunk starts 16-byte aligned
+        T* e = sm + fixed;
+        chunk = (cap - fixed) / (2 * K + 10 * Fs + 7) / 4 * 4;  // 16-byte aligned arrays and chunk starts
         phi = e;
         dphi = phi + chunk * K;
         W = dphi + chunk * K;
@@ -377,6 +531,38 @@ struct MessageSmem {
                               bool backward) {
         T *xo = sh(this->xo), *vo = sh(this->vo), *go = sh(this->go), *gvo = sh(this->gvo);
         int Fs = this->Fs;
+        constexpr int V = kVec<T>;
+        const void* xSrc = l == 0 ? A.xTable : Ly.x;
+        if (F % V == 0 && s.f0 % V == 0 && Fs % V == 0 && aligned16(xSrc) && (l == 0 || aligned16(Ly.v)) &&
+            (!backward || (aligned16(Ly.gvMid) && aligned16(Ly.gsMid)))) {
+            // every (atom, x^a/x^b/x^c) a run of Fs features; landed with the first edge chunk
+            FastDiv by3(3);
+            int ox = off(this->xo), ov = off(this->vo), og = off(this->go), ogv = off(this->gvo);
+            async_runs<T>(
+                n * 3, Fs,
+                [&](int r) {
+                    int j = by3.div(r), b = r - 3 * j;
+                    int row = l == 0 ? __ldg(A.z + j) : j;
+                    return static_cast<const T*>(xSrc) + (size_t)row * 3 * F + b * F + s.f0;
+                },
+                [&](int r) { return ox + r * Fs; });
+            if (l > 0) {
+                async_runs<T>(
+                    n * 3, Fs, [&](int r) { return static_cast<const T*>(Ly.v) + (size_t)r * F + s.f0; },
+                    [&](int r) { return ov + r * Fs; });
+            } else {
+                for (int t = threadIdx.x; t < n * 3 * Fs; t += blockDim.x) vo[t] = T(0);
+            }
+            if (backward) {
+                async_runs<T>(
+                    n * 3, Fs, [&](int r) { return static_cast<const T*>(Ly.gvMid) + (size_t)r * F + s.f0; },
+                    [&](int r) { return ogv + r * Fs; });
+                async_runs<T>(
+                    n, Fs, [&](int r) { return static_cast<const T*>(Ly.gsMid) + (size_t)r * F + s.f0; },
+                    [&](int r) { return og + r * Fs; });
+            }
+            return;
+        }
         FastDiv by3Fs(3 * Fs), byFs(Fs);
         auto at = [&](int t, int& j, int& b, int& f) {
             j = by3Fs.div(t);
@@ -427,6 +613,20 @@ struct MessageSmem {
     PAINN_DEVICE void loadFilterBody(const FusedArgs& A, const FusedDims& D, int row0, const Slice& s) {
         T *wf = sh(this->wf), *bf = sh(this->bf);
         int Fs = this->Fs, K = this->K;
+        constexpr int V = kVec<T>;
+        if (D.F % V == 0 && s.f0 % V == 0 && Fs % V == 0 && row0 % V == 0 && aligned16(A.filterW) &&
+            aligned16(A.filterB)) {
+            // the rows of block b (a, b, c) for the own features are Fs·K consecutive weights
+            int ow = off(this->wf), ob = off(this->bf);
+            async_runs<T>(
+                3, Fs * K,
+                [&](int b) { return static_cast<const T*>(A.filterW) + (size_t)(row0 + b * D.F + s.f0) * K; },
+                [&](int b) { return ow + b * Fs * K; });
+            async_runs<T>(
+                3, Fs, [&](int b) { return static_cast<const T*>(A.filterB) + row0 + b * D.F + s.f0; },
+                [&](int b) { return ob + b * Fs; });
+            return;
+        }
         FastDiv byK(K), byFs(Fs);
         staged<kBatch<T>>(
             3 * Fs * K,
@@ -447,6 +647,26 @@ struct MessageSmem {
         int *j = sh(this->j), *c = sh(this->c);
         int K = this->K;
         size_t k0 = (size_t)e0 * K;
+        if (e0 % 4 == 0 && aligned16(A.phi) && aligned16(A.dphi) && aligned16(A.fc) && aligned16(A.dfc) &&
+            aligned16(A.u) && aligned16(A.neighbor) && aligned16(A.center)) {
+            // seven runs (five without the derivatives), then everything this phase issued lands
+            async_runs<T>(1, cnt * K, [&](int) { return static_cast<const T*>(A.phi) + k0; },
+                          [&](int) { return off(this->phi); });
+            if (backward)
+                async_runs<T>(1, cnt * K, [&](int) { return static_cast<const T*>(A.dphi) + k0; },
+                              [&](int) { return off(this->dphi); });
+            async_runs<T>(1, cnt, [&](int) { return static_cast<const T*>(A.fc) + e0; },
+                          [&](int) { return off(this->fc); });
+            if (backward)
+                async_runs<T>(1, cnt, [&](int) { return static_cast<const T*>(A.dfc) + e0; },
+                              [&](int) { return off(this->dfc); });
+            async_runs<T>(1, 3 * cnt, [&](int) { return static_cast<const T*>(A.u) + (size_t)3 * e0; },
+                          [&](int) { return off(this->u); });
+            async_runs<int>(1, cnt, [&](int) { return A.neighbor + e0; }, [&](int) { return offInt(this->j); });
+            async_runs<int>(1, cnt, [&](int) { return A.center + e0; }, [&](int) { return offInt(this->c); });
+            async_land();
+            return;
+        }
         staged<kBatch<T>>(cnt * K, [&](int t) { return ldcg<T>(A.phi, k0 + t); }, [&](int t, T v) { phi[t] = v; });
         if (backward)
             staged<kBatch<T>>(cnt * K, [&](int t) { return ldcg<T>(A.dphi, k0 + t); }, [&](int t, T v) { dphi[t] = v; });
@@ -455,6 +675,7 @@ struct MessageSmem {
         staged<4>(cnt, [&](int t) { return __ldg(A.neighbor + e0 + t); }, [&](int t, int v) { j[t] = v; });
         staged<4>(cnt, [&](int t) { return __ldg(A.center + e0 + t); }, [&](int t, int v) { c[t] = v; });
         staged<8>(cnt * 3, [&](int t) { return ldcg<T>(A.u, (size_t)e0 * 3 + t); }, [&](int t, T v) { u[t] = v; });
+        async_land();  // the own features and filter rows, where they were copied asynchronously
     }
 
     // W = (φ·W_f + b_f)·fc of every (edge, own feature, block) of the chunk, and with derivative
@@ -464,6 +685,8 @@ struct MessageSmem {
                 *bf = sh(this->bf);
         T *W = sh(this->W), *dW = sh(this->dW);
         int Fs = this->Fs, K = this->K;
+        constexpr int V = kVec<T>;
+        bool vec = K % V == 0 && aligned16(phi) && aligned16(dphi) && aligned16(wf);
         FastDiv byFs(Fs);
         for (int t = threadIdx.x; t < cnt * Fs; t += blockDim.x) {
             int q = byFs.div(t), fl = t - q * Fs;
@@ -474,7 +697,30 @@ struct MessageSmem {
             const T* w1 = wf + (Fs + fl) * K;
             const T* w2 = wf + (2 * Fs + fl) * K;
             T a0 = bf[fl], a1 = bf[Fs + fl], a2 = bf[2 * Fs + fl], d0 = 0, d1 = 0, d2 = 0;
-            if (derivative) {
+            if (vec) {  // the same sums in the same order, 16 bytes per shared-memory read
+                for (int k = 0; k < K; k += V) {
+                    Vec16<T> pk = ld16(p + k), x0 = ld16(w0 + k), x1 = ld16(w1 + k), x2 = ld16(w2 + k);
+                    if (derivative) {
+                        Vec16<T> dk = ld16(dp + k);
+#pragma unroll
+                        for (int j = 0; j < V; j++) {
+                            a0 += pk[j] * x0[j];
+                            a1 += pk[j] * x1[j];
+                            a2 += pk[j] * x2[j];
+                            d0 += dk[j] * x0[j];
+                            d1 += dk[j] * x1[j];
+                            d2 += dk[j] * x2[j];
+                        }
+                    } else {
+#pragma unroll
+                        for (int j = 0; j < V; j++) {
+                            a0 += pk[j] * x0[j];
+                            a1 += pk[j] * x1[j];
+                            a2 += pk[j] * x2[j];
+                        }
+                    }
+                }
+            } else if (derivative) {
                 for (int k = 0; k < K; k++) {
                     T pk = p[k], dk = dp[k];
                     a0 += pk * w0[k];
@@ -579,6 +825,7 @@ PAINN_DEVICE void message_fwd(const FusedArgs& A, const FusedDims& D, int l, int
     __syncthreads();
     m.loadOwn(A, Ly, l, n, F, s, false);
     m.loadFilter(A, D, D.shared ? 0 : l * 3 * F, s);
+    submark_message();
     FastDiv byFs(Fs);
     int i = byFs.div(threadIdx.x), fl = threadIdx.x - i * Fs;
     bool item = i < n;
@@ -589,8 +836,10 @@ PAINN_DEVICE void message_fwd(const FusedArgs& A, const FusedDims& D, int l, int
         __syncthreads();
         m.loadEdges(A, e0, cnt, false);
         __syncthreads();
+        submark_message();
         m.filters(cnt, false);
         __syncthreads();
+        submark_message();
         int lo = max(begin, e0), hi = min(end, e0 + cnt);
         for (int e = lo; e < hi; e++) {
             int q = e - e0;
@@ -605,6 +854,8 @@ PAINN_DEVICE void message_fwd(const FusedArgs& A, const FusedDims& D, int l, int
             v2 += b * m.u[3 * q + 2] + c * vj[2 * Fs + fl];
         }
     }
+    async_land();  // no edges: the own features' copies were never waited for
+    submark_message();
     if (item) {
         int f = s.f0 + fl;
         T si = l == 0 ? ldw<T>(A.embedding, (size_t)__ldg(A.z + i) * F + f) : ldcg<T>(Ly.s, (size_t)i * F + f);
@@ -614,7 +865,7 @@ PAINN_DEVICE void message_fwd(const FusedArgs& A, const FusedDims& D, int l, int
             T vi = l == 0 ? T(0) : ldcg<T>(Ly.v, ((size_t)i * 3 + c) * F + f);
             st<T>(Ly.vMid, ((size_t)i * 3 + c) * F + f, vi + acc[c]);
         }
-    }
+    }    submark_message();
 }
 
 // The backward pass of one layer's message over the block's features (message.cu explains the
@@ -630,6 +881,7 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
     __syncthreads();
     m.loadOwn(A, Ly, l, n, F, s, true);
     m.loadFilter(A, D, D.shared ? 0 : l * 3 * F, s);
+    submark_message();
     FastDiv byFs(Fs);
     int i = byFs.div(threadIdx.x), fl = threadIdx.x - i * Fs;
     bool item = l > 0 && i < n;
@@ -642,8 +894,10 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
         __syncthreads();
         m.loadEdges(A, e0, cnt, true);
         __syncthreads();
+        submark_message();
         m.filters(cnt, true);
         __syncthreads();
+        submark_message();
         // as the centre a of e = (a, j): feature g's share of ∂E/∂d_e and ∂E/∂u_e
         for (int t = threadIdx.x; t < cnt * Fs; t += blockDim.x) {
             int q = byFs.div(t), g = t - q * Fs;
@@ -664,6 +918,7 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
             rq[3 * Fs + g] = g2 * tb;
         }
         __syncthreads();
+        submark_message();
         for (int t = threadIdx.x; t < cnt * 4; t += blockDim.x) {
             int q = t >> 2, k = t & 3;
             const T* rq = m.red + (q * 4 + k) * Fs;
@@ -692,6 +947,8 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
             gxc += (h0 * va[fl] + h1 * va[Fs + fl] + h2 * va[2 * Fs + fl]) * w[2 * Fs + fl];
         }
     }
+    async_land();
+    submark_message();
     if (item) {
         int f = s.f0 + fl;
         const T* ga = m.gvo + i * 3 * Fs;
@@ -701,7 +958,7 @@ PAINN_DEVICE void message_bwd(const FusedArgs& A, const FusedDims& D, int l, int
         st<T>(A.gx, (size_t)i * 3 * F + f, gxa);
         st<T>(A.gx, (size_t)i * 3 * F + F + f, gxb);
         st<T>(A.gx, (size_t)i * 3 * F + 2 * F + f, gxc);
-    }
+    }    submark_message();
 }
 
 // Block-wide sum of one double per thread in a fixed order (warp trees, then warps in order).
@@ -800,6 +1057,11 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
     }
     __syncthreads();
     int phase = 0;
+    // the cluster barrier before a dense phase, passed to it: its weights are in flight meanwhile
+    auto barrierBefore = [&] {
+        cluster_barrier();
+        mark(A, r, phase);
+    };
     mark(A, r, phase);
     radial_phase<T>(A, D, E, r, C);
     cluster_barrier();
@@ -811,18 +1073,14 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
         if (l > 0) {
             dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.s, F, false}, Ly.c1w, F, 1, F, f0, f1,
                                  [&](int m, int o, T acc) { st<T>(Ly.hPre, (size_t)m * F + o, acc + ldw<T>(Ly.c1b, o)); });
-            cluster_barrier();
-            mark(A, r, phase);
             // x of the block's own features: the message below reads nothing else
             dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.hPre, F, true}, Ly.c2w, F, 3, F, f0, f1,
-                                 [&](int m, int o, T acc) { st<T>(Ly.x, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.c2b, o)); });
+                                 [&](int m, int o, T acc) { st<T>(Ly.x, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.c2b, o)); }, barrierBefore);
         }
         message_fwd<T>(A, D, l, E, s, sm);
-        cluster_barrier();
-        mark(A, r, phase);
         // (V, U) = Dense_mix(v'), then n, S and the context [s', n] of the own features
         dense_phase<T, true>(sm, cap, 3 * n, F, Input<T>{Ly.vMid, F, false}, Ly.mixW, F, 2, F, f0, f1,
-                             [&](int m, int o, T acc) { st<T>(Ly.vu, (size_t)m * 2 * F + o, acc); });
+                             [&](int m, int o, T acc) { st<T>(Ly.vu, (size_t)m * 2 * F + o, acc); }, barrierBefore);
         for (int t = threadIdx.x; t < items; t += blockDim.x) {
             int i = byFs.div(t), f = f0 + t - i * Fs;
             T sq = (T)D.eps, dot = 0;
@@ -838,14 +1096,10 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
             st<T>(A.ctx, (size_t)i * 2 * F + f, ldcg<T>(Ly.sMid, (size_t)i * F + f));
             st<T>(A.ctx, (size_t)i * 2 * F + F + f, nv);
         }
-        cluster_barrier();
-        mark(A, r, phase);
         dense_phase<T, true>(sm, cap, n, 2 * F, Input<T>{A.ctx, 2 * F, false}, Ly.m1w, 2 * F, 1, F, f0, f1,
-                             [&](int m, int o, T acc) { st<T>(Ly.a3, (size_t)m * F + o, acc + ldw<T>(Ly.m1b, o)); });
-        cluster_barrier();
-        mark(A, r, phase);
+                             [&](int m, int o, T acc) { st<T>(Ly.a3, (size_t)m * F + o, acc + ldw<T>(Ly.m1b, o)); }, barrierBefore);
         dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.a3, F, true}, Ly.m2w, F, 3, F, f0, f1,
-                             [&](int m, int o, T acc) { st<T>(Ly.y, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.m2b, o)); });
+                             [&](int m, int o, T acc) { st<T>(Ly.y, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.m2b, o)); }, barrierBefore);
         void* sOut = l + 1 < L ? A.layer[l + 1].s : A.sL;
         void* vOut = l + 1 < L ? A.layer[l + 1].v : A.vL;
         for (int t = threadIdx.x; t < items; t += blockDim.x) {
@@ -920,18 +1174,14 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
             st<T>(A.gy, (size_t)i * 3 * F + F + f, gq);
             st<T>(A.gy, (size_t)i * 3 * F + 2 * F + f, g * ldcg<T>(Ly.dot, at));
         }
-        cluster_barrier();
-        mark(A, r, phase);
         // (5.7)
         dense_phase<T, false>(sm, cap, n, 3 * F, Input<T>{A.gy, 3 * F, false}, Ly.m2w, F, 1, F, f0, f1,
                               [&](int m, int o, T acc) {
                                   st<T>(A.gh, (size_t)m * F + o, acc * silu_prime(ldcg<T>(Ly.a3, (size_t)m * F + o)));
-                              });
-        cluster_barrier();
-        mark(A, r, phase);
+                              }, barrierBefore);
         // (5.8)–(5.10)
         dense_phase<T, false>(sm, cap, n, F, Input<T>{A.gh, F, false}, Ly.m1w, 2 * F, 2, F, f0, f1,
-                              [&](int m, int o, T acc) { st<T>(A.gctx, (size_t)m * 2 * F + o, acc); });
+                              [&](int m, int o, T acc) { st<T>(A.gctx, (size_t)m * 2 * F + o, acc); }, barrierBefore);
         for (int t = threadIdx.x; t < items; t += blockDim.x) {
             int i = byFs.div(t), f = f0 + t - i * Fs;
             size_t at = (size_t)i * F + f;
@@ -942,14 +1192,12 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
                 st<T>(A.gvu, vc, ldcg<T>(A.gvu, vc) + gn * ldcg<T>(Ly.vu, vc));
             }
         }
-        cluster_barrier();
-        mark(A, r, phase);
         // (5.11), then the message's backward pass on the own features
         dense_phase<T, false>(sm, cap, 3 * n, 2 * F, Input<T>{A.gvu, 2 * F, false}, Ly.mixW, F, 1, F, f0, f1,
                               [&](int m, int o, T acc) {
                                   size_t vc = (size_t)m * F + o;
                                   st<T>(Ly.gvMid, vc, acc + (gvOut ? ldcg<T>(gvOut, vc) : T(0)));
-                              });
+                              }, barrierBefore);
         message_bwd<T>(A, D, l, E, s, r, sm);
         cluster_barrier();
         mark(A, r, phase);
@@ -960,13 +1208,11 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
                                       st<T>(A.gh, (size_t)m * F + o,
                                             acc * silu_prime(ldcg<T>(Ly.hPre, (size_t)m * F + o)));
                                   });
-            cluster_barrier();
-            mark(A, r, phase);
             dense_phase<T, false>(sm, cap, n, F, Input<T>{A.gh, F, false}, Ly.c1w, F, 1, F, f0, f1,
                                   [&](int m, int o, T acc) {
                                       size_t at = (size_t)m * F + o;
                                       st<T>(Ly.gs, at, acc + ldcg<T>(Ly.gsMid, at));
-                                  });
+                                  }, barrierBefore);
         }
     }
     // ∂E/∂r of every edge in shared memory: 3 doubles per edge (accepts() keeps E within it)

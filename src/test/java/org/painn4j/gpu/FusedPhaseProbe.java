@@ -12,7 +12,10 @@ import org.painn4j.structure.Structure;
  * Where the one-kernel evaluation spends its time: block 0's clock at every phase boundary
  * (fused.cu's mark()), median over many calls, in cycles and in µs at the SM clock the device
  * reports (cycles only where the driver reports a clock rate of 0), and a checksum of the result's
- * bits, so that two builds of the kernel can be compared. Run on the GPU machine:
+ * bits, so that two builds of the kernel can be compared. The 29 "dense" lines are block 0's clock
+ * inside the first dense phases; a build with {@code -DFUSED_PROBE_MESSAGE=1} records the message
+ * phases' steps there instead (forward: staging issued, chunk landed, filters, edge loop, stores;
+ * backward adds the per-edge shares before the edge loop). Run on the GPU machine:
  * {@code java org.painn4j.gpu.FusedPhaseProbe [atoms] [float32|float64]}.
  */
 public final class FusedPhaseProbe {
