@@ -183,10 +183,11 @@ struct Input {
 // operand is not 16-byte aligned (widths that are not a multiple of four floats), the copy falls
 // back to loads through registers.
 //
-// Layouts, in units of T, each row padded by 16 bytes so that the lanes reading 16 bytes of
-// consecutive rows meet in no bank: A as [m][k]; forward weights as [c][k] (rows of W, as in
-// memory); backward weights as [k][c] (runs of W's rows). k is padded with zeros to a multiple
-// of kVec so that the products read whole vectors.
+// Layouts, in units of T: A as [m][k] and forward weights as [c][k] (rows of W, as in memory),
+// each row padded by 16 bytes so that the lanes reading 16 bytes of consecutive rows meet in no
+// bank; backward weights as [k][c] (runs of W's rows, unpadded: consecutive lanes read
+// consecutive columns). k is padded with zeros to a multiple of kVec so that the products read
+// whole vectors.
 //
 // Why split: the kernel runs each phase's code about once per call, so its cost is partly the
 // fetch of its machine code. Inlined at each of its twenty call sites, with its staging
