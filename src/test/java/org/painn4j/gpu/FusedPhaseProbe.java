@@ -15,8 +15,9 @@ import org.painn4j.structure.Structure;
  * bits, so that two builds of the kernel can be compared. The 29 "dense" lines are block 0's clock
  * inside the first dense phases; a build with {@code -DFUSED_PROBE_MESSAGE=1} records the message
  * phases' steps there instead (forward: staging issued, chunk landed, filters, edge loop, stores;
- * backward adds the per-edge shares before the edge loop). Run on the GPU machine:
- * {@code java org.painn4j.gpu.FusedPhaseProbe [atoms] [float32|float64]}.
+ * backward adds the per-edge shares before the edge loop; name them with a third argument,
+ * {@code message}). Run on the GPU machine:
+ * {@code java org.painn4j.gpu.FusedPhaseProbe [atoms] [float32|float64] [message]}.
  */
 public final class FusedPhaseProbe {
     private FusedPhaseProbe() {
@@ -50,9 +51,44 @@ public final class FusedPhaseProbe {
         return n.toArray(new String[0]);
     }
 
+    /**
+     * Names of the 29 clock differences inside phases: the first dense phases' steps, or with
+     * {@code message} (a -DFUSED_PROBE_MESSAGE=1 build) the message phases' steps, forward
+     * layers first, each followed by the time to the next message phase.
+     */
+    static String[] subSteps(boolean message, int layers) {
+        java.util.List<String> n = new java.util.ArrayList<>();
+        if (!message) {
+            String[] steps = {"weights, inputs", "products", "sums+epilogue", "(to next)"};
+            for (int q = 0; q < 29; q++) {
+                n.add("dense " + q / 4 + " " + steps[q % 4]);
+            }
+        } else {
+            String[] fwd = {"staging landed", "filter", "edge loop", "stores"};
+            String[] bwd = {"staging landed", "filter, derivative", "per-edge shares", "sums, gathers", "stores"};
+            for (int l = 0; l < layers; l++) {
+                for (String st : fwd) {
+                    n.add("message" + l + " " + st);
+                }
+                n.add("(to the next message)");
+            }
+            for (int l = layers - 1; l >= 0; l--) {
+                for (String st : bwd) {
+                    n.add("message bwd" + l + " " + st);
+                }
+                n.add("(to the next message)");
+            }
+        }
+        while (n.size() < 29) {
+            n.add("-");
+        }
+        return n.subList(0, 29).toArray(new String[0]);
+    }
+
     public static void main(String[] args) {
         int atoms = args.length > 0 ? Integer.parseInt(args[0]) : 21;
         Precision p = args.length > 1 ? Precision.valueOf(args[1].toUpperCase(Locale.ROOT)) : Precision.FLOAT32;
+        boolean message = args.length > 2 && args[2].equals("message");
         PainnModel model = PainnModel.load(Path.of("weights/painn-xtb-organic.safetensors"));
         Structure s = Clusters.random(atoms, 0.08, 1 + atoms);
         int[] clock = {0};
@@ -100,11 +136,11 @@ public final class FusedPhaseProbe {
                     System.out.printf(Locale.ROOT, "%-22s %9d cycles%n", name, med);
                 }
             }
-            String[] steps = {"weights, inputs", "products", "sums+epilogue", "(to next)"};
+            String[] steps = subSteps(message, model.config.nInteractions());
             for (int q = 0; q < 29; q++) {
                 long[] v = sub[q].clone();
                 Arrays.sort(v);
-                System.out.printf(Locale.ROOT, "dense %d %-15s %9d cycles%n", q / 4, steps[q % 4], v[calls / 2]);
+                System.out.printf(Locale.ROOT, "%-26s %9d cycles%n", steps[q], v[calls / 2]);
             }
         }
     }
