@@ -435,7 +435,7 @@ struct NoWait {
 // before() runs once the weights are in flight and before the rows are copied: a cluster
 // barrier there lets the weights arrive while the block waits for the others.
 template <typename T, bool FORWARD, typename Epi, typename Before = NoWait>
-PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const Input<T>& a, const void* W, int ldW, int nblk, int bw,
+PAINN_DEVICE void dense_phase(int cap, int M, int Kin, const Input<T>& a, const void* W, int ldW, int nblk, int bw,
                               int c0, int c1, const Epi& epi, const Before& before = Before()) {
     if (nblk * (c1 - c0) <= 0) {
         before();
@@ -444,7 +444,7 @@ PAINN_DEVICE void dense_phase(T* sm, int cap, int M, int Kin, const Input<T>& a,
     DenseRun<T> run = dense_begin<T, FORWARD>(cap, Kin, W, ldW, nblk, bw, c0, c1);
     before();
     FastDiv byCols(run.ncols), byNc(run.nc);
-    const T* P = sm + run.P;
+    const T* P = smem_base<T>() + run.P;
     for (int m0 = 0; m0 < M; m0 += run.rows) {
         int mc = dense_chunk<T, FORWARD>(run, a, m0, M);
         for (int t = threadIdx.x; t < mc * run.ncols; t += blockDim.x) {
@@ -1072,15 +1072,15 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
     for (int l = 0; l < L; l++) {
         const FusedLayer& Ly = A.layer[l];
         if (l > 0) {
-            dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.s, F, false}, Ly.c1w, F, 1, F, f0, f1,
+            dense_phase<T, true>(cap, n, F, Input<T>{Ly.s, F, false}, Ly.c1w, F, 1, F, f0, f1,
                                  [&](int m, int o, T acc) { st<T>(Ly.hPre, (size_t)m * F + o, acc + ldw<T>(Ly.c1b, o)); });
             // x of the block's own features: the message below reads nothing else
-            dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.hPre, F, true}, Ly.c2w, F, 3, F, f0, f1,
+            dense_phase<T, true>(cap, n, F, Input<T>{Ly.hPre, F, true}, Ly.c2w, F, 3, F, f0, f1,
                                  [&](int m, int o, T acc) { st<T>(Ly.x, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.c2b, o)); }, barrierBefore);
         }
         message_fwd<T>(A, D, l, E, s, sm);
         // (V, U) = Dense_mix(v'), then n, S and the context [s', n] of the own features
-        dense_phase<T, true>(sm, cap, 3 * n, F, Input<T>{Ly.vMid, F, false}, Ly.mixW, F, 2, F, f0, f1,
+        dense_phase<T, true>(cap, 3 * n, F, Input<T>{Ly.vMid, F, false}, Ly.mixW, F, 2, F, f0, f1,
                              [&](int m, int o, T acc) { st<T>(Ly.vu, (size_t)m * 2 * F + o, acc); }, barrierBefore);
         for (int t = threadIdx.x; t < items; t += blockDim.x) {
             int i = byFs.div(t), f = f0 + t - i * Fs;
@@ -1097,9 +1097,9 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
             st<T>(A.ctx, (size_t)i * 2 * F + f, ldcg<T>(Ly.sMid, (size_t)i * F + f));
             st<T>(A.ctx, (size_t)i * 2 * F + F + f, nv);
         }
-        dense_phase<T, true>(sm, cap, n, 2 * F, Input<T>{A.ctx, 2 * F, false}, Ly.m1w, 2 * F, 1, F, f0, f1,
+        dense_phase<T, true>(cap, n, 2 * F, Input<T>{A.ctx, 2 * F, false}, Ly.m1w, 2 * F, 1, F, f0, f1,
                              [&](int m, int o, T acc) { st<T>(Ly.a3, (size_t)m * F + o, acc + ldw<T>(Ly.m1b, o)); }, barrierBefore);
-        dense_phase<T, true>(sm, cap, n, F, Input<T>{Ly.a3, F, true}, Ly.m2w, F, 3, F, f0, f1,
+        dense_phase<T, true>(cap, n, F, Input<T>{Ly.a3, F, true}, Ly.m2w, F, 3, F, f0, f1,
                              [&](int m, int o, T acc) { st<T>(Ly.y, (size_t)m * 3 * F + o, acc + ldw<T>(Ly.m2b, o)); }, barrierBefore);
         void* sOut = l + 1 < L ? A.layer[l + 1].s : A.sL;
         void* vOut = l + 1 < L ? A.layer[l + 1].v : A.vL;
@@ -1120,7 +1120,7 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
 
     // ---- readout: hidden layer split by column, then block 0 finishes y and E ----
     const void* w1 = A.outW1;
-    dense_phase<T, true>(sm, cap, n, F, Input<T>{A.sL, F, false}, A.outW0, F, 1, H, hs.f0, hs.f1,
+    dense_phase<T, true>(cap, n, F, Input<T>{A.sL, F, false}, A.outW0, F, 1, H, hs.f0, hs.f1,
                          [&](int m, int o, T acc) {
                              T pre = acc + ldw<T>(A.outB0, o);
                              st<T>(A.outPre, (size_t)m * H + o, pre);
@@ -1148,7 +1148,7 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
         if (threadIdx.x == 0) A.energy[0] = total;
     }
     // s̄^L = ḡ·W_out0 for the own features
-    dense_phase<T, false>(sm, cap, n, H, Input<T>{A.gRead, H, false}, A.outW0, F, 1, F, f0, f1,
+    dense_phase<T, false>(cap, n, H, Input<T>{A.gRead, H, false}, A.outW0, F, 1, F, f0, f1,
                           [&](int m, int o, T acc) { st<T>(A.gsL, (size_t)m * F + o, acc); });
 
     // ---- backward, last layer first; s̄ of the layer's output is this block's own work ----
@@ -1176,12 +1176,12 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
             st<T>(A.gy, (size_t)i * 3 * F + 2 * F + f, g * ldcg<T>(Ly.dot, at));
         }
         // (5.7)
-        dense_phase<T, false>(sm, cap, n, 3 * F, Input<T>{A.gy, 3 * F, false}, Ly.m2w, F, 1, F, f0, f1,
+        dense_phase<T, false>(cap, n, 3 * F, Input<T>{A.gy, 3 * F, false}, Ly.m2w, F, 1, F, f0, f1,
                               [&](int m, int o, T acc) {
                                   st<T>(A.gh, (size_t)m * F + o, acc * silu_prime(ldcg<T>(Ly.a3, (size_t)m * F + o)));
                               }, barrierBefore);
         // (5.8)–(5.10)
-        dense_phase<T, false>(sm, cap, n, F, Input<T>{A.gh, F, false}, Ly.m1w, 2 * F, 2, F, f0, f1,
+        dense_phase<T, false>(cap, n, F, Input<T>{A.gh, F, false}, Ly.m1w, 2 * F, 2, F, f0, f1,
                               [&](int m, int o, T acc) { st<T>(A.gctx, (size_t)m * 2 * F + o, acc); }, barrierBefore);
         for (int t = threadIdx.x; t < items; t += blockDim.x) {
             int i = byFs.div(t), f = f0 + t - i * Fs;
@@ -1194,7 +1194,7 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
             }
         }
         // (5.11), then the message's backward pass on the own features
-        dense_phase<T, false>(sm, cap, 3 * n, 2 * F, Input<T>{A.gvu, 2 * F, false}, Ly.mixW, F, 1, F, f0, f1,
+        dense_phase<T, false>(cap, 3 * n, 2 * F, Input<T>{A.gvu, 2 * F, false}, Ly.mixW, F, 1, F, f0, f1,
                               [&](int m, int o, T acc) {
                                   size_t vc = (size_t)m * F + o;
                                   st<T>(Ly.gvMid, vc, acc + (gvOut ? ldcg<T>(gvOut, vc) : T(0)));
@@ -1204,12 +1204,12 @@ PAINN_DEVICE void painn_fused_impl(const FusedArgs& A, const FusedDims& D) {
         mark(A, r, phase);
         if (l > 0) {
             // (4.9)
-            dense_phase<T, false>(sm, cap, n, 3 * F, Input<T>{A.gx, 3 * F, false}, Ly.c2w, F, 1, F, f0, f1,
+            dense_phase<T, false>(cap, n, 3 * F, Input<T>{A.gx, 3 * F, false}, Ly.c2w, F, 1, F, f0, f1,
                                   [&](int m, int o, T acc) {
                                       st<T>(A.gh, (size_t)m * F + o,
                                             acc * silu_prime(ldcg<T>(Ly.hPre, (size_t)m * F + o)));
                                   });
-            dense_phase<T, false>(sm, cap, n, F, Input<T>{A.gh, F, false}, Ly.c1w, F, 1, F, f0, f1,
+            dense_phase<T, false>(cap, n, F, Input<T>{A.gh, F, false}, Ly.c1w, F, 1, F, f0, f1,
                                   [&](int m, int o, T acc) {
                                       size_t at = (size_t)m * F + o;
                                       st<T>(Ly.gs, at, acc + ldcg<T>(Ly.gsMid, at));
