@@ -212,6 +212,12 @@ template <typename T> PAINN_DEVICE Vec16<T> ld16(const T* p) {
 PAINN_DEVICE bool aligned16(const void* p) { return (reinterpret_cast<size_t>(p) & 15) == 0; }
 PAINN_DEVICE int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// Waits until every asynchronous copy this thread issued has landed (a barrier then publishes them).
+PAINN_DEVICE void async_land() {
+    cp_async_commit();
+    cp_async_wait<0>();
+}
+
 template <typename T>
 struct DenseRun {
     int As, P;  // offsets into the dynamic shared memory, in units of T (the weights start at 0)
@@ -339,8 +345,7 @@ PAINN_DEVICE int dense_chunk_body(const DenseRun<T>& run, const Input<T>& a, int
                 As[m * kp + t - m * kr] = v;
             });
     }
-    cp_async_commit();
-    cp_async_wait<0>();
+    async_land();
     __syncthreads();
     if (async && a.siluIn) {
         FastDiv byKin(Kin);
@@ -458,7 +463,7 @@ PAINN_DEVICE void dense_phase(int cap, int M, int Kin, const Input<T>& a, const 
 
 // Runs of len elements, run r from src(r) to the dynamic shared memory at element offset dst(r),
 // as 16-byte asynchronous copies (the last of a run zero-filled past its end): every run's start,
-// in global and in shared memory, must be 16-byte aligned. Landed by async_land().
+// in global and in shared memory, must be 16-byte aligned. Landed by async_land() (above).
 template <typename E, typename Src, typename Dst>
 PAINN_DEVICE void async_runs(int runs, int len, const Src& src, const Dst& dst) {
     constexpr int V = 16 / (int)sizeof(E);
@@ -469,10 +474,6 @@ PAINN_DEVICE void async_runs(int runs, int len, const Src& src, const Dst& dst) 
         int left = min(len - q * V, V);
         cp_async16_fill(reinterpret_cast<E*>(smemRaw) + dst(r) + q * V, src(r) + q * V, left * (int)sizeof(E));
     }
-}
-PAINN_DEVICE void async_land() {
-    cp_async_commit();
-    cp_async_wait<0>();
 }
 
 // Shared-memory layout of the message phases, in units of T: the block's features of every
