@@ -9,7 +9,13 @@
 //             back (ld.global.cg, as fused.cu does), then its product
 //   dsmem     every output pushed into each block's shared memory (double-buffered by phase
 //             parity, so one barrier per phase suffices), barrier, product
-// and the float sums of the last layer, so that l2 and dsmem can be checked to agree. Two ways to
+//   flags     no barrier at all: every output travels as one 8-byte word, its value and the
+//             phase that wrote it (relaxed accesses, as NCCL's low-latency protocol does), and a
+//             block starts a phase as soon as the words of its input rows carry that phase; the
+//             words pushed into each block's shared memory (push; with one thread per output, k1,
+//             or two, each half of k, k2), left in the producer's shared memory for the readers
+//             to fetch (pull), or stored in global memory and read there (l2)
+// and the float sums of the last layer, so that l2, dsmem and flags can be checked to agree. Two ways to
 // wait for the cluster are compared (Sync, below). Then, for a design whose blocks own atoms
 // instead of features (no exchange between dense layers, but every block needs every weight),
 // how fast one multiprocessor takes in 2.2 MB of weights held in L2 (the shipped model's float32
@@ -369,6 +375,142 @@ void streams(long long* clk) {
     }
 }
 
+// The flags chain (see the head of the file). Words of phase p sit in buffer p & 1 with tag p + 1;
+// a block reads phase p's buffer only after its own outputs of phase p - 1 are out, and a block
+// writes phase p + 1's outputs into that buffer only after it has read every block's outputs of
+// phase p, each of which was stored after its block read phase p's buffer (the __syncthreads
+// between a block's reads and its stores), so one buffer is never overwritten while still read.
+enum Way { PUSH, PULL, VIA_L2 };
+template <int KS, int WAY>
+__global__ void __launch_bounds__(THREADS) chain_flags(int n, int C, int P, const float* w, const float* x0, float* out,
+                                                       unsigned long long* g, long long* clk) {
+    extern __shared__ __align__(16) float sm[];
+    cg::cluster_group cluster = cg::this_cluster();
+    int r = (int)cluster.block_rank();
+    int cols = F / C, c0 = r * cols;
+    float* W = sm;                                                            // [F][cols]
+    float* A = W + cols * F;                                                  // two stagings [n][LD]
+    unsigned long long* buf = reinterpret_cast<unsigned long long*>(A + 2 * n * LD);  // two [n][F] words
+    for (int t = threadIdx.x; t < cols * F; t += blockDim.x) W[t] = w[(size_t)(c0 + t % cols) * F + t / cols] * 0.01f;
+    for (int t = threadIdx.x; t < n * F; t += blockDim.x) {
+        unsigned long long first = (1ull << 32) | __float_as_uint(x0[t]);  // phase 0's inputs, tag 1
+        buf[t] = first;
+        buf[n * F + t] = 0;
+        if (WAY == VIA_L2 && (t % F) / cols == r) {  // each block its own columns: no stale tags
+            g[t] = first;
+            g[n * F + t] = 0;
+        }
+    }
+    cluster.sync();
+    long long start = clock64();
+    for (int p = 0; p < P; p++) {
+        const unsigned long long* in = buf + (size_t)(p & 1) * n * F;
+        unsigned long long* nextBuf = buf + (size_t)((p + 1) & 1) * n * F;
+        float* Ain = A + (p & 1) * n * LD;
+        unsigned tag = (unsigned)p + 1;
+        // every word of the thread in flight at once, then again only those not yet tagged
+        constexpr int MAXW = 16;  // n·F / THREADS words a thread at most (n ≤ 64)
+        unsigned pending = 0;
+        for (int i = 0; i < MAXW; i++)
+            if (threadIdx.x + i * blockDim.x < n * F) pending |= 1u << i;
+        while (pending) {
+            unsigned long long v[MAXW];
+#pragma unroll
+            for (int i = 0; i < MAXW; i++) {
+                int t = threadIdx.x + i * blockDim.x;
+                if (pending & (1u << i)) {
+                    const unsigned long long* src = WAY == PUSH   ? in + t
+                                                    : WAY == PULL ? cluster.map_shared_rank(in, (t % F) / cols) + t
+                                                                  : g + (size_t)(p & 1) * n * F + t;
+                    if (WAY == VIA_L2) asm volatile("ld.relaxed.gpu.b64 %0, [%1];" : "=l"(v[i]) : "l"(src) : "memory");
+                    else asm volatile("ld.relaxed.cluster.b64 %0, [%1];" : "=l"(v[i]) : "l"(src) : "memory");
+                }
+            }
+#pragma unroll
+            for (int i = 0; i < MAXW; i++) {
+                int t = threadIdx.x + i * blockDim.x;
+                if ((pending & (1u << i)) && (unsigned)(v[i] >> 32) == tag) {
+                    Ain[(t / F) * LD + t % F] = __uint_as_float((unsigned)v[i]);
+                    pending &= ~(1u << i);
+                }
+            }
+        }
+        __syncthreads();
+        for (int t = threadIdx.x; t < n * cols * KS; t += blockDim.x) {
+            int o = t / KS, h = t % KS;
+            int m = o / cols, c = o % cols;
+            const float* a = Ain + m * LD + h * (F / KS);
+            const float* wc = W + h * (F / KS) * cols + c;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma unroll 8
+            for (int k = 0; k < F / KS; k += 4) {
+                float4 x = *reinterpret_cast<const float4*>(a + k);
+                s0 += x.x * wc[(k + 0) * cols];
+                s1 += x.y * wc[(k + 1) * cols];
+                s2 += x.z * wc[(k + 2) * cols];
+                s3 += x.w * wc[(k + 3) * cols];
+            }
+            float y = (s0 + s1) + (s2 + s3);
+            if (KS == 2) y += __shfl_xor_sync(__activemask(), y, 1);  // the two halves: adjacent lanes, both active
+            y = y / (1.0f + __expf(-y)) + 0.5f;
+            unsigned long long word = ((unsigned long long)(tag + 1) << 32) | __float_as_uint(y);
+            if (WAY == PUSH) {
+                for (int q = h; q < C; q += KS) {
+                    unsigned long long* dst = cluster.map_shared_rank(nextBuf, q) + m * F + c0 + c;
+                    asm volatile("st.relaxed.cluster.b64 [%0], %1;" ::"l"(dst), "l"(word) : "memory");
+                }
+            } else if (h == 0) {
+                unsigned long long* dst = WAY == PULL ? nextBuf + m * F + c0 + c
+                                                      : g + (size_t)((p + 1) & 1) * n * F + m * F + c0 + c;
+                if (WAY == VIA_L2) asm volatile("st.relaxed.gpu.b64 [%0], %1;" ::"l"(dst), "l"(word) : "memory");
+                else asm volatile("st.relaxed.cluster.b64 [%0], %1;" ::"l"(dst), "l"(word) : "memory");
+            }
+            if (p == P - 1 && h == 0) out[(size_t)m * F + c0 + c] = y;
+        }
+    }
+    if (r == 0 && threadIdx.x == 0) clk[blockIdx.x / C] = clock64() - start;
+    cluster.sync();  // no block leaves while others may still store into it
+}
+
+template <int KS, int WAY>
+double run_flags(int n, int C, int P, const float* w, const float* x0, float* out, unsigned long long* g, long long* clk,
+                 float* ms) {
+    size_t smem = (size_t)(F / C * F + 2 * n * LD) * sizeof(float) + (size_t)2 * n * F * sizeof(unsigned long long);
+    CHECK(cudaFuncSetAttribute(chain_flags<KS, WAY>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CHECK(cudaFuncSetAttribute(chain_flags<KS, WAY>, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(C);
+    cfg.blockDim = dim3(THREADS);
+    cfg.dynamicSmemBytes = smem;
+    cudaLaunchAttribute at[1];
+    at[0].id = cudaLaunchAttributeClusterDimension;
+    at[0].val.clusterDim.x = C;
+    at[0].val.clusterDim.y = 1;
+    at[0].val.clusterDim.z = 1;
+    cfg.attrs = at;
+    cfg.numAttrs = 1;
+    std::vector<long long> cycles;
+    cudaEvent_t e0, e1;
+    CHECK(cudaEventCreate(&e0));
+    CHECK(cudaEventCreate(&e1));
+    for (int i = 0; i < 25; i++) {
+        if (i == 5) CHECK(cudaEventRecord(e0));
+        CHECK(cudaLaunchKernelEx(&cfg, chain_flags<KS, WAY>, n, C, P, w, x0, out, g, clk));
+        CHECK(cudaGetLastError());
+        if (i >= 5) {
+            long long h;
+            CHECK(cudaMemcpy(&h, clk, sizeof h, cudaMemcpyDeviceToHost));
+            cycles.push_back(h);
+        }
+    }
+    CHECK(cudaEventRecord(e1));
+    CHECK(cudaEventSynchronize(e1));
+    CHECK(cudaEventElapsedTime(ms, e0, e1));
+    *ms /= 20;
+    std::sort(cycles.begin(), cycles.end());
+    return (double)cycles[cycles.size() / 2] / P;
+}
+
 int main() {
     const int nMax = 64, P = 200;
     float *w, *x0, *g, *out;
@@ -378,6 +520,8 @@ int main() {
     CHECK(cudaMalloc(&g, 2 * nMax * F * sizeof(float)));
     CHECK(cudaMalloc(&out, nMax * F * sizeof(float)));
     CHECK(cudaMalloc(&clk, 64 * sizeof(long long)));
+    unsigned long long* gw;  // the l2 flags' words, two phases of nMax rows
+    CHECK(cudaMalloc(&gw, 2 * nMax * F * sizeof(unsigned long long)));
     std::vector<float> h(F * F);
     unsigned s = 12345;
     for (auto& v : h) v = (float)((s = s * 1664525u + 1013904223u) >> 8) / (1 << 24) * 2 - 1;
@@ -416,6 +560,24 @@ int main() {
                     std::printf("%-8s %-5s %4d %4d %12.0f %12.3f %12.6f\n", names[mode], syncs[sync], C, n, cyc,
                                 ms * 1000 / P, mode >= PRODUCT ? sum : 0.0);
                 }
+            }
+        }
+    }
+    for (int C : {8, 16}) {
+        for (int n : {21, 64}) {
+            const char* ways[] = {"push1", "push2", "pull", "l2"};
+            for (int way = 0; way < 4; way++) {
+                float ms = 0;
+                double cyc = way == 0   ? run_flags<1, PUSH>(n, C, P, w, x0, out, gw, clk, &ms)
+                             : way == 1 ? run_flags<2, PUSH>(n, C, P, w, x0, out, gw, clk, &ms)
+                             : way == 2 ? run_flags<1, PULL>(n, C, P, w, x0, out, gw, clk, &ms)
+                                        : run_flags<1, VIA_L2>(n, C, P, w, x0, out, gw, clk, &ms);
+                std::vector<float> o(n * F);
+                CHECK(cudaMemcpy(o.data(), out, n * F * sizeof(float), cudaMemcpyDeviceToHost));
+                double sum = 0;
+                for (float v : o) sum += v;
+                std::printf("%-8s %-5s %4d %4d %12.0f %12.3f %12.6f\n", "flags", ways[way], C, n, cyc,
+                            ms * 1000 / P, sum);
             }
         }
     }
