@@ -58,7 +58,7 @@ class PtxFreshnessTest {
         return root;
     }
 
-    private static boolean onPath(String tool) {
+    static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
