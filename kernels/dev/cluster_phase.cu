@@ -1,7 +1,7 @@
 // What one phase of a single-cluster evaluation costs at its floor (Hopper, sm_90): a chain of
 // dense F → F layers over n rows on one cluster of C blocks, each block owning F/C output
 // columns with its weights resident in shared memory, as the one-kernel path (fused.cu) splits
-// its dense layers. Block 0's clock over P phases, per phase, for four ways to hand a layer's
+// its dense layers. Block 0's clock over P phases, per phase, for five ways to hand a layer's
 // output to the next layer:
 //   barrier   the cluster barrier alone (no data)
 //   product   the block's product from its own shared memory, then the barrier (no exchange)
@@ -15,12 +15,14 @@
 //             words pushed into each block's shared memory (push; with one thread per output, k1,
 //             or two, each half of k, k2), left in the producer's shared memory for the readers
 //             to fetch (pull), or stored in global memory and read there (l2)
-// and the float sums of the last layer, so that l2, dsmem and flags can be checked to agree. Two ways to
-// wait for the cluster are compared (Sync, below). Then, for a design whose blocks own atoms
+// and the float sums of the last layer, so that l2, dsmem and flags can be checked to agree. Two
+// ways to wait for the cluster are compared (Sync, below), with 512 and 128 threads a block.
+// Then, for a design whose blocks own atoms
 // instead of features (no exchange between dense layers, but every block needs every weight),
 // how fast one multiprocessor takes in 2.2 MB of weights held in L2 (the shipped model's float32
 // weights), while the cluster's 16 blocks all read them: 16-byte loads eight deep per thread,
-// and the bulk copy engine (cp.async.bulk) into four 32 KB buffers.
+// and the bulk copy engine (cp.async.bulk) into four 32 KB buffers. Last, the one-way latency of
+// a signal between two blocks (pingpong, below).
 //
 // Stand-alone (not part of the library): on a machine with nvcc and an sm_90 GPU,
 //   nvcc -std=c++17 -O3 -arch=sm_90 kernels/dev/cluster_phase.cu -o /tmp/cluster_phase && /tmp/cluster_phase

@@ -5,7 +5,7 @@
 // neighbour's row, summed per feature over the block's edges. Two forms, the same edges:
 //   fma   the shipped form: each of 128 feature threads holds its 3·K weights in registers and
 //         forms its three filter values from φ (read from shared memory) with 60 multiply-adds
-//   mma   eight producer warps form the filter of 16 edges at a time on the FP64 tensor cores
+//   mma   eight producer warps form the filter of 16 (or 32) edges at a time on the FP64 tensor cores
 //         (m16n8k8, φ and W_f widened to double, exact products, float64 sums) into a ring of
 //         shared-memory tiles; four consumer warps read their three values per edge from it.
 //         Producers and consumers hand tiles over through named barriers (bar.arrive / bar.sync).
