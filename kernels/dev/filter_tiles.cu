@@ -15,7 +15,8 @@
 //
 // Stand-alone (not part of the library): on a machine with nvcc and an sm_90 GPU,
 //   nvcc -std=c++17 -O3 -arch=sm_90 kernels/dev/filter_tiles.cu -o /tmp/filter_tiles && /tmp/filter_tiles
-// (-DTILE_EDGES=32: tiles of 32 edges, each weight fragment feeding two products)
+// (-DTILE_EDGES=32: tiles of 32 edges, each weight fragment feeding two products;
+// -DFILTER_BWD=1: the backward kernel's pair, the filter and its derivative φ'·W_f, both per edge)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -35,9 +36,14 @@ constexpr int F = 128, K = 20, KP = 24, NOUT = 3 * F;  // KP: k padded to the mm
 #ifndef TILE_EDGES
 #define TILE_EDGES 16
 #endif
+#ifndef FILTER_BWD
+#define FILTER_BWD 0
+#endif
+constexpr int NB = FILTER_BWD ? 2 : 1;                  // products per edge: the filter (and its derivative)
 constexpr int TILE = TILE_EDGES;                        // edges per tile: 16 or 32 (one or two mma row tiles)
-constexpr int RING = TILE == 16 ? 4 : 2;                // tiles in flight (shared memory holds no more at 32)
+constexpr int RING = TILE * NB == 16 ? 4 : 2;           // tiles in flight (shared memory holds no more)
 constexpr int MT = TILE / 16;
+static_assert(TILE * NB <= 32, "shared memory: tiles of 32 edges for the forward pass alone");
 constexpr int THREADS = 256;                            // the fma form
 constexpr int PW = 8;                                   // producer warps of the mma form
 constexpr int MMA_THREADS = 128 + 32 * PW;              // four consumer warps and the producers
@@ -60,9 +66,9 @@ __device__ __forceinline__ void gather(float (&xv)[TILE][3], int e0, int e1, int
 // The shipped form: one thread per feature and half of each chunk of 2·TILE edges, so that all
 // 256 threads work (as the real kernel's do).
 __global__ void __launch_bounds__(THREADS) filter_fma(int E, int n, const float* __restrict__ phi,
-                                                      const float* __restrict__ wf, const float* __restrict__ x,
-                                                      float* __restrict__ out) {
-    __shared__ __align__(16) float ph[2][TILE][KP];
+                                                      const float* __restrict__ dphi, const float* __restrict__ wf,
+                                                      const float* __restrict__ x, float* __restrict__ out) {
+    __shared__ __align__(16) float ph[NB][2][TILE][KP];
     int f = threadIdx.x % F, half = threadIdx.x / F;
     float w[3][K];
 #pragma unroll
@@ -74,25 +80,28 @@ __global__ void __launch_bounds__(THREADS) filter_fma(int E, int n, const float*
     float acc = 0;
     for (int t0 = e0; t0 < e1; t0 += 2 * TILE) {
         __syncthreads();
-        for (int t = threadIdx.x; t < 2 * TILE * K; t += blockDim.x) {
-            int h = t / (TILE * K), q = (t / K) % TILE, k = t % K, e = t0 + h * TILE + q;
-            ph[h][q][k] = e < e1 ? phi[(size_t)e * K + k] : 0.f;
+        for (int t = threadIdx.x; t < NB * 2 * TILE * K; t += blockDim.x) {
+            int nb = t / (2 * TILE * K), h = (t / (TILE * K)) % 2, q = (t / K) % TILE, k = t % K, e = t0 + h * TILE + q;
+            ph[nb][h][q][k] = e < e1 ? (nb ? dphi : phi)[(size_t)e * K + k] : 0.f;
         }
         __syncthreads();
         float xv[TILE][3];
         gather(xv, t0 + half * TILE, e1, n, x, f);
 #pragma unroll
         for (int q = 0; q < TILE; q++) {
-            const float* p = ph[half][q];
-            float a = 0, b = 0, c = 0;
 #pragma unroll
-            for (int k = 0; k < K; k += 4) {
-                float4 v = *reinterpret_cast<const float4*>(p + k);
-                a += v.x * w[0][k] + v.y * w[0][k + 1] + v.z * w[0][k + 2] + v.w * w[0][k + 3];
-                b += v.x * w[1][k] + v.y * w[1][k + 1] + v.z * w[1][k + 2] + v.w * w[1][k + 3];
-                c += v.x * w[2][k] + v.y * w[2][k + 1] + v.z * w[2][k + 2] + v.w * w[2][k + 3];
+            for (int nb = 0; nb < NB; nb++) {  // the derivative's term weighted by a half
+                const float* p = ph[nb][half][q];
+                float a = 0, b = 0, c = 0;
+#pragma unroll
+                for (int k = 0; k < K; k += 4) {
+                    float4 v = *reinterpret_cast<const float4*>(p + k);
+                    a += v.x * w[0][k] + v.y * w[0][k + 1] + v.z * w[0][k + 2] + v.w * w[0][k + 3];
+                    b += v.x * w[1][k] + v.y * w[1][k + 1] + v.z * w[1][k + 2] + v.w * w[1][k + 3];
+                    c += v.x * w[2][k] + v.y * w[2][k + 1] + v.z * w[2][k + 2] + v.w * w[2][k + 3];
+                }
+                acc += (nb ? 0.5f : 1.f) * (a * xv[q][0] + b * xv[q][1] + c * xv[q][2]);  // zero past the run's end
             }
-            acc += a * xv[q][0] + b * xv[q][1] + c * xv[q][2];  // zero past the run's end
         }
     }
     out[(size_t)blockIdx.x * THREADS + threadIdx.x] = acc;
@@ -106,14 +115,14 @@ __device__ __forceinline__ void bar_arrive(int id) { asm volatile("bar.arrive %0
 
 struct TilesShared {
     double w[NOUT][KP + 1];      // W_f widened, padded against bank conflicts
-    double ph[RING][TILE][KP];   // φ of each tile's edges, widened
-    float out[RING][TILE][NOUT]; // the filter of each tile's edges
+    double ph[RING][NB][TILE][KP];    // φ (and φ') of each tile's edges, widened
+    float out[RING][NB][TILE][NOUT];  // the filter (and its derivative) of each tile's edges
 };
 
 template <bool GATHER>
 __global__ void __launch_bounds__(MMA_THREADS, 1) filter_mma(int E, int n, const float* __restrict__ phi,
-                                                      const float* __restrict__ wf, const float* __restrict__ x,
-                                                      float* __restrict__ out) {
+                                                          const float* __restrict__ dphi, const float* __restrict__ wf,
+                                                          const float* __restrict__ x, float* __restrict__ out) {
     extern __shared__ __align__(16) unsigned char raw[];
     TilesShared& sh = *reinterpret_cast<TilesShared*>(raw);
     for (int t = threadIdx.x; t < NOUT * KP; t += blockDim.x) {
@@ -130,46 +139,51 @@ __global__ void __launch_bounds__(MMA_THREADS, 1) filter_mma(int E, int n, const
         // loaded while this one is multiplied
         constexpr int NP = NOUT / PW, PT = 32 * PW, PV = (TILE * KP + PT - 1) / PT;
         int p = warp - 4, pt = threadIdx.x - 128;
-        auto fetch = [&](int i, float (&pv)[PV]) {
+        auto fetch = [&](int i, float (&pv)[NB][PV]) {
 #pragma unroll
-            for (int v = 0; v < PV; v++) {
-                int t = pt + v * PT, q = t / KP, k = t % KP, e = e0 + i * TILE + q;
-                pv[v] = (t < TILE * KP && k < K && e < e1) ? __ldg(phi + (size_t)e * K + k) : 0.f;
-            }
+            for (int nb = 0; nb < NB; nb++)
+#pragma unroll
+                for (int v = 0; v < PV; v++) {
+                    int t = pt + v * PT, q = t / KP, k = t % KP, e = e0 + i * TILE + q;
+                    pv[nb][v] = (t < TILE * KP && k < K && e < e1) ? __ldg((nb ? dphi : phi) + (size_t)e * K + k) : 0.f;
+                }
         };
-        float pv[PV];
+        float pv[NB][PV];
         fetch(0, pv);
         for (int i = 0; i < tiles; i++) {
             int r = i % RING;
             if (i >= RING) bar_sync(1 + RING + r);  // the consumers are done with tile r
 #pragma unroll
-            for (int v = 0; v < PV; v++) {
-                int t = pt + v * PT;
-                if (t < TILE * KP) sh.ph[r][t / KP][t % KP] = (double)pv[v];
-            }
+            for (int nb = 0; nb < NB; nb++)
+#pragma unroll
+                for (int v = 0; v < PV; v++) {
+                    int t = pt + v * PT;
+                    if (t < TILE * KP) sh.ph[r][nb][t / KP][t % KP] = (double)pv[nb][v];
+                }
             asm volatile("bar.sync 15, %0;" ::"r"(PT) : "memory");  // producers only
             if (i + 1 < tiles) fetch(i + 1, pv);
             // m16n8k8: lane (g, t) = (lane / 4, lane % 4) holds A(g, t), A(g + 8, t), A(g, t + 4),
             // A(g + 8, t + 4) of each k step of 8, B(t, g) and B(t + 4, g), and of the product
             // rows g and g + 8, columns 2t and 2t + 1 (dense.cuh's MmaTiles uses the same layout)
             int g = lane / 4, tq = lane % 4;
-            double a[MT][KP / 8][4];
+            constexpr int RT = NB * MT;  // row tiles per weight fragment: edges (and the derivative's)
+            double a[RT][KP / 8][4];
 #pragma unroll
-            for (int mt = 0; mt < MT; mt++)
+            for (int mt = 0; mt < RT; mt++)
 #pragma unroll
                 for (int s8 = 0; s8 < KP / 8; s8++)
 #pragma unroll
                     for (int e = 0; e < 4; e++)
-                        a[mt][s8][e] = sh.ph[r][16 * mt + g + 8 * (e % 2)][8 * s8 + tq + 4 * (e / 2)];
+                        a[mt][s8][e] = sh.ph[r][mt / MT][16 * (mt % MT) + g + 8 * (e % 2)][8 * s8 + tq + 4 * (e / 2)];
 #pragma unroll
             for (int j = 0; j < NP / 8; j++) {
                 int n0 = NP * p + 8 * j;
-                double d[MT][4] = {};
+                double d[RT][4] = {};
 #pragma unroll
                 for (int s8 = 0; s8 < KP / 8; s8++) {
                     double b0 = sh.w[n0 + g][8 * s8 + tq], b1 = sh.w[n0 + g][8 * s8 + tq + 4];
 #pragma unroll
-                    for (int mt = 0; mt < MT; mt++)  // each weight fragment serves MT row tiles
+                    for (int mt = 0; mt < RT; mt++)  // each weight fragment serves RT row tiles
                         asm("mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
                             "{%8, %9}, {%0, %1, %2, %3};"
                             : "+d"(d[mt][0]), "+d"(d[mt][1]), "+d"(d[mt][2]), "+d"(d[mt][3])
@@ -178,10 +192,10 @@ __global__ void __launch_bounds__(MMA_THREADS, 1) filter_mma(int E, int n, const
                 }
                 int o = n0 + 2 * tq;
 #pragma unroll
-                for (int mt = 0; mt < MT; mt++) {
-                    *reinterpret_cast<float2*>(&sh.out[r][16 * mt + g][o]) = make_float2((float)d[mt][0], (float)d[mt][1]);
-                    *reinterpret_cast<float2*>(&sh.out[r][16 * mt + g + 8][o]) =
-                        make_float2((float)d[mt][2], (float)d[mt][3]);
+                for (int mt = 0; mt < RT; mt++) {
+                    float* row = sh.out[r][mt / MT][16 * (mt % MT) + g];
+                    *reinterpret_cast<float2*>(row + o) = make_float2((float)d[mt][0], (float)d[mt][1]);
+                    *reinterpret_cast<float2*>(row + 8 * NOUT + o) = make_float2((float)d[mt][2], (float)d[mt][3]);
                 }
             }
             bar_arrive(1 + r);  // tile r is full
@@ -199,10 +213,12 @@ __global__ void __launch_bounds__(MMA_THREADS, 1) filter_mma(int E, int n, const
                 for (int q = 0; q < TILE; q++) xv[q][0] = xv[q][1] = xv[q][2] = 1.f;
             bar_sync(1 + r);
 #pragma unroll
-            for (int q = 0; q < TILE; q++) {
-                const float* w = sh.out[r][q];
-                acc += w[f] * xv[q][0] + w[F + f] * xv[q][1] + w[2 * F + f] * xv[q][2];
-            }
+            for (int q = 0; q < TILE; q++)
+#pragma unroll
+                for (int nb = 0; nb < NB; nb++) {
+                    const float* w = sh.out[r][nb][q];
+                    acc += (nb ? 0.5f : 1.f) * (w[f] * xv[q][0] + w[F + f] * xv[q][1] + w[2 * F + f] * xv[q][2]);
+                }
             if (i + RING < tiles) bar_arrive(1 + RING + r);  // tile r may be refilled
         }
         out[(size_t)blockIdx.x * THREADS + threadIdx.x] = acc;
@@ -214,27 +230,30 @@ int main() {
     cudaDeviceProp prop;
     CHECK(cudaGetDeviceProperties(&prop, 0));
     int blocks = prop.multiProcessorCount;
-    std::printf("# %s, %d SMs; F = %d, K = %d, one block per multiprocessor, tiles of %d edges, %d in flight\n",
-                prop.name, blocks, F, K, TILE, RING);
+    std::printf("# %s, %d SMs; F = %d, K = %d, one block per multiprocessor, tiles of %d edges, %d in flight%s\n",
+                prop.name, blocks, F, K, TILE, RING, NB == 2 ? "; the filter and its derivative (backward)" : "");
     std::printf("%8s %8s %10s %10s %16s %14s %12s\n", "atoms", "edges", "fma us", "mma us", "mma, no gathers", "max |diff|",
                 "max |sum|");
     const int sizes[][2] = {{1024, 32924}, {16384, 604290}};
     for (auto& sz : sizes) {
         int n = sz[0], E = sz[1];
-        std::vector<float> hphi((size_t)E * K), hw((size_t)NOUT * K), hx((size_t)n * 3 * F);
+        std::vector<float> hphi((size_t)E * K), hdphi((size_t)E * K), hw((size_t)NOUT * K), hx((size_t)n * 3 * F);
         unsigned s = 7;
         auto rnd = [&] { return (float)((s = s * 1664525u + 1013904223u) >> 8) / (1 << 24) * 2 - 1; };
         for (auto& v : hphi) v = rnd();
+        for (auto& v : hdphi) v = rnd();
         for (auto& v : hw) v = rnd() * 0.2f;
         for (auto& v : hx) v = rnd();
-        float *phi, *w, *x, *o1, *o2, *o3;
+        float *phi, *dphi, *w, *x, *o1, *o2, *o3;
         CHECK(cudaMalloc(&phi, hphi.size() * 4));
+        CHECK(cudaMalloc(&dphi, hdphi.size() * 4));
         CHECK(cudaMalloc(&w, hw.size() * 4));
         CHECK(cudaMalloc(&x, hx.size() * 4));
         CHECK(cudaMalloc(&o1, (size_t)blocks * THREADS * 4));
         CHECK(cudaMalloc(&o2, (size_t)blocks * THREADS * 4));
         CHECK(cudaMalloc(&o3, (size_t)blocks * THREADS * 4));
         CHECK(cudaMemcpy(phi, hphi.data(), hphi.size() * 4, cudaMemcpyHostToDevice));
+        CHECK(cudaMemcpy(dphi, hdphi.data(), hdphi.size() * 4, cudaMemcpyHostToDevice));
         CHECK(cudaMemcpy(w, hw.data(), hw.size() * 4, cudaMemcpyHostToDevice));
         CHECK(cudaMemcpy(x, hx.data(), hx.size() * 4, cudaMemcpyHostToDevice));
         CHECK(cudaMemset(o1, 0xff, (size_t)blocks * THREADS * 4));  // poisoned
@@ -250,9 +269,9 @@ int main() {
             std::vector<float> ms;
             for (int i = 0; i < 30; i++) {
                 CHECK(cudaEventRecord(a));
-                if (form == 0) filter_fma<<<blocks, THREADS>>>(E, n, phi, w, x, o1);
-                else if (form == 1) filter_mma<true><<<blocks, MMA_THREADS, smem>>>(E, n, phi, w, x, o2);
-                else filter_mma<false><<<blocks, MMA_THREADS, smem>>>(E, n, phi, w, x, o3);  // producers alone
+                if (form == 0) filter_fma<<<blocks, THREADS>>>(E, n, phi, dphi, w, x, o1);
+                else if (form == 1) filter_mma<true><<<blocks, MMA_THREADS, smem>>>(E, n, phi, dphi, w, x, o2);
+                else filter_mma<false><<<blocks, MMA_THREADS, smem>>>(E, n, phi, dphi, w, x, o3);  // producers alone
                 CHECK(cudaGetLastError());
                 CHECK(cudaEventRecord(b));
                 CHECK(cudaEventSynchronize(b));
@@ -278,6 +297,7 @@ int main() {
             }
         std::printf("%8d %8d %10.1f %10.1f %16.1f %14.3e %12.3e\n", n, E, t[0], t[1], t[2], maxDiff, maxSum);
         CHECK(cudaFree(phi));
+        CHECK(cudaFree(dphi));
         CHECK(cudaFree(w));
         CHECK(cudaFree(x));
         CHECK(cudaFree(o1));
