@@ -32,16 +32,9 @@
 #include <cstdlib>
 #include <vector>
 
-namespace cg = cooperative_groups;
+#include "check.cuh"
 
-#define CHECK(x)                                                                              \
-    do {                                                                                      \
-        cudaError_t e_ = (x);                                                                 \
-        if (e_ != cudaSuccess) {                                                              \
-            std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                     \
-        }                                                                                     \
-    } while (0)
+namespace cg = cooperative_groups;
 
 constexpr int F = 128;
 constexpr int THREADS = 512;
@@ -159,12 +152,13 @@ __global__ void __launch_bounds__(THREADS) chain(int n, int C, int P, const floa
     if (r == 0 && threadIdx.x == 0) clk[blockIdx.x / C] = clock64() - start;
 }
 
-template <int MODE, int SYNC>
-double run(int n, int C, int P, const float* w, const float* x0, float* g, float* out, long long* clk, float* ms,
-           int threads = THREADS) {
-    size_t smem = (size_t)(F / C * F + 2 * n * LD) * sizeof(float);
-    CHECK(cudaFuncSetAttribute(chain<MODE, SYNC>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-    CHECK(cudaFuncSetAttribute(chain<MODE, SYNC>, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
+// Launches kernel on one cluster of C blocks 25 times and returns block 0's cycles per phase
+// (clk[0] over P phases), the median of the last 20 launches; *ms gets their mean time per launch.
+template <typename... Params, typename... Args>
+double time_cluster(void (*kernel)(Params...), int C, int threads, size_t smem, int P, long long* clk, float* ms,
+                    Args... args) {
+    CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(C);
     cfg.blockDim = dim3(threads);
@@ -182,7 +176,7 @@ double run(int n, int C, int P, const float* w, const float* x0, float* g, float
     CHECK(cudaEventCreate(&e1));
     for (int i = 0; i < 25; i++) {
         if (i == 5) CHECK(cudaEventRecord(e0));
-        CHECK(cudaLaunchKernelEx(&cfg, chain<MODE, SYNC>, n, C, P, w, x0, g, out, clk));
+        CHECK(cudaLaunchKernelEx(&cfg, kernel, args...));
         CHECK(cudaGetLastError());
         if (i >= 5) {
             long long h;
@@ -193,9 +187,18 @@ double run(int n, int C, int P, const float* w, const float* x0, float* g, float
     CHECK(cudaEventRecord(e1));
     CHECK(cudaEventSynchronize(e1));
     CHECK(cudaEventElapsedTime(ms, e0, e1));
+    CHECK(cudaEventDestroy(e0));
+    CHECK(cudaEventDestroy(e1));
     *ms /= 20;
     std::sort(cycles.begin(), cycles.end());
     return (double)cycles[cycles.size() / 2] / P;
+}
+
+template <int MODE, int SYNC>
+double run(int n, int C, int P, const float* w, const float* x0, float* g, float* out, long long* clk, float* ms,
+           int threads = THREADS) {
+    size_t smem = (size_t)(F / C * F + 2 * n * LD) * sizeof(float);
+    return time_cluster(chain<MODE, SYNC>, C, threads, smem, P, clk, ms, n, C, P, w, x0, g, out, clk);
 }
 
 // Every block reads the same `bytes` of read-only data; clk gets block 0's cycles.
@@ -478,39 +481,16 @@ template <int KS, int WAY>
 double run_flags(int n, int C, int P, const float* w, const float* x0, float* out, unsigned long long* g, long long* clk,
                  float* ms) {
     size_t smem = (size_t)(F / C * F + 2 * n * LD) * sizeof(float) + (size_t)2 * n * F * sizeof(unsigned long long);
-    CHECK(cudaFuncSetAttribute(chain_flags<KS, WAY>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-    CHECK(cudaFuncSetAttribute(chain_flags<KS, WAY>, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(C);
-    cfg.blockDim = dim3(THREADS);
-    cfg.dynamicSmemBytes = smem;
-    cudaLaunchAttribute at[1];
-    at[0].id = cudaLaunchAttributeClusterDimension;
-    at[0].val.clusterDim.x = C;
-    at[0].val.clusterDim.y = 1;
-    at[0].val.clusterDim.z = 1;
-    cfg.attrs = at;
-    cfg.numAttrs = 1;
-    std::vector<long long> cycles;
-    cudaEvent_t e0, e1;
-    CHECK(cudaEventCreate(&e0));
-    CHECK(cudaEventCreate(&e1));
-    for (int i = 0; i < 25; i++) {
-        if (i == 5) CHECK(cudaEventRecord(e0));
-        CHECK(cudaLaunchKernelEx(&cfg, chain_flags<KS, WAY>, n, C, P, w, x0, out, g, clk));
-        CHECK(cudaGetLastError());
-        if (i >= 5) {
-            long long h;
-            CHECK(cudaMemcpy(&h, clk, sizeof h, cudaMemcpyDeviceToHost));
-            cycles.push_back(h);
-        }
-    }
-    CHECK(cudaEventRecord(e1));
-    CHECK(cudaEventSynchronize(e1));
-    CHECK(cudaEventElapsedTime(ms, e0, e1));
-    *ms /= 20;
-    std::sort(cycles.begin(), cycles.end());
-    return (double)cycles[cycles.size() / 2] / P;
+    return time_cluster(chain_flags<KS, WAY>, C, THREADS, smem, P, clk, ms, n, C, P, w, x0, out, g, clk);
+}
+
+// The sum of the last layer's n rows, so that the forms that exchange data can be checked to agree.
+double checksum(const float* out, int n) {
+    std::vector<float> o(n * F);
+    CHECK(cudaMemcpy(o.data(), out, n * F * sizeof(float), cudaMemcpyDeviceToHost));
+    double sum = 0;
+    for (float v : o) sum += v;
+    return sum;
 }
 
 int main() {
@@ -555,12 +535,8 @@ int main() {
                         case 6: cyc = run<DSMEM, SYNC_CG>(n, C, P, w, x0, g, out, clk, &ms); break;
                         default: cyc = run<DSMEM, SYNC_MBAR>(n, C, P, w, x0, g, out, clk, &ms); break;
                     }
-                    std::vector<float> o(n * F);
-                    CHECK(cudaMemcpy(o.data(), out, n * F * sizeof(float), cudaMemcpyDeviceToHost));
-                    double sum = 0;
-                    for (float v : o) sum += v;
                     std::printf("%-8s %-5s %4d %4d %12.0f %12.3f %12.6f\n", names[mode], syncs[sync], C, n, cyc,
-                                ms * 1000 / P, mode >= PRODUCT ? sum : 0.0);
+                                ms * 1000 / P, mode >= PRODUCT ? checksum(out, n) : 0.0);
                 }
             }
         }
@@ -574,12 +550,8 @@ int main() {
                              : way == 1 ? run_flags<2, PUSH>(n, C, P, w, x0, out, gw, clk, &ms)
                              : way == 2 ? run_flags<1, PULL>(n, C, P, w, x0, out, gw, clk, &ms)
                                         : run_flags<1, VIA_L2>(n, C, P, w, x0, out, gw, clk, &ms);
-                std::vector<float> o(n * F);
-                CHECK(cudaMemcpy(o.data(), out, n * F * sizeof(float), cudaMemcpyDeviceToHost));
-                double sum = 0;
-                for (float v : o) sum += v;
                 std::printf("%-8s %-5s %4d %4d %12.0f %12.3f %12.6f\n", "flags", ways[way], C, n, cyc,
-                            ms * 1000 / P, sum);
+                            ms * 1000 / P, checksum(out, n));
             }
         }
     }

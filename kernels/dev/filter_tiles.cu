@@ -23,14 +23,7 @@
 #include <cstdlib>
 #include <vector>
 
-#define CHECK(x)                                                                                    \
-    do {                                                                                            \
-        cudaError_t e_ = (x);                                                                       \
-        if (e_ != cudaSuccess) {                                                                    \
-            std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                           \
-        }                                                                                           \
-    } while (0)
+#include "check.cuh"
 
 constexpr int F = 128, K = 20, KP = 24, NOUT = 3 * F;  // KP: k padded to the mma's 4
 #ifndef TILE_EDGES
