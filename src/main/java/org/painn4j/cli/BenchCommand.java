@@ -83,6 +83,10 @@ final class BenchCommand implements Callable<Integer> {
         "by default, on Hopper, structures of at most 64 atoms split each row over a cluster of blocks)."})
     boolean unsplitMessages;
 
+    @Option(names = "--tiled-messages", description = {"Structures of more than 64 atoms by the forward message kernel that",
+        "forms the filter on the tensor cores (Hopper, F = 128, K <= 20; slower, for comparison)."})
+    boolean tiledMessages;
+
     @Option(names = "--binned-search", description = {"Neighbor lists through bins past the single-block search (for",
         "comparison; by default structures of up to 2²¹ candidate pairs are searched by all pairs)."})
     boolean binnedSearch;
@@ -160,6 +164,7 @@ final class BenchCommand implements Callable<Integer> {
         report.put("dependent_launch", gpu && CudaContext.shared().dependentLaunch());
         report.put("layer0_by_elements", gpu && !directLayer0);
         report.put("split_messages", gpu && !unsplitMessages);
+        report.put("tiled_messages", gpu && tiledMessages);
         report.put("pair_search", gpu && !binnedSearch);
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
@@ -353,6 +358,7 @@ final class BenchCommand implements Callable<Integer> {
         c.setFused(fused);
         c.setByElements(!directLayer0);
         c.setSplitMessages(!unsplitMessages);
+        c.setTiledMessages(tiledMessages);
         c.setPairSearch(!binnedSearch);
         return c;
     }

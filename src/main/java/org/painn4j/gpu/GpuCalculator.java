@@ -226,6 +226,18 @@ public final class GpuCalculator implements Calculator {
     }
 
     /**
+     * Whether structures of more than MessageKernels.SPLIT_ATOMS atoms take the forward message
+     * kernel that forms the filter on the tensor cores (message_tiled.cu: Hopper, F = 128,
+     * K ≤ 20) or message.cu's (the default: faster, performance.md entry 64). Both compute the
+     * same function; float32 results differ in the last bits. Returns whether the tiled kernel
+     * exists.
+     */
+    public boolean setTiledMessages(boolean on) {
+        dropGraph();
+        return message.useTiled(on);
+    }
+
+    /**
      * Whether the message kernels compiled for the model's F are used where they exist (the
      * default) or those for any F (the same bits; for tests). Returns whether they exist.
      */

@@ -3,6 +3,7 @@ package org.painn4j.gpu;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
 import org.painn4j.calc.Precision;
 
@@ -15,7 +16,10 @@ import org.painn4j.calc.Precision;
  * no input adjoints) has kernels of its own. On Hopper, structures of at most SPLIT_ATOMS atoms
  * (the largest of a batch) take the kernels of message_split.cu instead, which split each row
  * over a cluster of blocks (batches of more than SPLIT_ATOMS atoms in all: the same sums, a
- * block per row); compiled for K ≤ 20 and K ≤ 32.
+ * block per row); compiled for K ≤ 20 and K ≤ 32. On request (useTiled), larger structures on
+ * Hopper with F = 128 and K ≤ 20 take message_tiled.cu's forward kernel for layers ≥ 1, which
+ * forms the filter on the tensor cores (one block of 384 threads per multiprocessor; slower,
+ * performance.md entry 64).
  */
 final class MessageKernels {
     static final int[] K_BOUNDS = {8, 12, 16, 20, 24, 32};
@@ -47,6 +51,16 @@ final class MessageKernels {
      * message.cu's own).
      */
     private final Kernel[] splitAny, splitExact;
+    /** Threads of a tiled kernel's block: four consumer warps and eight producer warps. */
+    static final int TILED_THREADS = 384;
+    /**
+     * message_tiled.cu's forward kernel (null before Hopper or where F ≠ 128 or K > 20) and its
+     * dynamic shared memory: Tiles&lt;T, 1&gt;, W_f and its bias widened to double, a ring of two
+     * tiles of φ (double) and of the filter (T), of 32 edges in float32 and 16 in float64.
+     */
+    private final Kernel tiledFwd;
+    private final int tiledFwdBytes;
+    private boolean tiledOn;
     private final boolean exact;
     private Kernel fwd, bwd, fwd0, bwd0;
     private Kernel[] split;
@@ -90,6 +104,11 @@ final class MessageKernels {
         splitAny = hopper && splitBound > 0 ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound, bwd0Any) : null;
         splitExact = hopper && exact ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound + "_f" + f, bwd0Exact)
                 : null;
+        tiledFwd = hopper && exact ? new Kernel(cuda, "message_tiled", "painn_message_fwd_tiled_" + e) : null;
+        tiledFwdBytes = tiledBytes(p, 1);
+        if (tiledFwd != null) {
+            tiledFwd.attribute(CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, tiledFwdBytes);
+        }
         useExact(true);
         block = (f + 31) / 32 * 32;
         int[] sms = {0};
@@ -109,6 +128,24 @@ final class MessageKernels {
         bwd0 = use ? bwd0Exact : bwd0Any;
         split = use ? splitExact : splitAny;
         return exact;
+    }
+
+    /** sizeof(tiled::Tiles&lt;T, NB&gt;) in message_tiled.cu, for F = 128, K padded to 24, a ring of 2. */
+    static int tiledBytes(Precision p, int nb) {
+        int tile = nb == 1 && p == Precision.FLOAT32 ? 32 : 16;
+        int out = 3 * EXACT_FEATURES;
+        return 8 * out * 25 + 8 * out + 2 * nb * tile * 24 * 8 + 2 * nb * tile * out * Real.bytes(p);
+    }
+
+    /**
+     * Whether structures of more than SPLIT_ATOMS atoms take the tiled forward kernel where it
+     * exists (off by default: message.cu's is faster). Both compute the same function; the tiled
+     * kernel rounds the filter once from a double sum, so float32 results differ in the last
+     * bits. Returns whether it exists.
+     */
+    boolean useTiled(boolean on) {
+        tiledOn = on;
+        return tiledFwd != null;
     }
 
     private static Kernel[] splitKernels(CudaContext cuda, String t, Kernel bwd0Rows) {
@@ -174,6 +211,11 @@ final class MessageKernels {
             throw new IllegalArgumentException("message forward: x and s from tables with v = 0 (layer 0), or none of them");
         }
         int form = form(n, shape);
+        if (form < 0 && !table && tiledOn && tiledFwd != null && fwd == fwdExact) {
+            tiledFwd.launchShared(s, multiprocessors, 1, TILED_THREADS, tiledFwdBytes, n, k, nb.rowStart, nb.center, nb.neighbor,
+                    m.filterW, m.filterB, m.filterRow(layer), e.phi, e.fc, e.u, x, sIn, vIn, sOut, vOut);
+            return;
+        }
         int per = atomsPerBlock(n);
         Kernel kernel = form < 0 ? (table ? fwd0 : fwd) : split[form + (table ? 2 : 0)];
         int grid = form == 0 ? n * SPLIT_CLUSTER : blocks(n, per);
