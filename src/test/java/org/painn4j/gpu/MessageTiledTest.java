@@ -130,6 +130,7 @@ class MessageTiledTest {
         for (Precision p : Precision.values()) {
             try (GpuCalculator gpu = new GpuCalculator(model, p); GpuCalculator alone = new GpuCalculator(model, p)) {
                 assumeTrue(gpu.setTiledMessages(true), "before Hopper: no tiled kernel");
+                alone.setTiledMessages(true);
                 gpu.setPoison(true);
                 List<Result> together = gpu.compute(batch);
                 for (int i = 0; i < batch.size(); i++) {
