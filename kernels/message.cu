@@ -32,8 +32,8 @@
 // The two forms of a layer, compiled apart so that neither tests the other's conditions per
 // edge: TABLE (layer 0) reads x and s through the atomic numbers and has v = 0 and, backward,
 // no input adjoints; otherwise x, s, v are per atom and the adjoints are computed.
-#define MSG_ENTRY_AS(name, sfx, KM, FC, PARAMS, args)                                                \
-    extern "C" __global__ void __launch_bounds__(256) name##_f32_k##KM##sfx PARAMS(float) { painn_grid_dependency();             \
+#define MSG_ENTRY_AS(name, sfx, KM, FC, BOUNDS32, PARAMS, args)                                      \
+    extern "C" __global__ void __launch_bounds__ BOUNDS32 name##_f32_k##KM##sfx PARAMS(float) { painn_grid_dependency();         \
         name##_impl<float, KM, false, FC, ROW_PLAIN> args;                                                         \
     }                                                                                                   \
     extern "C" __global__ void __launch_bounds__(256) name##_f64_k##KM##sfx PARAMS(double) { painn_grid_dependency();            \
@@ -46,9 +46,10 @@
         name##_impl<double, KM, true, FC, ROW_PLAIN> args;                                                         \
     }
 // name_f32_kKM (any F) and name_f32_kKM_fFC (F = FC compiled in: the three reals of a gathered row
-// then sit at constant offsets, one address per row instead of one per real)
-#define MSG_ENTRY(name, KM, PARAMS, args) MSG_ENTRY_AS(name, , KM, 0, PARAMS, args)
-#define MSG_ENTRY_F(name, KM, FC, PARAMS, args) MSG_ENTRY_AS(name, _f##FC, KM, FC, PARAMS, args)
+// then sit at constant offsets, one address per row instead of one per real). BOUNDS32: the float32
+// kernel of layers ≥ 1 may be held to fewer registers where its block is known (MSG_ENTRY_F).
+#define MSG_ENTRY(name, KM, PARAMS, args) MSG_ENTRY_AS(name, , KM, 0, (256), PARAMS, args)
+#define MSG_ENTRY_F(name, KM, FC, BOUNDS32, PARAMS, args) MSG_ENTRY_AS(name, _f##FC, KM, FC, BOUNDS32, PARAMS, args)
 
 MSG_ENTRY(painn_message_fwd, 8, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 12, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
@@ -56,7 +57,7 @@ MSG_ENTRY(painn_message_fwd, 16, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 20, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 24, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 MSG_ENTRY(painn_message_fwd, 32, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-MSG_ENTRY_F(painn_message_fwd, 20, 128, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+MSG_ENTRY_F(painn_message_fwd, 20, 128, (256), MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 
 MSG_ENTRY(painn_message_bwd, 8, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 12, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
@@ -64,4 +65,7 @@ MSG_ENTRY(painn_message_bwd, 16, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 20, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 24, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
 MSG_ENTRY(painn_message_bwd, 32, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-MSG_ENTRY_F(painn_message_bwd, 20, 128, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+// Its blocks are of F = 128 threads: four of them per multiprocessor at 128 registers, without
+// spills (160 registers before, three blocks; 1,998 against 2,041 µs for the two calls at 16,384
+// atoms, performance.md entry 65)
+MSG_ENTRY_F(painn_message_bwd, 20, 128, (128, 4), MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)

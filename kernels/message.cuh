@@ -162,9 +162,11 @@ template <typename T> struct EdgeStream {
     }
 };
 
-// Prefetch depth: neighbor rows of this many edges are loaded ahead into registers.
+// Prefetch depth: neighbor rows of this many edges are loaded ahead into registers. Two: the
+// loads really stay in flight (entry 65), and four took the float32 forward kernel from 128 to
+// 162 registers, three blocks per multiprocessor instead of four, which cost more than it hid.
 template <typename T, bool BWD> struct Ahead {
-    static constexpr int D = (sizeof(T) == 4 && !BWD) ? 4 : 2;
+    static constexpr int D = 2;
 };
 
 // How a kernel sums over a row. ROW_PLAIN (message.cu): from zero, edge after edge. The other two
@@ -321,9 +323,11 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int 
     sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
     w.load(W, bias, row0, F, K, f, active);
-    // 32-bit offsets of this thread's three reals in a row of 3F (x and v alike)
+    // 32-bit offsets of this thread's three reals in a row of 3F (x and v alike); a thread past F
+    // gathers column F - 1, so that its gathers need no condition (see the edge loop)
     unsigned F3 = 3u * F, o0 = f, o1 = F + f, o2 = 2 * F + f;
-    Column3<T, FC> cx{x, o0, o1, o2}, cv{v, o0, o1, o2};
+    unsigned g0 = active ? f : F - 1;
+    Column3<T, FC> cx{x, g0, F + g0, 2 * F + g0}, cv{v, g0, F + g0, 2 * F + g0};
 
     // the atom whose row is being summed, and its residual s, v read ahead of its end
     int cur = a0;
@@ -382,10 +386,8 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int 
             cx.row(xo, nx[d]);
             if (!TABLE) cv.row(xo, nv[d]);
         };
-        if (active) {
 #pragma unroll
-            for (int d = 0; d < D; d++) fetch(d, d);
-        }
+        for (int d = 0; d < D; d++) fetch(d, d);
         for (int q0 = 0; q0 < cnt; q0 += D) {
 #pragma unroll
             for (int d = 0; d < D; d++) {
@@ -397,10 +399,13 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int 
                     chunk.add(t);
                     sAcc = v0 = v1 = v2 = T(0);
                 }
-                if (!active) continue;
+                // slot d is read and refilled by every thread, outside any condition: inside one,
+                // its registers would be merged where the condition ends, which waits for the
+                // loads there, so that none stayed in flight (performance.md, entry 65)
                 T xa = nx[d][0], xb = nx[d][1], xc = nx[d][2];
                 T vj0 = TABLE ? T(0) : nv[d][0], vj1 = TABLE ? T(0) : nv[d][1], vj2 = TABLE ? T(0) : nv[d][2];
                 fetch(d, q + D);
+                if (!active) continue;
                 T pa, pb, pc;
                 w.pre(S.phi[q], pa, pb, pc);
                 T e4[4];
