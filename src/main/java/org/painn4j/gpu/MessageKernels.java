@@ -42,6 +42,8 @@ final class MessageKernels {
     /** Blocks per row in the split kernels (SPLIT_CLUSTER in message_split.cu). */
     static final int SPLIT_CLUSTER = 8;
     static final int[] SPLIT_K_BOUNDS = {20, 32};
+    /** Threads of the tiled kernel's block: four consumer warps and eight producer warps. */
+    static final int TILED_THREADS = 384;
     private final Kernel fwdAny, bwdAny, fwd0Any, bwd0Any;
     private final Kernel fwdExact, bwdExact, fwd0Exact, bwd0Exact;
     /**
@@ -51,8 +53,6 @@ final class MessageKernels {
      * message.cu's own).
      */
     private final Kernel[] splitAny, splitExact;
-    /** Threads of a tiled kernel's block: four consumer warps and eight producer warps. */
-    static final int TILED_THREADS = 384;
     /**
      * message_tiled.cu's forward kernel (null before Hopper or where F ≠ 128 or K > 20) and its
      * dynamic shared memory: Tiles&lt;T, 1&gt;, W_f and its bias widened to double, a ring of two
@@ -105,7 +105,7 @@ final class MessageKernels {
         splitExact = hopper && exact ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound + "_f" + f, bwd0Exact)
                 : null;
         tiledFwd = hopper && exact ? new Kernel(cuda, "message_tiled", "painn_message_fwd_tiled_" + e) : null;
-        tiledFwdBytes = tiledBytes(p, 1);
+        tiledFwdBytes = tiledSharedBytes(p);
         if (tiledFwd != null) {
             tiledFwd.attribute(CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, tiledFwdBytes);
         }
@@ -130,11 +130,15 @@ final class MessageKernels {
         return exact;
     }
 
-    /** sizeof(tiled::Tiles&lt;T, NB&gt;) in message_tiled.cu, for F = 128, K padded to 24, a ring of 2. */
-    static int tiledBytes(Precision p, int nb) {
-        int tile = nb == 1 && p == Precision.FLOAT32 ? 32 : 16;
+    /**
+     * sizeof(tiled::Tiles&lt;T, 1&gt;) in message_tiled.cu (F = 128, K padded to 24, a ring of two
+     * tiles): W_f [3F][25] and its bias in double, φ [2][tile][24] in double, the filter
+     * [2][tile][3F] in T; kept in step with that struct by hand.
+     */
+    static int tiledSharedBytes(Precision p) {
+        int tile = p == Precision.FLOAT32 ? 32 : 16;
         int out = 3 * EXACT_FEATURES;
-        return 8 * out * 25 + 8 * out + 2 * nb * tile * 24 * 8 + 2 * nb * tile * out * Real.bytes(p);
+        return 8 * out * 25 + 8 * out + 2 * tile * 24 * 8 + 2 * tile * out * Real.bytes(p);
     }
 
     /**
