@@ -17,7 +17,7 @@
 // Why it is slower: the ring and W_f widened (77 KB) leave one block per multiprocessor, so one
 // consumer warp per scheduler walks every edge, and its gathers and row bookkeeping, about 45
 // instructions per edge, run at the latency of one warp (entry 64: the consumers bound the
-// kernel at 2.0–2.3 times the producers' own time). The backward kernel is not built in this form.
+// kernel at 2.5 times the producers' own time). The backward kernel is not built in this form.
 //
 // One block per multiprocessor, persistent over a run of atoms whose rows hold about E / grid
 // edges (found by a block-wide search of rowStart), because each block first takes in W_f: many
