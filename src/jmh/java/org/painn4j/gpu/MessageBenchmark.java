@@ -31,6 +31,23 @@ public class MessageBenchmark {
                 (double) w.e * (6.0 * w.f * w.k + 16.0 * w.f));
     }
 
+    /**
+     * The same forward pass by message_tiled.cu's kernel (the filter on the tensor cores; opt-in,
+     * Hopper with F = 128 and K ≤ 20 only: elsewhere this benchmark fails rather than time
+     * message.cu's kernel under its name).
+     */
+    @Benchmark
+    public void forwardTiled(Workload w, Workload.Rates r) {
+        if (!w.calc.message.useTiled(true)) {
+            throw new IllegalStateException("no tiled message kernel on this device or model (Hopper, F = 128, K <= 20)");
+        }
+        try {
+            forward(w, r);
+        } finally {
+            w.calc.message.useTiled(false);
+        }
+    }
+
     /** The whole backward pass of layer 1: per-edge ∂E/∂d, ∂E/∂u and per-atom ∂E/∂v, ∂E/∂x. */
     @Benchmark
     public void backward(Workload w, Workload.Rates r) {
