@@ -1,5 +1,5 @@
 // The forward message kernel of layers ≥ 1 with the filter formed on the tensor cores (Hopper,
-// sm_90), for F = 128, K ≤ 20, structures of more than MessageKernels.SPLIT_ATOMS atoms. Opt-in
+// sm_90), for F = 128, 17 ≤ K ≤ 20, structures of more than MessageKernels.SPLIT_ATOMS atoms. Opt-in
 // (GpuCalculator.setTiledMessages, `bench --tiled-messages`): it is slower than message.cu's
 // kernel (performance.md, entry 64), and kept as the working base of that form.
 //
@@ -46,17 +46,15 @@ constexpr int RING = 2;
 // consumers' own (0 is __syncthreads, used only before the roles part)
 constexpr int BAR_FULL = 1, BAR_EMPTY = 1 + RING, BAR_PRODUCERS = 15, BAR_CONSUMERS = 14;
 
-// NB = 1: the filter (the forward kernel); NB = 2: the filter and its derivative φ'·W_fᵀ, as a
-// backward kernel would need them (produce() forms both; no such kernel is built). A tile of the
-// float32 forward kernel holds 32 edges (each weight fragment then feeds two products); the
-// others 16, so that the ring fits in shared memory.
-template <typename T, int NB> struct Tiles {
-    static constexpr int TILE = (NB == 1 && sizeof(T) == 4) ? 32 : 16;
-    static constexpr int MT = TILE / 16;  // mma row tiles per tile and product
+// A float32 tile holds 32 edges (each weight fragment then feeds two products), a float64 one 16,
+// so that the ring fits in shared memory.
+template <typename T> struct Tiles {
+    static constexpr int TILE = sizeof(T) == 4 ? 32 : 16;
+    static constexpr int MT = TILE / 16;  // mma row tiles per tile
     double w[NOUT][KP + 1];               // W_f's rows of this layer, widened; padded against bank conflicts
     double bias[NOUT];
-    double ph[RING][NB][TILE][KP];        // φ (and φ') of each tile's edges, widened
-    T out[RING][NB][TILE][NOUT];          // the filter (and its derivative) of each tile's edges
+    double ph[RING][TILE][KP];            // φ of each tile's edges, widened
+    T out[RING][TILE][NOUT];              // the filter of each tile's edges
 };
 
 PAINN_DEVICE void bar_sync(int id, int count) { asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(count) : "memory"); }
@@ -94,8 +92,8 @@ struct AtomRun {
 };
 
 // W_f's rows row0.. row0 + 3F of this layer and their biases, widened, into shared memory (all threads).
-template <typename T, int NB>
-PAINN_DEVICE void load_weights(Tiles<T, NB>& sh, const T* __restrict__ W, const T* __restrict__ bias, int row0, int K) {
+template <typename T>
+PAINN_DEVICE void load_weights(Tiles<T>& sh, const T* __restrict__ W, const T* __restrict__ bias, int row0, int K) {
     for (int t = threadIdx.x; t < NOUT * KP; t += blockDim.x) {
         int o = t / KP, k = t % KP;
         sh.w[o][k] = k < K ? (double)W[(size_t)(row0 + o) * K + k] : 0.0;
@@ -106,65 +104,58 @@ PAINN_DEVICE void load_weights(Tiles<T, NB>& sh, const T* __restrict__ W, const 
 // The producer warps (threadIdx.x ≥ CONSUMERS): the filter of every tile of edges [E0, E1), in
 // order. Warp p forms output columns [NP·p, NP·(p + 1)); φ of the next tile is loaded into
 // registers while this one is multiplied.
-template <typename T, int NB>
-PAINN_DEVICE void produce(Tiles<T, NB>& sh, int E0, int E1, int K, const T* __restrict__ phi,
-                          const T* __restrict__ dphi) {
-    using S = Tiles<T, NB>;
+template <typename T>
+PAINN_DEVICE void produce(Tiles<T>& sh, int E0, int E1, int K, const T* __restrict__ phi) {
+    using S = Tiles<T>;
     constexpr int TILE = S::TILE, MT = S::MT, NP = NOUT / PW, PV = (TILE * KP + PRODUCERS - 1) / PRODUCERS;
     int tiles = (E1 - E0 + TILE - 1) / TILE;
     int pt = threadIdx.x - CONSUMERS, p = pt / 32, lane = pt % 32;
-    auto fetch = [&](int i, T (&pv)[NB][PV]) {
+    auto fetch = [&](int i, T (&pv)[PV]) {
 #pragma unroll
-        for (int nb = 0; nb < NB; nb++)
-#pragma unroll
-            for (int v = 0; v < PV; v++) {
-                int t = pt + v * PRODUCERS, q = t / KP, k = t % KP, e = E0 + i * TILE + q;
-                pv[nb][v] = (t < TILE * KP && k < K && e < E1) ? (nb ? dphi : phi)[(size_t)e * K + k] : T(0);
-            }
+        for (int v = 0; v < PV; v++) {
+            int t = pt + v * PRODUCERS, q = t / KP, k = t % KP, e = E0 + i * TILE + q;
+            pv[v] = (t < TILE * KP && k < K && e < E1) ? phi[(size_t)e * K + k] : T(0);
+        }
     };
-    T pv[NB][PV];
+    T pv[PV];
     if (tiles > 0) fetch(0, pv);
     for (int i = 0; i < tiles; i++) {
         int r = i % RING;
         if (i >= RING) bar_sync(BAR_EMPTY + r, THREADS);  // the consumers are done with tile r
 #pragma unroll
-        for (int nb = 0; nb < NB; nb++)
-#pragma unroll
-            for (int v = 0; v < PV; v++) {
-                int t = pt + v * PRODUCERS;
-                if (t < TILE * KP) sh.ph[r][nb][t / KP][t % KP] = (double)pv[nb][v];
-            }
+        for (int v = 0; v < PV; v++) {
+            int t = pt + v * PRODUCERS;
+            if (t < TILE * KP) sh.ph[r][t / KP][t % KP] = (double)pv[v];
+        }
         bar_sync(BAR_PRODUCERS, PRODUCERS);
         if (i + 1 < tiles) fetch(i + 1, pv);
         // m16n8k8: lane (g, t) = (lane / 4, lane % 4) holds A(g, t), A(g + 8, t), A(g, t + 4),
         // A(g + 8, t + 4) of each k step of 8, B(t, g) and B(t + 4, g), and of the product rows
         // g and g + 8, columns 2t and 2t + 1 (dense.cuh's MmaTiles uses the same layout)
         int g = lane / 4, tq = lane % 4;
-        constexpr int RT = NB * MT;  // row tiles per weight fragment: edges (and the derivative's)
-        double a[RT][KP / 8][4];
+        double a[MT][KP / 8][4];
 #pragma unroll
-        for (int mt = 0; mt < RT; mt++)
+        for (int mt = 0; mt < MT; mt++)
 #pragma unroll
             for (int s8 = 0; s8 < KP / 8; s8++)
 #pragma unroll
                 for (int e = 0; e < 4; e++)
-                    a[mt][s8][e] = sh.ph[r][mt / MT][16 * (mt % MT) + g + 8 * (e % 2)][8 * s8 + tq + 4 * (e / 2)];
+                    a[mt][s8][e] = sh.ph[r][16 * mt + g + 8 * (e % 2)][8 * s8 + tq + 4 * (e / 2)];
 #pragma unroll
         for (int j = 0; j < NP / 8; j++) {
             int n0 = NP * p + 8 * j, o = n0 + 2 * tq;
             double b0 = sh.bias[o], b1 = sh.bias[o + 1];
-            double d[RT][4];
+            double d[MT][4];
 #pragma unroll
-            for (int mt = 0; mt < RT; mt++) {  // the filter starts from its bias, as message.cu's sums do
-                bool pre = mt / MT == 0;
-                d[mt][0] = d[mt][2] = pre ? b0 : 0.0;
-                d[mt][1] = d[mt][3] = pre ? b1 : 0.0;
+            for (int mt = 0; mt < MT; mt++) {  // the filter starts from its bias, as message.cu's sums do
+                d[mt][0] = d[mt][2] = b0;
+                d[mt][1] = d[mt][3] = b1;
             }
 #pragma unroll
             for (int s8 = 0; s8 < KP / 8; s8++) {
                 double w0 = sh.w[n0 + g][8 * s8 + tq], w1 = sh.w[n0 + g][8 * s8 + tq + 4];
 #pragma unroll
-                for (int mt = 0; mt < RT; mt++)  // each weight fragment serves RT row tiles
+                for (int mt = 0; mt < MT; mt++)  // each weight fragment serves MT row tiles
                     asm("mma.sync.aligned.m16n8k8.row.col.f64.f64.f64.f64 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
                         "{%8, %9}, {%0, %1, %2, %3};"
                         : "+d"(d[mt][0]), "+d"(d[mt][1]), "+d"(d[mt][2]), "+d"(d[mt][3])
@@ -172,8 +163,8 @@ PAINN_DEVICE void produce(Tiles<T, NB>& sh, int E0, int E1, int K, const T* __re
                           "d"(w1));
             }
 #pragma unroll
-            for (int mt = 0; mt < RT; mt++) {
-                T* row = sh.out[r][mt / MT][16 * (mt % MT) + g];
+            for (int mt = 0; mt < MT; mt++) {
+                T* row = sh.out[r][16 * mt + g];
                 row[o] = (T)d[mt][0];
                 row[o + 1] = (T)d[mt][1];
                 row[8 * NOUT + o] = (T)d[mt][2];
@@ -234,7 +225,7 @@ PAINN_DEVICE void painn_message_fwd_tiled_impl(int nAtoms, int K, const int* __r
                                                const T* __restrict__ s, const T* __restrict__ v, T* __restrict__ sOut,
                                                T* __restrict__ vOut) {
     using namespace tiled;
-    using Sh = Tiles<T, 1>;
+    using Sh = Tiles<T>;
     using SpanT = ScalarSpan<T, false>;
     // gathers in flight per consumer thread: eight edges ahead in float32 (912 against 1,026 µs a
     // call at 16,384 atoms with four); float64 spills with eight
@@ -250,7 +241,7 @@ PAINN_DEVICE void painn_message_fwd_tiled_impl(int nAtoms, int K, const int* __r
     if (a0 >= a1) return;
     int E0 = rowStart[a0], E1 = rowStart[a1];
     if (threadIdx.x >= CONSUMERS) {
-        produce(sh, E0, E1, K, phi, static_cast<const T*>(nullptr));
+        produce(sh, E0, E1, K, phi);
         return;
     }
     RingWalk<TILE> ring{(E1 - E0 + TILE - 1) / TILE};
@@ -335,7 +326,7 @@ PAINN_DEVICE void painn_message_fwd_tiled_impl(int nAtoms, int K, const int* __r
             }
         };
         for (int t0 = 0; t0 < cnt; t0 += TILE) {
-            const T* tile = &sh.out[ring.enter(e0 - E0 + t0)][0][0][f];
+            const T* tile = &sh.out[ring.enter(e0 - E0 + t0)][0][f];
             if (cnt - t0 >= TILE) edges(std::false_type{}, t0, tile);
             else edges(std::true_type{}, t0, tile);
         }

@@ -17,9 +17,9 @@ import org.painn4j.calc.Precision;
  * (the largest of a batch) take the kernels of message_split.cu instead, which split each row
  * over a cluster of blocks (batches of more than SPLIT_ATOMS atoms in all: the same sums, a
  * block per row); compiled for K ≤ 20 and K ≤ 32. On request (useTiled), larger structures on
- * Hopper with F = 128 and K ≤ 20 take message_tiled.cu's forward kernel for layers ≥ 1, which
- * forms the filter on the tensor cores (one block of 384 threads per multiprocessor; slower,
- * performance.md entry 64).
+ * Hopper with F = 128 and 17 ≤ K ≤ 20 (the kernels with F fixed) take message_tiled.cu's
+ * forward kernel for layers ≥ 1, which forms the filter on the tensor cores (one block of 384
+ * threads per multiprocessor; slower, performance.md entry 64).
  */
 final class MessageKernels {
     static final int[] K_BOUNDS = {8, 12, 16, 20, 24, 32};
@@ -54,9 +54,8 @@ final class MessageKernels {
      */
     private final Kernel[] splitAny, splitExact;
     /**
-     * message_tiled.cu's forward kernel (null before Hopper or where F ≠ 128 or K > 20) and its
-     * dynamic shared memory: Tiles&lt;T, 1&gt;, W_f and its bias widened to double, a ring of two
-     * tiles of φ (double) and of the filter (T), of 32 edges in float32 and 16 in float64.
+     * message_tiled.cu's forward kernel (null before Hopper or where no kernels with F fixed
+     * exist: F ≠ 128 or K outside 17..20) and its dynamic shared memory (tiledSharedBytes).
      */
     private final Kernel tiledFwd;
     private final int tiledFwdBytes;
@@ -131,7 +130,7 @@ final class MessageKernels {
     }
 
     /**
-     * sizeof(tiled::Tiles&lt;T, 1&gt;) in message_tiled.cu (F = 128, K padded to 24, a ring of two
+     * sizeof(tiled::Tiles&lt;T&gt;) in message_tiled.cu (F = 128, K padded to 24, a ring of two
      * tiles): W_f [3F][25] and its bias in double, φ [2][tile][24] in double, the filter
      * [2][tile][3F] in T; kept in step with that struct by hand.
      */
