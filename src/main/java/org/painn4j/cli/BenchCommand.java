@@ -84,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean unsplitMessages;
 
     @Option(names = "--tiled-messages", description = {"Structures of more than 64 atoms by the forward message kernel that",
-        "forms the filter on the tensor cores (Hopper, F = 128, K <= 20; slower, for comparison)."})
+        "forms the filter on the tensor cores (Hopper, F = 128, 17 <= K <= 20; slower, for comparison)."})
     boolean tiledMessages;
 
     @Option(names = "--binned-search", description = {"Neighbor lists through bins past the single-block search (for",
@@ -358,8 +358,14 @@ final class BenchCommand implements Callable<Integer> {
         c.setFused(fused);
         c.setByElements(!directLayer0);
         c.setSplitMessages(!unsplitMessages);
-        c.setTiledMessages(tiledMessages);
         c.setPairSearch(!binnedSearch);
+        if (!c.setTiledMessages(tiledMessages) && tiledMessages) {
+            // on other GPUs or models the flag would time message.cu's kernel under its name
+            c.close();
+            throw new InputException("bench --tiled-messages: the tiled message kernel needs a Hopper GPU and a model"
+                    + " with n_atom_basis 128 and n_rbf 17 to 20; this model has " + m.config.nAtomBasis() + " and "
+                    + m.config.nRbf());
+        }
         return c;
     }
 }

@@ -228,7 +228,7 @@ public final class GpuCalculator implements Calculator {
     /**
      * Whether structures of more than MessageKernels.SPLIT_ATOMS atoms take the forward message
      * kernel that forms the filter on the tensor cores (message_tiled.cu: Hopper, F = 128,
-     * K ≤ 20) or message.cu's (the default: faster, performance.md entry 64). Both compute the
+     * 17 ≤ K ≤ 20) or message.cu's (the default: faster, performance.md entry 64). Both compute the
      * same function; float32 results differ in the last bits. Returns whether the tiled kernel
      * exists.
      */

@@ -26,7 +26,7 @@ import org.painn4j.testing.TestWeights;
 
 /**
  * The forward message kernel that forms the filter on the tensor cores (message_tiled.cu, opt-in:
- * Hopper, F = 128, K ≤ 20, structures of more than 64 atoms) against message.cu's and the float64
+ * Hopper, F = 128, 17 ≤ K ≤ 20, structures of more than 64 atoms) against message.cu's and the float64
  * CPU reference: rows split unevenly over the blocks (clusters, a periodic cell of long rows,
  * empty rows at both ends and inside), K = 20 and K = 18 (φ padded), a model whose layers share
  * one filter. Poisoned buffers; the same bits run to run, between graph replay and plain launches,
