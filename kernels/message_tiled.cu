@@ -341,10 +341,17 @@ PAINN_DEVICE void painn_message_fwd_tiled_impl(int nAtoms, int K, const int* __r
         painn_grid_dependency();                                                                          \
         impl<T> args;                                                                                     \
     }
+#define TILED_SHARED_BYTES(T) sizeof(tiled::Tiles<T>)
 #else
 #define TILED_KERNEL(name, impl, T, PARAMS, args) \
     extern "C" __global__ void name PARAMS(T) { painn_grid_dependency(); }
+#define TILED_SHARED_BYTES(T) 0u
 #endif
+
+// Each kernel's dynamic shared memory, read by the host (MessageKernels) when it loads the
+// module, so that the launch's size cannot drift from the struct's.
+extern "C" __device__ const unsigned painn_message_fwd_tiled_f32_k20_f128_shared = TILED_SHARED_BYTES(float);
+extern "C" __device__ const unsigned painn_message_fwd_tiled_f64_k20_f128_shared = TILED_SHARED_BYTES(double);
 
 TILED_KERNEL(painn_message_fwd_tiled_f32_k20_f128, painn_message_fwd_tiled_impl, float, MESSAGE_FWD_TILED_PARAMS,
              MESSAGE_FWD_TILED_ARGS)

@@ -9,7 +9,9 @@ import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleGetGlobal;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 
 import java.io.IOException;
@@ -17,6 +19,9 @@ import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
 import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -139,6 +144,27 @@ public final class CudaContext {
             throw new GpuException("kernel " + kernel + " not found in module " + stage + ": " + e.getMessage(), e);
         }
         return f;
+    }
+
+    /**
+     * A 32-bit constant of a stage's module (`extern "C" __device__ const unsigned`), so that a
+     * size the kernel's own types define is read from the kernel rather than recomputed by hand.
+     */
+    public synchronized int constant(String stage, String symbol) {
+        CUmodule m = modules.computeIfAbsent(stage, this::load);
+        CUdeviceptr at = new CUdeviceptr();
+        long[] bytes = {0};
+        try {
+            cuModuleGetGlobal(at, bytes, m, symbol);
+        } catch (CudaException e) {
+            throw new GpuException("constant " + symbol + " not found in module " + stage + ": " + e.getMessage(), e);
+        }
+        if (bytes[0] != Sizeof.INT) {
+            throw new GpuException("constant " + symbol + " of module " + stage + " has " + bytes[0] + " bytes, not 4");
+        }
+        int[] value = {0};
+        cuMemcpyDtoH(Pointer.to(value), at, Sizeof.INT);
+        return value[0];
     }
 
     private CUmodule load(String stage) {

@@ -55,7 +55,7 @@ final class MessageKernels {
     private final Kernel[] splitAny, splitExact;
     /**
      * message_tiled.cu's forward kernel (null before Hopper or where no kernels with F fixed
-     * exist: F ≠ 128 or K outside 17..20) and its dynamic shared memory (tiledSharedBytes).
+     * exist: F ≠ 128 or K outside 17..20) and its dynamic shared memory (read from the module).
      */
     private final Kernel tiledFwd;
     private final int tiledFwdBytes;
@@ -104,7 +104,8 @@ final class MessageKernels {
         splitExact = hopper && exact ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound + "_f" + f, bwd0Exact)
                 : null;
         tiledFwd = hopper && exact ? new Kernel(cuda, "message_tiled", "painn_message_fwd_tiled_" + e) : null;
-        tiledFwdBytes = tiledSharedBytes(p);
+        // its dynamic shared memory as the module defines it (sizeof(tiled::Tiles<T>))
+        tiledFwdBytes = tiledFwd != null ? cuda.constant("message_tiled", "painn_message_fwd_tiled_" + e + "_shared") : 0;
         if (tiledFwd != null) {
             tiledFwd.attribute(CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, tiledFwdBytes);
         }
@@ -127,17 +128,6 @@ final class MessageKernels {
         bwd0 = use ? bwd0Exact : bwd0Any;
         split = use ? splitExact : splitAny;
         return exact;
-    }
-
-    /**
-     * sizeof(tiled::Tiles&lt;T&gt;) in message_tiled.cu (F = 128, K padded to 24, a ring of two
-     * tiles): W_f [3F][25] and its bias in double, φ [2][tile][24] in double, the filter
-     * [2][tile][3F] in T; kept in step with that struct by hand.
-     */
-    static int tiledSharedBytes(Precision p) {
-        int tile = p == Precision.FLOAT32 ? 32 : 16;
-        int out = 3 * EXACT_FEATURES;
-        return 8 * out * 25 + 8 * out + 2 * tile * 24 * 8 + 2 * tile * out * Real.bytes(p);
     }
 
     /**

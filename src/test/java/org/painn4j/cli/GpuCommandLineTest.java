@@ -55,6 +55,16 @@ class GpuCommandLineTest {
     }
 
     @Test
+    void benchRefusesTheTiledKernelWhereItDoesNotExist() {
+        // model_a has n_atom_basis 32: no tiled kernel on any GPU
+        CliRun r = CliRun.of("bench", "--model", "tests-gradcheck/reference/models/model_a.safetensors", "--sizes", "5",
+                "--precision", "float32", "--tiled-messages");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals("painn4j: bench --tiled-messages: the tiled message kernel needs a Hopper GPU and a model with"
+                + " n_atom_basis 128 and n_rbf 17 to 20; this model has 32 and 20", r.err().strip());
+    }
+
+    @Test
     void moleculardynamicsRunsOnTheDevice() throws java.io.IOException {
         Path log = dir.resolve("md.log");
         Path traj = dir.resolve("md.extxyz");

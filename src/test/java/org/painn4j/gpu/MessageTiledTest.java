@@ -89,6 +89,22 @@ class MessageTiledTest {
         }
     }
 
+    /**
+     * The launch takes its dynamic shared memory from the module (sizeof(tiled::Tiles&lt;T&gt;)):
+     * W_f [3F][25] and its bias in double, φ [2][tile][24] in double, the filter [2][tile][3F]
+     * in T, tiles of 32 edges in float32 and 16 in float64.
+     */
+    @Test
+    void itsSharedMemoryIsTheLayoutOfItsTiles() {
+        assumeTrue(CudaContext.shared().computeCapability() >= 90, "before Hopper: no tiled kernel");
+        for (Precision p : Precision.values()) {
+            int tile = p == Precision.FLOAT32 ? 32 : 16, out = 3 * 128, real = p == Precision.FLOAT32 ? 4 : 8;
+            int layout = 8 * out * 25 + 8 * out + 2 * tile * 24 * 8 + 2 * tile * out * real;
+            String name = "painn_message_fwd_tiled_" + (p == Precision.FLOAT32 ? "f32" : "f64") + "_k20_f128_shared";
+            assertEquals(layout, CudaContext.shared().constant("message_tiled", name), name);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void agreeWithMessageCuAndTheCpu(String name, PainnModel model, Structure s) {
