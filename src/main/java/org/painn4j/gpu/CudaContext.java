@@ -151,6 +151,7 @@ public final class CudaContext {
      * size the kernel's own types define is read from the kernel rather than recomputed by hand.
      */
     public synchronized int constant(String stage, String symbol) {
+        makeCurrent();
         CUmodule m = modules.computeIfAbsent(stage, this::load);
         CUdeviceptr at = new CUdeviceptr();
         long[] bytes = {0};

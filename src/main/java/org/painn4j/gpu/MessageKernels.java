@@ -58,7 +58,9 @@ final class MessageKernels {
      * exist: F ≠ 128 or K outside 17..20) and its dynamic shared memory (read from the module).
      */
     private final Kernel tiledFwd;
-    private final int tiledFwdBytes;
+    private final CudaContext cuda;
+    private final String tiledShared;
+    private int tiledFwdBytes;
     private boolean tiledOn;
     private final boolean exact;
     private Kernel fwd, bwd, fwd0, bwd0;
@@ -104,11 +106,8 @@ final class MessageKernels {
         splitExact = hopper && exact ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound + "_f" + f, bwd0Exact)
                 : null;
         tiledFwd = hopper && exact ? new Kernel(cuda, "message_tiled", "painn_message_fwd_tiled_" + e) : null;
-        // its dynamic shared memory as the module defines it (sizeof(tiled::Tiles<T>))
-        tiledFwdBytes = tiledFwd != null ? cuda.constant("message_tiled", "painn_message_fwd_tiled_" + e + "_shared") : 0;
-        if (tiledFwd != null) {
-            tiledFwd.attribute(CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, tiledFwdBytes);
-        }
+        tiledShared = "painn_message_fwd_tiled_" + e + "_shared";
+        this.cuda = cuda;
         useExact(true);
         block = (f + 31) / 32 * 32;
         int[] sms = {0};
@@ -138,6 +137,12 @@ final class MessageKernels {
      */
     boolean useTiled(boolean on) {
         tiledOn = on;
+        if (on && tiledFwd != null && tiledFwdBytes == 0) {
+            // its dynamic shared memory as the module defines it (sizeof(tiled::Tiles<T>)), read
+            // when first asked for: the default path does not depend on the opt-in kernel
+            tiledFwdBytes = cuda.constant("message_tiled", tiledShared);
+            tiledFwd.attribute(CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, tiledFwdBytes);
+        }
         return tiledFwd != null;
     }
 
