@@ -169,6 +169,16 @@ template <typename T, bool BWD> struct Ahead {
     static constexpr int D = 2;
 };
 
+// A variant for measurement (kernels/message-variants.sh), off in the shipped build: in the
+// kernels with F fixed the host launches exactly F threads, so every thread could be taken as
+// active and no condition on f < F would remain around the loads and sums.
+#ifndef MESSAGE_FIXED_F_ALL_ACTIVE
+#define MESSAGE_FIXED_F_ALL_ACTIVE 0
+#endif
+template <int FC> PAINN_DEVICE bool feature_active(int f, int F) {
+    return (MESSAGE_FIXED_F_ALL_ACTIVE && FC > 0) || f < F;
+}
+
 // How a kernel sums over a row. ROW_PLAIN (message.cu): from zero, edge after edge. The other two
 // cut the row's L edges into chunks of C = max(SPLIT_MIN_EDGES, ceil(L / SPLIT_CLUSTER))
 // consecutive edges, sum each chunk from zero in edge order and add the chunks' sums in chunk
@@ -318,7 +328,7 @@ PAINN_DEVICE void painn_message_fwd_impl(int nAtoms, int perBlock, int Fin, int 
     if (a0 >= nAtoms) return;
     int a1 = SPLIT ? a0 + 1 : min(nAtoms, a0 + perBlock);
     int f = threadIdx.x;
-    bool active = f < F;
+    bool active = feature_active<FC>(f, F);
     sp[0].clearPadding(K);
     sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;
@@ -496,7 +506,7 @@ PAINN_DEVICE void painn_message_bwd_impl(int nAtoms, int perBlock, int Fin, int 
     int a1 = SPLIT ? a0 + 1 : min(nAtoms, a0 + perBlock);
     int f = threadIdx.x;
     int lane = f & 31, warp = f >> 5, warps = (blockDim.x + 31) >> 5;
-    bool active = f < F;
+    bool active = feature_active<FC>(f, F);
     sp[0].clearPadding(K);
     sp[1].clearPadding(K);
     FilterRows<T, KMAX> w;

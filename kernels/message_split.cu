@@ -13,33 +13,46 @@
 // No atomics.
 #include "message.cuh"
 
+// A variant for measurement (kernels/message-variants.sh), off in the shipped build: the float32
+// backward kernels with F = 128, whose blocks are of 128 threads, held to 128 registers as
+// message.cu's own is.
+#if defined(MESSAGE_SPLIT_BWD_F128_AT_128_REGISTERS) && MESSAGE_SPLIT_BWD_F128_AT_128_REGISTERS
+#define MESSAGE_SPLIT_BWD_F128_BOUNDS (128, 4)
+#else
+#define MESSAGE_SPLIT_BWD_F128_BOUNDS (256)
+#endif
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
-#define SPLIT_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args)                                         \
-    extern "C" __global__ void __cluster_dims__(SPLIT_CLUSTER, 1, 1) __launch_bounds__(256)               \
+#define SPLIT_KERNEL_AS(name, T, KM, TABLE, FC, BOUNDS, sfx, PARAMS, args)                              \
+    extern "C" __global__ void __cluster_dims__(SPLIT_CLUSTER, 1, 1) __launch_bounds__ BOUNDS             \
         name##sfx PARAMS(T) { painn_grid_dependency();                                                                             \
         name##_impl<T, KM, TABLE, FC, ROW_SPLIT> args;                                                    \
     }
-#define CHUNKED_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args)                                       \
-    extern "C" __global__ void __launch_bounds__(256) name##sfx PARAMS(T) { painn_grid_dependency();                               \
+#define CHUNKED_KERNEL_AS(name, T, KM, TABLE, FC, BOUNDS, sfx, PARAMS, args)                            \
+    extern "C" __global__ void __launch_bounds__ BOUNDS name##sfx PARAMS(T) { painn_grid_dependency();                             \
         name##_impl<T, KM, TABLE, FC, ROW_CHUNKED> args;                                                  \
     }
 #else
 // Before Hopper there are no clusters: the entry points exist (one module for every architecture)
 // but MessageKernels never launches them there.
-#define SPLIT_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args) \
+#define SPLIT_KERNEL_AS(name, T, KM, TABLE, FC, BOUNDS, sfx, PARAMS, args) \
     extern "C" __global__ void name##sfx PARAMS(T) { painn_grid_dependency();}
-#define CHUNKED_KERNEL SPLIT_KERNEL
+#define CHUNKED_KERNEL_AS SPLIT_KERNEL_AS
 #endif
+#define SPLIT_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args) \
+    SPLIT_KERNEL_AS(name, T, KM, TABLE, FC, (256), sfx, PARAMS, args)
+#define CHUNKED_KERNEL(name, T, KM, TABLE, FC, sfx, PARAMS, args) \
+    CHUNKED_KERNEL_AS(name, T, KM, TABLE, FC, (256), sfx, PARAMS, args)
 
 // painn_message_fwd_split_f32_kKM[_fFC] and the _f64, _l0_ forms, as message.cu names its own;
 // painn_message_fwd_chunked_... the same sums one block per range of rows (layer 0's backward
 // has no sums over a row: its kernels by rows give the bits of its split ones).
-#define SPLIT_ENTRY_AS(name, sfx, KM, FC, PARAMS, args)                                             \
-    SPLIT_KERNEL(name, float, KM, false, FC, _split_f32_k##KM##sfx, PARAMS, args)                    \
+// BOUNDS32: the launch bounds of the float32 kernels of layers ≥ 1
+#define SPLIT_ENTRY_AS(name, sfx, KM, FC, BOUNDS32, PARAMS, args)                                   \
+    SPLIT_KERNEL_AS(name, float, KM, false, FC, BOUNDS32, _split_f32_k##KM##sfx, PARAMS, args)       \
     SPLIT_KERNEL(name, double, KM, false, FC, _split_f64_k##KM##sfx, PARAMS, args)                   \
     SPLIT_KERNEL(name, float, KM, true, FC, _split_l0_f32_k##KM##sfx, PARAMS, args)                  \
     SPLIT_KERNEL(name, double, KM, true, FC, _split_l0_f64_k##KM##sfx, PARAMS, args)                 \
-    CHUNKED_KERNEL(name, float, KM, false, FC, _chunked_f32_k##KM##sfx, PARAMS, args)                \
+    CHUNKED_KERNEL_AS(name, float, KM, false, FC, BOUNDS32, _chunked_f32_k##KM##sfx, PARAMS, args)   \
     CHUNKED_KERNEL(name, double, KM, false, FC, _chunked_f64_k##KM##sfx, PARAMS, args)
 #define SPLIT_ENTRY_L0(name, sfx, KM, FC, PARAMS, args)                                             \
     CHUNKED_KERNEL(name, float, KM, true, FC, _chunked_l0_f32_k##KM##sfx, PARAMS, args)              \
@@ -47,12 +60,12 @@
 
 // Compiled for K ≤ 20 (the padded φ and weights add exact zeros, so a model of smaller K gets the
 // bits of its own bound) and K ≤ 32, any F, and for the common K ≤ 20, F = 128.
-SPLIT_ENTRY_AS(painn_message_fwd, , 20, 0, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-SPLIT_ENTRY_AS(painn_message_fwd, , 32, 0, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-SPLIT_ENTRY_AS(painn_message_fwd, _f128, 20, 128, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+SPLIT_ENTRY_AS(painn_message_fwd, , 20, 0, (256), MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+SPLIT_ENTRY_AS(painn_message_fwd, , 32, 0, (256), MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
+SPLIT_ENTRY_AS(painn_message_fwd, _f128, 20, 128, (256), MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 SPLIT_ENTRY_L0(painn_message_fwd, , 20, 0, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 SPLIT_ENTRY_L0(painn_message_fwd, , 32, 0, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
 SPLIT_ENTRY_L0(painn_message_fwd, _f128, 20, 128, MESSAGE_FWD_PARAMS, MESSAGE_FWD_ARGS)
-SPLIT_ENTRY_AS(painn_message_bwd, , 20, 0, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-SPLIT_ENTRY_AS(painn_message_bwd, , 32, 0, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
-SPLIT_ENTRY_AS(painn_message_bwd, _f128, 20, 128, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+SPLIT_ENTRY_AS(painn_message_bwd, , 20, 0, (256), MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+SPLIT_ENTRY_AS(painn_message_bwd, , 32, 0, (256), MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
+SPLIT_ENTRY_AS(painn_message_bwd, _f128, 20, 128, MESSAGE_SPLIT_BWD_F128_BOUNDS, MESSAGE_BWD_PARAMS, MESSAGE_BWD_ARGS)
