@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Latency of energy + forces against atom count: painn4j now (bench/h200-latency.json, written by
-`painn4j bench --json` on an H200), its first version (bench/h100-latency-first.json, H100) and
-the PyTorch numbers measured on the H100 (the same chip: the H200 differs in memory alone).
+"""Latency of energy + forces against atom count: painn4j on the H100, the machine the targets name
+(bench/h100-latency-final.json, written by `painn4j bench --json`), the same code on an H200
+(bench/h200-latency.json; the same chip, with faster memory), its first version
+(bench/h100-latency-first.json, H100) and the PyTorch numbers measured on the H100.
 Writes performance.png.
 Run from docs/: python3 plot_performance.py (needs matplotlib)."""
 import json
@@ -11,8 +12,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-with open("bench/h200-latency.json") as f:
+with open("bench/h100-latency-final.json") as f:
     now = json.load(f)["results"]
+with open("bench/h200-latency.json") as f:
+    h200 = json.load(f)["results"]
 with open("bench/h100-latency-first.json") as f:
     first = json.load(f)["results"]
 
@@ -25,7 +28,8 @@ torch = {
 }
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
-for label, rows, style in [("painn4j float32 (H200)", now, "o-"), ("painn4j float64 (H200)", now, "s-"),
+for label, rows, style in [("painn4j float32 (H100)", now, "o-"), ("painn4j float64 (H100)", now, "s-"),
+                           ("painn4j float32 (H200)", h200, "x:"),
                            ("painn4j float32, first version (H100)", first, "o:")]:
     precision = "float64" if "float64" in label else "float32"
     pts = [(r["atoms"], r["median_us"]) for r in rows if r["precision"] == precision]
@@ -38,7 +42,7 @@ ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("atoms (random H/C/N/O clusters, 0.08 atoms/Å³)")
 ax.set_ylabel("energy + forces, median µs per call")
-ax.set_title("One Hopper GPU: latency of one evaluation")
+ax.set_title("One H100: latency of one evaluation")
 ax.grid(True, which="both", alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
