@@ -166,10 +166,14 @@ final class BenchCommand implements Callable<Integer> {
         report.put("split_messages", gpu && !unsplitMessages);
         report.put("tiled_messages", gpu && tiledMessages);
         report.put("pair_search", gpu && !binnedSearch);
+        if (gpu) {
+            report.put("gemm_switch", GpuCalculator.gemmSwitchPoints());
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Map<String, Object>> profiles = new ArrayList<>();
         out.println("# " + report.get("device") + "; model " + report.get("model")
-                + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") + "; " + CudaContext.shared().launches() : ""));
+                + (gpu ? (noGraph ? "; kernel by kernel" : "; CUDA graph") + "; " + CudaContext.shared().launches()
+                        + "; GEMM switch " + report.get("gemm_switch") : ""));
         out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %11s %8s %11s %11s%s%n",
                 "atoms", "edges", "precision", "median µs", "p10 µs", "p90 µs", "calls", "device MB", "driver MB",
                 batch > 1 ? String.format(Locale.ROOT, " %9s %13s", "batch", "µs/structure") : "");
@@ -245,7 +249,8 @@ final class BenchCommand implements Callable<Integer> {
         MdSettings nve = new MdSettings(dtFs, Thermostat.NONE, 0, 0);
         List<Map<String, Object>> rows = new ArrayList<>();
         out.println("# " + CudaContext.shared().describe() + "; model " + m.config.name() + "; md: velocity Verlet, dt "
-                + dtFs + " fs, device-resident; " + CudaContext.shared().launches());
+                + dtFs + " fs, device-resident; " + CudaContext.shared().launches() + "; GEMM switch "
+                + GpuCalculator.gemmSwitchPoints());
         out.printf(Locale.ROOT, "%7s %9s  %-9s %11s %11s %12s %9s %8s%n", "atoms", "replicas", "precision", "µs/step", "steps/s",
                 "ns/day", "steps", "T end K");
         Structure molecule = ExtXyz.read(MdCommand.example(MD_MOLECULE)).get(0).structure();
@@ -303,6 +308,7 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("device", CudaContext.shared().describe());
             report.put("dependent_launch", CudaContext.shared().dependentLaunch());
+            report.put("gemm_switch", GpuCalculator.gemmSwitchPoints());
             report.put("md", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
             out.println("# written to " + json);

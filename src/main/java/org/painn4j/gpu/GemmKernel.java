@@ -90,6 +90,17 @@ final class GemmKernel {
     enum Driver { ROWS, BIG, MID, TILES }
 
     /**
+     * Where the tiled drivers change, in blocks per multiprocessor × 100: the large tiles from
+     * BIG_FROM blocks of their own, the mid-size ones below MID_BELOW blocks of 64×64. Both were
+     * measured with the products on the FMA pipe (performance.md, entries 22 and 28), before the
+     * tensor cores (entry 58) made each block's products cheaper; the system properties
+     * painn4j.gemm.bigFrom and painn4j.gemm.midBelow move them for measurement. The tiled drivers
+     * give the same bits, so the results do not depend on them.
+     */
+    static final int BIG_FROM = Math.max(0, Integer.getInteger("painn4j.gemm.bigFrom", 100));
+    static final int MID_BELOW = Math.max(0, Integer.getInteger("painn4j.gemm.midBelow", 200));
+
+    /**
      * The driver of a product of `rowCount` × `columns` outputs on a device of `multiprocessors`:
      * the per-column one when the caller asks for it; else the large tiles once they make at
      * least one block per multiprocessor (below that, smaller tiles spread the same product over
@@ -101,16 +112,29 @@ final class GemmKernel {
      */
     static Driver driver(int rowCount, int columns, boolean perColumn, boolean pipelined, boolean withBig,
                          int multiprocessors) {
+        return driver(rowCount, columns, perColumn, pipelined, withBig, multiprocessors, BIG_FROM, MID_BELOW);
+    }
+
+    /** The same with the switch points given (blocks per multiprocessor × 100). */
+    static Driver driver(int rowCount, int columns, boolean perColumn, boolean pipelined, boolean withBig,
+                         int multiprocessors, int bigFrom, int midBelow) {
         if (perColumn) {
             return Driver.ROWS;
         }
-        if (withBig && pipelined && (long) ceil(rowCount, BIG_ROWS) * ceil(columns, BIG_COLUMNS) >= multiprocessors) {
+        long bigBlocks = (long) ceil(rowCount, BIG_ROWS) * ceil(columns, BIG_COLUMNS);
+        if (withBig && pipelined && 100 * bigBlocks >= (long) bigFrom * multiprocessors) {
             return Driver.BIG;
         }
-        if (pipelined && (long) ceil(columns, TILE) * ceil(rowCount, TILE) < 2L * multiprocessors) {
+        long tileBlocks = (long) ceil(columns, TILE) * ceil(rowCount, TILE);
+        if (pipelined && 100 * tileBlocks < (long) midBelow * multiprocessors) {
             return Driver.MID;
         }
         return Driver.TILES;
+    }
+
+    /** The switch points in force, for reports: "bigFrom B, midBelow M" (blocks per multiprocessor × 100). */
+    static String switchPoints() {
+        return "bigFrom " + BIG_FROM + ", midBelow " + MID_BELOW;
     }
 
     /** Threads of a mid-size tile: 4 columns and MID_ROWS rows of outputs each. */

@@ -226,6 +226,15 @@ public final class GpuCalculator implements Calculator {
     }
 
     /**
+     * Where the dense layers' tiled GEMMs change driver ("bigFrom B, midBelow M", blocks per
+     * multiprocessor × 100; the system properties painn4j.gemm.bigFrom and .midBelow move them
+     * for measurement, with the same bits).
+     */
+    public static String gemmSwitchPoints() {
+        return GemmKernel.switchPoints();
+    }
+
+    /**
      * Whether structures of more than MessageKernels.SPLIT_ATOMS atoms take the forward message
      * kernel that forms the filter on the tensor cores (message_tiled.cu: Hopper, F = 128,
      * 17 ≤ K ≤ 20) or message.cu's (the default: faster, performance.md entry 64). Both compute the

@@ -40,6 +40,23 @@ class GemmKernelTest {
     }
 
     @Test
+    void theSwitchPointsMoveTheDrivers() {
+        // the defaults as given
+        assertEquals(GemmKernel.driver(1024, 384, false, true, true, H100),
+                GemmKernel.driver(1024, 384, false, true, true, H100, 100, 200));
+        // 1,024 × 384: 48 blocks of 128×64 (36 per 100 multiprocessors), 96 of 64×64 (72)
+        assertEquals(Driver.MID, GemmKernel.driver(1024, 384, false, true, true, H100, 100, 200));
+        assertEquals(Driver.MID, GemmKernel.driver(1024, 384, false, true, true, H100, 100, 73));
+        assertEquals(Driver.TILES, GemmKernel.driver(1024, 384, false, true, true, H100, 100, 72));
+        assertEquals(Driver.BIG, GemmKernel.driver(1024, 384, false, true, true, H100, 36, 200));
+        assertEquals(Driver.MID, GemmKernel.driver(1024, 384, false, true, true, H100, 37, 200));
+        // midBelow 0: never the mid-size tiles; the per-column choice is the caller's
+        assertEquals(Driver.TILES, GemmKernel.driver(256, 128, false, true, true, H100, 100, 0));
+        assertEquals(Driver.ROWS, GemmKernel.driver(21, 128, true, true, true, H100, 0, 0));
+        assertEquals("bigFrom 100, midBelow 200", GemmKernel.switchPoints());
+    }
+
+    @Test
     void perColumnBlocksTakeAWarpPerSliceOfK() {
         assertEquals(1, GemmKernel.slicesWarps(20, 1));
         assertEquals(2, GemmKernel.slicesWarps(64, 1));
