@@ -81,9 +81,17 @@ final class GemmKernel {
         multiprocessors = sms[0];
     }
 
+    /**
+     * Rows up to which a structure alone gets the per-column driver: SMALL_ROWS. The system
+     * property painn4j.gemm.perColumnRows sets another bound for measurement (0: the tiled
+     * drivers, on the tensor cores, for every size), which changes the bits of the structures
+     * it moves, and may give a structure in a batch other bits than alone.
+     */
+    static final int PER_COLUMN_ROWS = Math.max(0, Integer.getInteger("painn4j.gemm.perColumnRows", SMALL_ROWS));
+
     /** Whether a structure of this many rows gets the per-column driver when it runs alone. */
     static boolean perColumn(int rowCount) {
-        return rowCount <= SMALL_ROWS;
+        return rowCount <= PER_COLUMN_ROWS;
     }
 
     /** The drivers of dense.cuh, by the entry point's suffix. */
@@ -132,9 +140,12 @@ final class GemmKernel {
         return Driver.TILES;
     }
 
-    /** The switch points in force, for reports: "bigFrom B, midBelow M" (blocks per multiprocessor × 100). */
+    /**
+     * The switch points in force, for reports: "perColumnRows R, bigFrom B, midBelow M" (rows;
+     * blocks per multiprocessor × 100).
+     */
     static String switchPoints() {
-        return "bigFrom " + BIG_FROM + ", midBelow " + MID_BELOW;
+        return "perColumnRows " + PER_COLUMN_ROWS + ", bigFrom " + BIG_FROM + ", midBelow " + MID_BELOW;
     }
 
     /** Threads of a mid-size tile: 4 columns and MID_ROWS rows of outputs each. */

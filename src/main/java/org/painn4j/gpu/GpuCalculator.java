@@ -226,9 +226,11 @@ public final class GpuCalculator implements Calculator {
     }
 
     /**
-     * Where the dense layers' tiled GEMMs change driver ("bigFrom B, midBelow M", blocks per
-     * multiprocessor × 100; the system properties painn4j.gemm.bigFrom and .midBelow move them
-     * for measurement, with the same bits).
+     * Where the dense layers' GEMMs change driver: "perColumnRows R, bigFrom B, midBelow M" (the
+     * rows up to which a structure takes the per-column driver; blocks per multiprocessor × 100
+     * between the tiled ones). The system properties painn4j.gemm.bigFrom and .midBelow move the
+     * latter for measurement with the same bits, painn4j.gemm.perColumnRows the former with other
+     * bits for the structures it moves (GemmKernel).
      */
     public static String gemmSwitchPoints() {
         return GemmKernel.switchPoints();

@@ -53,7 +53,9 @@ class GemmKernelTest {
         // midBelow 0: never the mid-size tiles; the per-column choice is the caller's
         assertEquals(Driver.TILES, GemmKernel.driver(256, 128, false, true, true, H100, 100, 0));
         assertEquals(Driver.ROWS, GemmKernel.driver(21, 128, true, true, true, H100, 0, 0));
-        assertEquals("bigFrom 100, midBelow 200", GemmKernel.switchPoints());
+        assertEquals("perColumnRows 64, bigFrom 100, midBelow 200", GemmKernel.switchPoints());
+        assertEquals(true, GemmKernel.perColumn(64));
+        assertEquals(false, GemmKernel.perColumn(65));
     }
 
     @Test
