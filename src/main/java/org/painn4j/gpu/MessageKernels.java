@@ -59,7 +59,6 @@ final class MessageKernels {
      */
     private final Kernel tiledFwd;
     private final CudaContext cuda;
-    private final String tiledShared;
     private int tiledFwdBytes;
     private boolean tiledOn;
     private final boolean exact;
@@ -106,7 +105,6 @@ final class MessageKernels {
         splitExact = hopper && exact ? splitKernels(cuda, Real.suffix(p) + "_k" + splitBound + "_f" + f, bwd0Exact)
                 : null;
         tiledFwd = hopper && exact ? new Kernel(cuda, "message_tiled", "painn_message_fwd_tiled_" + e) : null;
-        tiledShared = "painn_message_fwd_tiled_" + e + "_shared";
         this.cuda = cuda;
         useExact(true);
         block = (f + 31) / 32 * 32;
@@ -140,7 +138,7 @@ final class MessageKernels {
         if (on && tiledFwd != null && tiledFwdBytes == 0) {
             // its dynamic shared memory as the module defines it (sizeof(tiled::Tiles<T>)), read
             // when first asked for: the default path does not depend on the opt-in kernel
-            tiledFwdBytes = cuda.constant("message_tiled", tiledShared);
+            tiledFwdBytes = cuda.constant("message_tiled", tiledFwd.name + "_shared");
             tiledFwd.attribute(CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, tiledFwdBytes);
         }
         return tiledFwd != null;
