@@ -3,6 +3,7 @@ package org.painn4j.md;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.painn4j.md.MdFixtures.ok;
 
@@ -18,6 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.painn4j.calc.Calculator;
+import org.painn4j.calc.Result;
+import org.painn4j.cpu.CpuCalculator;
+import org.painn4j.structure.Structure;
 
 /** A run stopped at a checkpoint and restarted ends exactly where an uninterrupted run does. */
 class RestartTest {
@@ -129,5 +134,61 @@ class RestartTest {
         assertArrayEquals(s.forces(), t.forces(), 0);
         assertEquals(c.config().settings(), d.config().settings());
         assertEquals(c.config().seed(), d.config().seed());
+    }
+
+    /**
+     * The checkpoint written every --checkpoint-interval steps, not only the one at the end: a run
+     * killed at step 27 restarts from its checkpoint of step 20, with its log and trajectory cut
+     * back to step 20, and ends as the run that was never interrupted.
+     */
+    @Test
+    void aRunKilledBetweenCheckpointsGoesOnFromTheLastOne(@TempDir Path dir) throws IOException {
+        Path a = Files.createDirectory(dir.resolve("a"));
+        Path b = Files.createDirectory(dir.resolve("b"));
+        Calculator calc = new CpuCalculator(MdFixtures.smallModel());
+        run(a, calc, 40, null, null);
+
+        Calculator killed = new Calculator() {
+            int calls;
+
+            @Override
+            public Result compute(Structure s) {
+                if (++calls > 1 + 27) {
+                    throw new IllegalStateException("killed");
+                }
+                return calc.compute(s);
+            }
+
+            @Override
+            public String describe() {
+                return calc.describe();
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> run(b, killed, 40, null, null));
+        Checkpoint cp = Checkpoint.read(b.resolve("ck.json"));
+        assertEquals(20, cp.step());
+        assertEquals(7, MdFixtures.read(b.resolve("md.log")).lines().count(), "header and steps 0, 5, ..., 25");
+        assertTrue(Files.size(b.resolve("md.log")) > cp.logBytes()[0]);
+        assertTrue(Files.size(b.resolve("md.extxyz")) > cp.trajectoryBytes()[0]);
+
+        run(b, calc, 40, cp.states(), new MdRun.Resume(cp.logBytes(), cp.trajectoryBytes()));
+        assertEquals(MdFixtures.read(a.resolve("md.log")), MdFixtures.read(b.resolve("md.log")));
+        assertEquals(MdFixtures.read(a.resolve("md.extxyz")), MdFixtures.read(b.resolve("md.extxyz")));
+        assertEquals(40, Checkpoint.read(b.resolve("ck.json")).step());
+    }
+
+    /** Langevin on ethanol, output every 5 steps, a checkpoint every 20; from the start, or from states. */
+    private static void run(Path dir, Calculator calc, long steps, List<MdState> from, MdRun.Resume resume) {
+        List<MdState> start = from;
+        if (start == null) {
+            Structure s = MdFixtures.ethanol();
+            double[] m = Masses.of(s.numbers());
+            start = List.of(MdState.start(s, m, MaxwellBoltzmann.momenta(m, 300, 5), 5));
+        }
+        MdSettings settings = MdSettings.langevin(0.5, 300, 0.02);
+        MdRunConfig config = new MdRunConfig("m", "0", "in", new int[] {0}, settings, MassSource.TABLE, 5, 1, steps,
+                5, 20, dir.resolve("md.log").toString(), dir.resolve("md.extxyz").toString(),
+                dir.resolve("ck.json").toString(), calc.describe());
+        new MdRun(new CpuMdEngine(calc, settings, start), config).run(resume, null);
     }
 }
