@@ -53,6 +53,48 @@ class LangevinTest {
         assertEquals(target, configurational, 0.03 * target);
     }
 
+    /**
+     * One BAOAB step of a carbon atom on a spring, written out by hand: γ = 0.1/fs and dt = 2 fs
+     * make the damping exp(−0.2), and the noise amplitude √((1 − c₁²)·kB·T·m) with kB in eV/K
+     * (ASE's k/e of CODATA 2014). The mean-temperature tests hold for any friction; this one fixes its
+     * units.
+     */
+    @Test
+    void oneStepByHand() {
+        double k = 2.0;
+        double[] x = {0.1, -0.2, 0.3};
+        double[] p = {0.5, 0.0, -0.25};
+        double m = 12.011;
+        long seed = 11;
+        double temperature = 350;
+        CpuMdEngine md = new CpuMdEngine(new HarmonicCalculator(new double[3], k),
+                MdSettings.langevin(2.0, temperature, 0.1),
+                List.of(MdState.start(Structure.molecule(new int[] {6}, x), new double[] {m}, p, seed)));
+        md.advance(1);
+
+        double dt = 2 * MdUnits.FS;
+        double c1 = Math.exp(-0.2);
+        double c2 = Math.sqrt((1 - c1 * c1) * (1.38064852e-23 / 1.6021766208e-19) * temperature * m);
+        double[] xi = new double[3];
+        Philox.gaussian3(seed, Philox.STREAM_LANGEVIN, 1, 0, xi, 0);
+        double[] wantX = new double[3];
+        double[] wantP = new double[3];
+        for (int i = 0; i < 3; i++) {
+            double pi = p[i] + 0.5 * dt * (-k * x[i]);
+            double xi1 = x[i] + 0.5 * dt * pi / m;
+            pi = c1 * pi + c2 * xi[i];
+            wantX[i] = xi1 + 0.5 * dt * pi / m;
+            wantP[i] = pi + 0.5 * dt * (-k * wantX[i]);
+        }
+        double[] gotX = md.state(0).structure().positions();
+        double[] gotP = md.state(0).momenta();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(wantX[i], gotX[i], 1e-12 * Math.abs(wantX[i]), "x" + i);
+            assertEquals(wantP[i], gotP[i], 1e-12 * Math.abs(wantP[i]), "p" + i);
+        }
+        assertTrue(Math.abs(xi[0]) + Math.abs(xi[1]) + Math.abs(xi[2]) > 0.1, "the step draws noise");
+    }
+
     private static CpuMdEngine ethanol(long seed, double temperature) {
         Structure s = MdFixtures.ethanol();
         double[] m = Masses.of(s.numbers());
