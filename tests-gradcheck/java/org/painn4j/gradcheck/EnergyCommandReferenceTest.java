@@ -37,15 +37,15 @@ class EnergyCommandReferenceTest {
             "--output", out.toString(), "--device", "cpu"}, new PrintWriter(new StringWriter()), new PrintWriter(err));
         assertEquals(0, code, err.toString());
         Frame f = ExtXyz.read(out).get(0);
-        assertTrue(Math.abs(f.energy() - c.energy()) <= 1e-8 * Math.abs(c.energy()), "energy " + f.energy() + " vs " + c.energy());
+        assertTrue(Math.abs(f.energy() - c.energy()) <= 1e-12 * Math.abs(c.energy()), "energy " + f.energy() + " vs " + c.energy());
         for (int k = 0; k < c.forces().length; k++) {
-            assertEquals(c.forces()[k], f.forces()[k], 1e-6, "force component " + k);
+            assertEquals(c.forces()[k], f.forces()[k], 1e-12, "force component " + k);
         }
         if (c.stress() == null) {
             assertNull(f.stress());
         } else {
             for (int k = 0; k < 9; k++) {
-                assertEquals(c.stress()[k], f.stress()[k], 1e-6, "stress component " + k);
+                assertEquals(c.stress()[k], f.stress()[k], 1e-12, "stress component " + k);
             }
         }
     }

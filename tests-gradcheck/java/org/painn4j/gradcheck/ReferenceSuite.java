@@ -52,7 +52,7 @@ abstract class ReferenceSuite {
                 double err = Math.abs(r.forces()[k] - c.forces()[k]);
                 worstF = Math.max(worstF, Double.isNaN(err) ? Double.POSITIVE_INFINITY : err);
             }
-            assertTrue(worstF <= engine.forceTolerance(), c.name() + ": |ΔF| = " + worstF + " eV/Å");
+            assertTrue(worstF <= engine.referenceTolerance(), c.name() + ": |ΔF| = " + worstF + " eV/Å");
             double worstS = 0;
             if (c.stress() == null) {
                 assertNull(r.stress());
@@ -60,7 +60,7 @@ abstract class ReferenceSuite {
                 for (int k = 0; k < 9; k++) {
                     worstS = Math.max(worstS, Math.abs(r.stress()[k] - c.stress()[k]));
                 }
-                assertTrue(worstS <= engine.stressTolerance(), c.name() + ": |Δσ| = " + worstS + " eV/Å³");
+                assertTrue(worstS <= engine.referenceTolerance(), c.name() + ": |Δσ| = " + worstS + " eV/Å³");
             }
             double fe = worstF;
             double se = worstS;

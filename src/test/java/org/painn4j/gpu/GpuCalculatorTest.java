@@ -90,7 +90,9 @@ class GpuCalculatorTest {
         PainnModel model = TestWeights.testRandom();
         Result ref = new CpuCalculator(model).compute(s);
         for (Precision p : Precision.values()) {
-            double tolerance = p == Precision.FLOAT64 ? 1e-8 : 1e-4;
+            // measured at most 1.7e-15 / 7.0e-16 in float64, 7.0e-7 / 9.6e-9 in float32 (docs/gpu-runs.md)
+            double forceBar = p == Precision.FLOAT64 ? 1e-12 : 1e-5;
+            double stressBar = p == Precision.FLOAT64 ? 1e-12 : 1e-6;
             try (GpuCalculator gpu = new GpuCalculator(model, p)) {
                 gpu.setPoison(true);
                 Result r = gpu.compute(s);
@@ -102,8 +104,8 @@ class GpuCalculatorTest {
                     WORST.merge(p.label(), new double[] {df, ds, de},
                             (x, y) -> new double[] {Math.max(x[0], y[0]), Math.max(x[1], y[1]), Math.max(x[2], y[2])});
                 }
-                assertTrue(df <= tolerance, p.label() + " " + name + ": |ΔF| = " + df + " eV/Å");
-                assertTrue(ds <= tolerance, p.label() + " " + name + ": |Δσ| = " + ds + " eV/Å³");
+                assertTrue(df <= forceBar, p.label() + " " + name + ": |ΔF| = " + df + " eV/Å");
+                assertTrue(ds <= stressBar, p.label() + " " + name + ": |Δσ| = " + ds + " eV/Å³");
                 assertTrue(de <= (p == Precision.FLOAT64 ? 1e-12 : 1e-6), p.label() + " " + name + ": relative ΔE = " + de);
                 if (ref.stress() == null) {
                     assertNull(r.stress());
@@ -295,6 +297,7 @@ class GpuCalculatorTest {
     }
 
     static double maxAbsDiff(double[] a, double[] b) {
+        assertEquals(b.length, a.length, "length");
         double m = 0;
         for (int i = 0; i < a.length; i++) {
             double d = Math.abs(a[i] - b[i]);

@@ -11,8 +11,16 @@ public final class GpuTests {
     private GpuTests() {
     }
 
-    /** Skips the calling test where no CUDA device is present; turns launch checking on. */
+    /**
+     * Skips the calling test where no CUDA device is present; turns launch checking on. With
+     * {@code -Dpainn4j.requireGpu=true} (runs on the GPU machine) a missing device fails the test
+     * instead, so that a device that did not come up cannot pass as a suite of skips.
+     */
     public static void assumeGpu() {
+        if (Boolean.getBoolean("painn4j.requireGpu")) {
+            assertTrue(Gpu.available(), () -> "painn4j.requireGpu is set and there is no CUDA device: "
+                    + Gpu.unavailableReason());
+        }
         Assumptions.assumeTrue(Gpu.available(), () -> "no CUDA device: " + Gpu.unavailableReason());
         Kernel.check = true;
     }
