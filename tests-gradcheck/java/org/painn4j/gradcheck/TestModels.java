@@ -16,10 +16,12 @@ final class TestModels {
         return TestWeights.testRandom();
     }
 
-    /** Bessel basis, shared filters, a three-layer readout: the other code paths. */
+    /** Bessel basis, shared filters, a three-layer readout (16 → 8 → 4 → 1): the other code paths. */
     static PainnModel besselShared() {
         Map<String, String> md = RandomModels.metadata(16, 2, 12, 4.0, "bessel");
         md.put("shared_filters", "true");
-        return PainnModel.fromContents("bessel-shared", new SafeTensors.Contents(md, RandomModels.tensors(md, 99, "F64")));
+        Map<String, SafeTensors.Tensor> t = RandomModels.tensors(md, 99, "F64");
+        RandomModels.readout(t, 100, "F64", 16, 8, 4, 1);
+        return PainnModel.fromContents("bessel-shared", new SafeTensors.Contents(md, t));
     }
 }

@@ -53,6 +53,21 @@ public final class RandomModels {
         return t;
     }
 
+    /**
+     * Replaces the readout by Dense layers of the given widths, the first the model's F and the
+     * last 1 (silu between them, as schnetpack builds it).
+     */
+    public static void readout(Map<String, SafeTensors.Tensor> t, long seed, String dtype, int... widths) {
+        if (widths.length < 2 || widths[widths.length - 1] != 1) {
+            throw new IllegalArgumentException("a readout goes from F to 1");
+        }
+        t.keySet().removeIf(name -> name.startsWith("output_modules.0.outnet."));
+        Random rnd = new Random(seed);
+        for (int i = 0; i + 1 < widths.length; i++) {
+            dense(t, rnd, "output_modules.0.outnet." + i, widths[i + 1], widths[i], true, dtype);
+        }
+    }
+
     public static PainnModel model(int f, int layers, int k, double cutoff, String basis, long seed) {
         Map<String, String> md = metadata(f, layers, k, cutoff, basis);
         return PainnModel.fromContents("random", new SafeTensors.Contents(md, tensors(md, seed, "F64")));
