@@ -1,5 +1,8 @@
 package org.painn4j.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.painn4j.model.PainnModel;
@@ -26,12 +29,18 @@ class ReadoutTest {
         }, StageCheck.dot(gs, ds));
     }
 
+    /** y_i = outnet(s_i) + atomref[Z_i] + mean_per_atom, each term once (the SPEC's E, atom by atom). */
     @Test
     void perAtomEnergiesIncludeAtomrefAndMean() {
-        PainnModel model = RandomModels.modelWithShifts(4, 1, 5, 4.0, "gaussian", 4);
-        double[] s = new double[4];
-        double[] y1 = Readout.forward(model, new int[] {1}, s).energies();
-        double[] y6 = Readout.forward(model, new int[] {6}, s).energies();
-        org.junit.jupiter.api.Assertions.assertEquals(model.atomref[6] - model.atomref[1], y6[0] - y1[0], 1e-12);
+        PainnModel shifted = RandomModels.modelWithShifts(4, 1, 5, 4.0, "gaussian", 4);
+        PainnModel plain = RandomModels.model(4, 1, 5, 4.0, "gaussian", 4);
+        double[] s = StageCheck.random(new Random(8), 4, 1);
+        int[][] species = {{1}, {6}};
+        for (int[] z : species) {
+            double outnet = Readout.forward(plain, z, s).energies()[0];
+            double y = Readout.forward(shifted, z, s).energies()[0];
+            assertTrue(Math.abs(outnet) > 1e-3 && Math.abs(shifted.atomref[z[0]]) > 1e-3, "terms that do not vanish");
+            assertEquals(outnet + shifted.atomref[z[0]] + (-3.25), y, 1e-12, "Z = " + z[0]);
+        }
     }
 }
