@@ -39,6 +39,39 @@ class UnitsAndSetupTest {
         assertEquals(300, sum / seeds, 300 * 0.03);
     }
 
+    /**
+     * ASE's Stationary(preserve_temperature=True) after its MaxwellBoltzmannDistribution: the raw
+     * draw ξ·√(m·kB·T) with its centre-of-mass drift removed, rescaled to the draw's own kinetic
+     * energy. The mean temperature above cannot see a missing rescale (about 1/N of T).
+     */
+    @Test
+    void removingTheDriftKeepsTheKineticEnergyOfTheDraw() {
+        int n = 40;
+        double[] m = new double[n];
+        for (int i = 0; i < n; i++) {
+            m[i] = Elements.mass(i % 2 == 0 ? 1 : 8);
+        }
+        long seed = 7;
+        double[] raw = new double[3 * n];
+        double[] xi = new double[3];
+        for (int a = 0; a < n; a++) {
+            Philox.gaussian3(seed, Philox.STREAM_VELOCITIES, 0, a, xi, 0);
+            for (int k = 0; k < 3; k++) {
+                raw[3 * a + k] = xi[k] * Math.sqrt(m[a] * MdUnits.KB * 300);
+            }
+        }
+        double[] p = MaxwellBoltzmann.momenta(m, 300, seed);
+        double kRaw = MdUnits.kineticEnergy(raw, m);
+        assertEquals(kRaw, MdUnits.kineticEnergy(p, m), 1e-12 * kRaw);
+        double[] still = raw.clone();
+        MaxwellBoltzmann.removeDrift(still, m);
+        assertTrue(MdUnits.kineticEnergy(still, m) < kRaw, "the draw had a drift to remove");
+        double factor = Math.sqrt(kRaw / MdUnits.kineticEnergy(still, m));
+        for (int i = 0; i < 3 * n; i++) {
+            assertEquals(factor * still[i], p[i], 1e-12 * Math.abs(p[i]) + 1e-15, "p" + i);
+        }
+    }
+
     @Test
     void oneAtomStartsAtRest() {
         assertArrayEquals(new double[3], MaxwellBoltzmann.momenta(new double[] {12.011}, 300, 3));
