@@ -35,7 +35,11 @@ final class StageCheck {
      * @param analytic  ⟨x̄, δ⟩ from the backward pass
      */
     static void directional(String what, Function<Double, Double> objective, double analytic) {
-        double h = 1e-5;
+        directional(what, objective, analytic, 1e-5);
+    }
+
+    /** With a step of one's own, where the objective curves sharply (the norm's √(V² + ε) at V = 0). */
+    static void directional(String what, Function<Double, Double> objective, double analytic, double h) {
         double fd = (objective.apply(h) - objective.apply(-h)) / (2 * h);
         double err = Math.abs(fd - analytic);
         double scale = Math.max(1.0, Math.abs(analytic));
