@@ -48,6 +48,12 @@ class EnergyCommandTest {
         assertTrue(f.hasForces());
         assertTrue(f.hasStress(), "a fully periodic frame gets a stress");
         assertTrue(r.err().contains("1 frame evaluated (cpu float64)"), r.err());
+        // what the engine computed, written so that it reads back to the same bits
+        Structure s = ExtXyz.read(Path.of("tests-gradcheck/reference/structures/nacl_cubic.extxyz")).get(0).structure();
+        Result want = new CpuCalculator(PainnModel.load(Path.of(MODEL))).compute(s);
+        assertEquals(want.energy(), f.energy(), 0.0);
+        assertArrayEquals(want.forces(), f.forces(), 0.0);
+        assertArrayEquals(want.stress(), f.stress(), 0.0);
     }
 
     @Test
