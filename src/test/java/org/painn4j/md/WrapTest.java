@@ -65,14 +65,29 @@ class WrapTest {
         // Hot, so that atoms cross the faces within a few steps.
         CpuMdEngine md = new CpuMdEngine(new CpuCalculator(MdFixtures.smallModel()), MdSettings.nve(1.0),
                 List.of(MdState.start(box, m, MaxwellBoltzmann.momenta(m, 20000, 2), 2)));
-        md.advance(30);
-        double[] x = md.state(0).structure().positions();
         double[] inverse = Mat3.inverse(box.cell());
-        for (int a = 0; a < box.size(); a++) {
+        double[] before = fractional(box.positions(), inverse);
+        int wrapped = 0;
+        for (int step = 1; step <= 30; step++) {
+            md.advance(1);
+            double[] now = fractional(md.state(0).structure().positions(), inverse);
+            for (int i = 0; i < now.length; i++) {
+                assertTrue(now[i] >= -1e-12 && now[i] < 1 + 1e-12, "step " + step + ": atom " + i / 3 + " fractional " + now[i]);
+                // no atom moves half a cell in a step: a jump that large is a wrap
+                wrapped += Math.abs(now[i] - before[i]) > 0.5 ? 1 : 0;
+            }
+            before = now;
+        }
+        assertTrue(wrapped > 0, "some atom crossed a face");
+    }
+
+    private static double[] fractional(double[] x, double[] inverse) {
+        double[] s = new double[x.length];
+        for (int a = 0; a < x.length / 3; a++) {
             for (int k = 0; k < 3; k++) {
-                double s = x[3 * a] * inverse[k] + x[3 * a + 1] * inverse[3 + k] + x[3 * a + 2] * inverse[6 + k];
-                assertTrue(s >= -1e-12 && s < 1 + 1e-12, "atom " + a + " fractional " + s);
+                s[3 * a + k] = x[3 * a] * inverse[k] + x[3 * a + 1] * inverse[3 + k] + x[3 * a + 2] * inverse[6 + k];
             }
         }
+        return s;
     }
 }
