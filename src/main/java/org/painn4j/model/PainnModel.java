@@ -15,6 +15,8 @@ import org.painn4j.InputException;
  */
 public final class PainnModel {
     private static final String REP = "representation.";
+    /** Rows of representation.embedding.weight (SPEC §2): atomic numbers 1..99, row 0 unused. */
+    public static final int EMBEDDING_ROWS = 100;
 
     public final PainnConfig config;
     /** Embedding table [rows][F]; rows bounds the atomic numbers the model accepts. */
@@ -144,8 +146,9 @@ public final class PainnModel {
             b.config = cfg;
 
             SafeTensors.Tensor emb = take(REP + "embedding.weight");
-            if (emb.shape().length != 2 || emb.shape()[1] != f || emb.shape()[0] < 2) {
-                throw bad(emb, "[100, " + f + "]");
+            // schnetpack's max_z = 100: the contract fixes the table, so that every tool reads the same atoms
+            if (emb.shape().length != 2 || emb.shape()[1] != f || emb.shape()[0] != EMBEDDING_ROWS) {
+                throw bad(emb, "[" + EMBEDDING_ROWS + ", " + f + "]");
             }
             b.embeddingRows = (int) emb.shape()[0];
             b.embedding = emb.values();

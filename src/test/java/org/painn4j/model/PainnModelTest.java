@@ -108,6 +108,18 @@ class PainnModelTest {
         assertTrue(msg.contains("'representation.filter_net.weight' has shape [48, 6], expected [48, 7]"), msg);
     }
 
+    /** SPEC §2 fixes the embedding at [100, F] (schnetpack's max_z); a table of 119 rows is refused. */
+    @Test
+    void refusesAnEmbeddingTableOfOtherThan100Rows() throws IOException {
+        for (int rows : new int[] {119, 50}) {
+            String msg = refusal(m -> { }, t -> {
+                String name = "representation.embedding.weight";
+                t.put(name, new SafeTensors.Tensor(name, "F32", new long[] {rows, 8}, new double[rows * 8]));
+            });
+            assertTrue(msg.contains("'representation.embedding.weight' has shape [" + rows + ", 8], expected [100, 8]"), msg);
+        }
+    }
+
     @Test
     void refusesReadoutNotEndingInOneOutput() throws IOException {
         String msg = refusal(m -> { }, t -> {
