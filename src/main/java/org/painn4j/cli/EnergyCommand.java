@@ -141,16 +141,15 @@ final class EnergyCommand implements Callable<Integer> {
      * blocks, plus the shifts, and forces (and stress) are zero.
      */
     Result evaluate(Calculator calc, Frame f, int index, Result r) {
-        String where = input + ": frame " + index + " (line " + f.lineNumber() + ")";
         if (r == null) {
             try {
                 r = calc.compute(f.structure());
             } catch (InputException e) {
-                throw new InputException(where + ": " + e.getMessage(), e);
+                throw new InputException(input + ": " + f.location(index, e.atoms()) + ": " + e.getMessage(), e);
             }
         }
         if (!Double.isFinite(r.energy())) {
-            throw new InputException(where + ": the energy is not finite (" + r.energy() + ")");
+            throw new InputException(input + ": " + f.location(index) + ": the energy is not finite (" + r.energy() + ")");
         }
         return r;
     }

@@ -71,7 +71,6 @@ final class GradcheckCommand implements Callable<Integer> {
             int index = 0;
             while (in.hasNext()) {
                 Frame f = in.next();
-                String where = input + ": frame " + index + " (line " + f.lineNumber() + ")";
                 for (Calculator calc : engines) {
                     Result r;
                     GradCheck.Report rep;
@@ -79,7 +78,7 @@ final class GradcheckCommand implements Callable<Integer> {
                         r = calc.compute(f.structure());
                         rep = GradCheck.compare(r, reference, f.structure(), step);
                     } catch (InputException e) {
-                        throw new InputException(where + ": " + e.getMessage(), e);
+                        throw new InputException(input + ": " + f.location(index, e.atoms()) + ": " + e.getMessage(), e);
                     }
                     boolean ok = rep.forceError() <= tolerance
                             && (Double.isNaN(rep.stressError()) || rep.stressError() <= tolerance);

@@ -203,7 +203,7 @@ final class MdCommand implements Callable<Integer> {
                 // here, so that a replica's frame is named whichever engine and batch refuses it
                 m.checkAtomicNumbers(s.numbers());
             } catch (InputException e) {
-                throw new InputException(where(in, f, used[r]) + ": " + e.getMessage(), e);
+                throw new InputException(in + ": " + f.location(used[r], e.atoms()) + ": " + e.getMessage(), e);
             }
             double[] p;
             if (temperature == null && f.hasMomenta()) {
@@ -388,7 +388,7 @@ final class MdCommand implements Callable<Integer> {
                     : e instanceof RefusedException refused ? refused.replica() : 0;
             // the frame names the replica, and no step has run yet (the GPU engine says step 0)
             String what = e instanceof UnstableException u ? u.what() : e.getMessage();
-            throw new InputException(where(in, frames.get(used[r]), used[r]) + ": " + what, e);
+            throw new InputException(in + ": " + frames.get(used[r]).location(used[r], InputException.atomsOf(e)) + ": " + what, e);
         }
     }
 
@@ -416,10 +416,6 @@ final class MdCommand implements Callable<Integer> {
 
     private static String absolute(Path p) {
         return p.toAbsolutePath().normalize().toString();
-    }
-
-    private static String where(Path in, Frame f, int index) {
-        return in + ": frame " + index + (f.lineNumber() > 0 ? " (line " + f.lineNumber() + ")" : "");
     }
 
     private static void same(ParseResult given, String option, Object value, Object stored) {

@@ -1097,13 +1097,20 @@ public final class GpuCalculator implements Calculator {
                 + NeighborList.MIN_DISTANCE + " Å)";
     }
 
+    /** The atoms of {@link #coincident}'s message, in its order. */
+    static int[] coincidentAtoms(long pair) {
+        int i = (int) (pair >>> 32);
+        int j = (int) pair;
+        return i == j ? new int[] {i} : new int[] {i, j};
+    }
+
     private Result result(Structure s, int edgeCount, boolean backward) {
         int n = s.size();
         // hostOut as AtomBuffers.results: energy, virial, the list's status, energies, forces
         ByteBuffer out = hostOut.data;
         long pair = out.getLong((int) AtomBuffers.STATUS_AT + 8);
         if (pair != -1L) {
-            throw new InputException(coincident(pair));
+            throw InputException.atAtoms(coincident(pair), coincidentAtoms(pair));
         }
         double energy = out.getDouble(0);
         double[] energies = new double[n];

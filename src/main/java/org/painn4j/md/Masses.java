@@ -22,8 +22,8 @@ public final class Masses {
             int z = numbers[i];
             double mass = z >= 1 && z <= Elements.MAX_Z ? Elements.mass(z) : Double.NaN;
             if (!(mass > 0) || Double.isInfinite(mass)) {
-                throw new InputException("atom " + i + " (atomic number " + z + ") has no mass; "
-                        + "molecular dynamics needs a mass for every atom");
+                throw InputException.atAtoms("atom " + i + " (atomic number " + z + ") has no mass; "
+                        + "molecular dynamics needs a mass for every atom", i);
             }
             m[i] = mass;
         }

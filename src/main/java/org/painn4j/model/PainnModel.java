@@ -76,8 +76,8 @@ public final class PainnModel {
         for (int i = 0; i < numbers.length; i++) {
             int z = numbers[i];
             if (z < 1 || z > maxAtomicNumber()) {
-                throw new InputException("atom " + i + " has atomic number " + z
-                        + ", outside the model's embedding table (1.." + maxAtomicNumber() + ")");
+                throw InputException.atAtoms("atom " + i + " has atomic number " + z
+                        + ", outside the model's embedding table (1.." + maxAtomicNumber() + ")", i);
             }
         }
     }

@@ -69,8 +69,8 @@ final class CellBins {
                 if (periodic[d]) {
                     double w = Math.floor(f);
                     if (Math.abs(w) > MAX_WRAP) {
-                        throw new InputException("atom " + i + " lies "
-                                + String.format(Locale.ROOT, "%.3g", w) + " cells outside the periodic cell");
+                        throw InputException.atAtoms("atom " + i + " lies "
+                                + String.format(Locale.ROOT, "%.3g", w) + " cells outside the periodic cell", i);
                     }
                     wrap[3 * i + d] = (int) w;
                     f -= w;

@@ -240,6 +240,28 @@ public record Frame(Structure structure, Double energy, double[] forces, double[
         return new Frame(structure, newEnergy, newForces, newStress, momenta, info, lineNumber, columns, momentaAt);
     }
 
+    /**
+     * Where something in this frame lies in its file, for an error message: "frame 3 (line 41)",
+     * the line of its atom count; or, given the atoms the error is about, their own lines,
+     * "frame 3 (line 44)" or "frame 3 (lines 44 and 47)". Just "frame 3" for a frame not read from
+     * a file.
+     */
+    public String location(int index, int... atoms) {
+        String frame = "frame " + index;
+        if (lineNumber <= 0) {
+            return frame;
+        }
+        if (atoms.length == 0) {
+            return frame + " (line " + lineNumber + ")";
+        }
+        StringBuilder lines = new StringBuilder(atoms.length == 1 ? " (line " : " (lines ");
+        for (int k = 0; k < atoms.length; k++) {
+            lines.append(k == 0 ? "" : k == atoms.length - 1 ? " and " : ", ")
+                    .append((long) lineNumber + 2 + atoms[k]);
+        }
+        return frame + lines + ")";
+    }
+
     /** The same frame with other info keys. */
     public Frame withInfo(Map<String, String> newInfo) {
         return new Frame(structure, energy, forces, stress, momenta, newInfo, lineNumber, columns, momentaAt);

@@ -246,12 +246,12 @@ public final class NeighborList {
     private static InputException samePosition(int i, int j, int[] image, int e, double d) {
         String dist = d == 0 ? "0.0" : String.format(Locale.ROOT, "%.2g", d);
         if (i == j) {
-            return new InputException("atom " + i + " is at the same position as its periodic image ("
+            return InputException.atAtoms("atom " + i + " is at the same position as its periodic image ("
                     + image[3 * e] + ", " + image[3 * e + 1] + ", " + image[3 * e + 2]
-                    + ") (distance " + dist + " Å)");
+                    + ") (distance " + dist + " Å)", i);
         }
-        return new InputException("atoms " + Math.min(i, j) + " and " + Math.max(i, j)
-                + " are at the same position (distance " + dist + " Å)");
+        return InputException.atAtoms("atoms " + Math.min(i, j) + " and " + Math.max(i, j)
+                + " are at the same position (distance " + dist + " Å)", Math.min(i, j), Math.max(i, j));
     }
 
     /**

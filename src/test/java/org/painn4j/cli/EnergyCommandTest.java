@@ -233,7 +233,7 @@ class EnergyCommandTest {
         CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(),
                 "--output", dir.resolve("out.extxyz").toString(), "--device", "cpu");
         assertEquals(Main.BAD_INPUT, r.code());
-        assertTrue(r.errLine().contains("frame 1 (line 5): atoms 0 and 1 are at the same position"), r.errLine());
+        assertTrue(r.errLine().contains("frame 1 (lines 7 and 8): atoms 0 and 1 are at the same position"), r.errLine());
     }
 
     /** Every reference structure, molecules and periodic cells of every kind, in one file. */
@@ -288,7 +288,7 @@ class EnergyCommandTest {
     /** A bad frame inside a batch: the frames before it are written, the error names it as before. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "coincident  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0  | frame 2 (line 9): atoms 0 and 1 are at the same position",
+        "coincident  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 0 0 0  | frame 2 (lines 11 and 12): atoms 0 and 1 are at the same position",
         "unreadable  | 2\\nProperties=species:S:1:pos:R:3\\nC 0 0 0\\nO 1 abc 0 | line 12",
     })
     void aBadFrameInABatchKeepsTheFramesBeforeIt(String what, String bad, String expected) throws IOException {

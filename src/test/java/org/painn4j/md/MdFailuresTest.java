@@ -317,7 +317,7 @@ class MdFailuresTest {
         String line = refused(MdFixtures.main("md", "--model", model.toString(), "--device", "cpu", "--input",
                 in.toString(), "--replicas", "2", "--steps", "5", "--log", dir.resolve("o.log").toString(),
                 "--trajectory", dir.resolve("o.extxyz").toString()));
-        assertTrue(line.startsWith("painn4j: " + in + ": frame 1 (line 5): atoms 1 and 2 are at the same position"),
+        assertTrue(line.startsWith("painn4j: " + in + ": frame 1 (lines 8 and 9): atoms 1 and 2 are at the same position"),
                 line);
     }
 

@@ -86,7 +86,7 @@ class ReplicasTest {
                 + "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nFm 1.2 0 0\n");
         MdFixtures.Run r = md(model, dir, "--replicas", "2", "--input", in.toString(), "--steps", "5");
         assertEquals(2, r.code(), r.err());
-        assertEquals("painn4j: " + in + ": frame 1 (line 5): atom 1 has atomic number 100, outside the model's "
+        assertEquals("painn4j: " + in + ": frame 1 (line 8): atom 1 has atomic number 100, outside the model's "
                 + "embedding table (1..99)", r.err().strip());
     }
 }

@@ -144,6 +144,20 @@ class ExtXyzTest {
         }
     }
 
+    /** An error about atoms names their own lines: atom a of a frame at line L is on line L + 2 + a. */
+    @Test
+    void locationsNameTheFrameOrItsAtomsLines() throws IOException {
+        Path file = dir.resolve("three.extxyz");
+        String frame = "3\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\nH 2 0 0\n";
+        Files.writeString(file, frame + frame);
+        Frame second = ExtXyz.read(file).get(1);
+        assertEquals("frame 1 (line 6)", second.location(1));
+        assertEquals("frame 1 (line 10)", second.location(1, 2));
+        assertEquals("frame 1 (lines 8 and 10)", second.location(1, 0, 2));
+        assertEquals("frame 1 (lines 8, 9 and 10)", second.location(1, 0, 1, 2));
+        assertEquals("frame 0", new Frame(second.structure()).location(0, 1));
+    }
+
     @Test
     void writerFlushesEachFrameAndAppends() throws IOException {
         Path file = dir.resolve("md.extxyz");
