@@ -1,6 +1,7 @@
 package org.painn4j.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.painn4j.gpu.GpuTests.assertClose;
 
 import java.util.ArrayList;
@@ -107,6 +108,8 @@ class KernelPairsTest {
                     "this device has no one-kernel path");
             gpu.setPoison(true);
             result = gpu.compute(s);
+            // asked before the first call, the list's edge capacity was not known yet
+            assertEquals(path.equals("fused"), gpu.fusedFor(n), "the path this case is about was taken");
             t = gpu.tensors();
         }
         // neighbor list: the same edges in the same order
