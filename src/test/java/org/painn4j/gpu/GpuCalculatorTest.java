@@ -232,13 +232,19 @@ class GpuCalculatorTest {
     void theMessageKernelsCompiledForF128GiveTheBitsOfThoseForAnyF() {
         PainnModel model = RandomModels.model(128, 2, 20, 5.0, "gaussian", 31);
         for (Structure s : perColumnAndTiled()) {
+            // and both right, so that two paths wrong alike cannot pass
+            Result ref = new CpuCalculator(model).compute(s);
             for (Precision p : Precision.values()) {
                 try (GpuCalculator exact = new GpuCalculator(model, p); GpuCalculator any = new GpuCalculator(model, p)) {
                     assertTrue(exact.setExactMessageKernels(true), "F = 128, K = 20 has kernels of its own");
                     any.setExactMessageKernels(false);
+                    exact.setPoison(true);
+                    any.setPoison(true);
                     Result a = exact.compute(s);
                     Result b = any.compute(s);
                     assertSameBits(b, a, p.label());
+                    double df = maxAbsDiff(a.forces(), ref.forces());
+                    assertTrue(df <= (p == Precision.FLOAT64 ? 1e-12 : 1e-5), p.label() + ": |ΔF| = " + df + " eV/Å");
                 }
             }
         }
