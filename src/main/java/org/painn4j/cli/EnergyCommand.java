@@ -1,7 +1,5 @@
 package org.painn4j.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +52,9 @@ final class EnergyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        refuseToOverwriteTheInput();
+        // The output is truncated when it is opened and written frame by frame as the frames are
+        // evaluated (so that a long run keeps its finished work): it must be neither input.
+        new OutputFiles().reads("--input", input).reads("--model", model.path()).writes("--output", output).check();
         PainnModel m = model.load();
         long start = System.nanoTime();
         int frames = 0;
@@ -97,28 +97,6 @@ final class EnergyCommand implements Callable<Integer> {
         spec.commandLine().getErr().printf(Locale.ROOT, "painn4j: %d frame%s evaluated (%s) in %.1f ms, written to %s%n",
                 frames, frames == 1 ? "" : "s", engineName, (System.nanoTime() - start) / 1e6, output);
         return 0;
-    }
-
-    /**
-     * The output is truncated when it is opened, before a frame is read, and frames are written
-     * as they are evaluated (so that a long run keeps its finished work): writing onto the input,
-     * under its own name or another (a link), would destroy it.
-     */
-    private void refuseToOverwriteTheInput() {
-        if (!Files.exists(output) || !Files.exists(input)) {
-            return;
-        }
-        boolean same;
-        try {
-            same = Files.isSameFile(input, output);
-        } catch (IOException e) {
-            // Opening the files says what is wrong with them.
-            return;
-        }
-        if (same) {
-            throw new InputException(output + ": --output is the same file as --input (" + input
-                    + "); write the results to another file");
-        }
     }
 
     /** The frames of a batch in one call; null when one of them is refused (evaluate finds which). */

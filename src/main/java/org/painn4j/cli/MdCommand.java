@@ -31,6 +31,7 @@ import org.painn4j.md.MdSettings;
 import org.painn4j.md.MdState;
 import org.painn4j.md.MdUnits;
 import org.painn4j.md.RefusedException;
+import org.painn4j.md.ReplicaFiles;
 import org.painn4j.md.Thermostat;
 import org.painn4j.md.UnstableException;
 import org.painn4j.model.PainnModel;
@@ -177,8 +178,9 @@ final class MdCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         Path modelPath = model.model != null ? model.model : ModelOption.shipped();
-        PainnModel m = PainnModel.load(modelPath);
         Path in = input != null ? input : example();
+        outputs(replicas, log, trajectory, checkpoint).reads("--input", in).reads("--model", modelPath).check();
+        PainnModel m = PainnModel.load(modelPath);
         List<Frame> frames = readFrames(in, Math.max(frame + 1, replicas));
         boolean framePerReplica = replicas > 1 && frames.size() >= replicas;
         if (!framePerReplica && frame >= frames.size()) {
@@ -286,6 +288,10 @@ final class MdCommand implements Callable<Integer> {
         String trajName = given.hasMatchedOption("--trajectory") ? absolute(trajectory) : c.trajectory();
         String ckName = checkpoint != null ? absolute(checkpoint)
                 : c.checkpoint() != null ? c.checkpoint() : absolute(restart);
+        // the checkpoint may be written over the one it continues from: that is the default
+        outputs(c.replicas(), path(logName), path(trajName), path(ckName)).reads("--model", modelPath)
+                .reads("--restart", path(ckName).equals(restart.toAbsolutePath().normalize()) ? null : restart)
+                .check();
         int every = given.hasMatchedOption("--interval") ? interval : c.interval();
         long ckEvery = given.hasMatchedOption("--checkpoint-interval") ? checkpointInterval : c.checkpointInterval();
         PainnModel m = PainnModel.load(modelPath);
@@ -412,6 +418,20 @@ final class MdCommand implements Callable<Integer> {
     /** Whether a file descriptor's link target (/proc/self/fd/N) is a terminal device. */
     static boolean isTerminal(String target) {
         return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+    }
+
+    /** Every file the run writes, each replica's included. */
+    private static OutputFiles outputs(int replicas, Path logFile, Path trajectoryFile, Path checkpointFile) {
+        OutputFiles files = new OutputFiles();
+        for (int r = 0; r < replicas; r++) {
+            files.writes("--log", logFile == null ? null : ReplicaFiles.path(logFile, r, replicas))
+                    .writes("--trajectory", trajectoryFile == null ? null : ReplicaFiles.path(trajectoryFile, r, replicas));
+        }
+        return files.writes("--checkpoint", checkpointFile);
+    }
+
+    private static Path path(String name) {
+        return name == null ? null : Path.of(name);
     }
 
     private static String absolute(Path p) {

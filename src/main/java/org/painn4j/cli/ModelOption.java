@@ -16,7 +16,12 @@ final class ModelOption {
     Path model;
 
     PainnModel load() {
-        return PainnModel.load(model != null ? model : shipped());
+        return PainnModel.load(path());
+    }
+
+    /** The weights file: --model, or the shipped model. */
+    Path path() {
+        return model != null ? model : shipped();
     }
 
     /** weights/ beside the working directory, or beside the jar's folder (target/../weights). */

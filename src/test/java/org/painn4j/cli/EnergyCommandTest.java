@@ -346,8 +346,8 @@ class EnergyCommandTest {
             CliRun r = CliRun.of("energy", "--model", MODEL, "--input", in.toString(), "--output", out.toString(),
                     "--device", "cpu");
             assertEquals(Main.BAD_INPUT, r.code(), out + ": " + r.err());
-            assertEquals("painn4j: " + out + ": --output is the same file as --input (" + in
-                    + "); write the results to another file", r.errLine());
+            assertEquals("painn4j: --output " + out + " is the same file as --input " + in
+                    + "; it would be overwritten: give the output another name", r.errLine());
             assertArrayEquals(before, Files.readAllBytes(in), out + ": the input is untouched");
         }
         // The other way round: the input named through the link.
@@ -355,6 +355,20 @@ class EnergyCommandTest {
                 "--device", "cpu");
         assertEquals(Main.BAD_INPUT, r.code(), r.err());
         assertArrayEquals(before, Files.readAllBytes(in));
+    }
+
+    /** Nor the weights: the model is read before the output is opened, but a run must not destroy it. */
+    @Test
+    void anOutputThatIsTheModelIsRefused() throws IOException {
+        Path weights = dir.resolve("m.safetensors");
+        Files.copy(Path.of(MODEL), weights);
+        byte[] before = Files.readAllBytes(weights);
+        CliRun r = CliRun.of("energy", "--model", weights.toString(), "--input", "weights/examples/ethanol.extxyz",
+                "--output", weights.toString(), "--device", "cpu");
+        assertEquals(Main.BAD_INPUT, r.code(), r.err());
+        assertEquals("painn4j: --output " + weights + " is the same file as --model " + weights
+                + "; it would be overwritten: give the output another name", r.errLine());
+        assertArrayEquals(before, Files.readAllBytes(weights));
     }
 
     @Test
