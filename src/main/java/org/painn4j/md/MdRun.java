@@ -3,6 +3,7 @@ package org.painn4j.md;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -363,20 +364,35 @@ public final class MdRun {
         }
     }
 
-    /** Cuts a file back to what it held at the checkpoint. */
+    /**
+     * Cuts a file back to what it held at the checkpoint, which ends with a whole line: a file
+     * that is gone, shorter, or whose line breaks do not fall there was changed since.
+     */
     private static Path truncate(Path p, long keep) {
+        String cannot = " so the run cannot continue it (give another file name to start a new one)";
         long size = size(p);
-        if (size < keep) {
-            throw new InputException(p + ": holds " + Math.max(size, 0) + " bytes, fewer than the " + keep
-                    + " it had at the checkpoint; it was changed since, so the run cannot continue it"
-                    + " (give another file name to start a new one)");
+        if (size < 0 && keep > 0) {
+            throw new InputException(p + ": is gone, but held " + keep + " bytes at the checkpoint;" + cannot);
         }
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+        if (size < keep) {
+            throw new InputException(p + ": holds " + size + " bytes, fewer than the " + keep
+                    + " it had at the checkpoint; it was changed since," + cannot);
+        }
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            if (keep > 0 && !endsALine(ch, keep)) {
+                throw new InputException(p + ": its first " + keep + " bytes, its length at the checkpoint, do not end"
+                        + " with a whole line; the file or the checkpoint was changed since," + cannot);
+            }
             ch.truncate(keep);
         } catch (IOException e) {
             throw new InputException(p + ": cannot write: " + e.getMessage(), e);
         }
         return p;
+    }
+
+    private static boolean endsALine(FileChannel ch, long length) throws IOException {
+        ByteBuffer last = ByteBuffer.allocate(1);
+        return ch.read(last, length - 1) == 1 && last.get(0) == '\n';
     }
 
     private static void closeQuietly(Writer w) {

@@ -116,6 +116,36 @@ class RestartTest {
         assertEquals(1, r.errLines().size(), r.err());
     }
 
+    /** Files changed since the checkpoint are refused, not cut at a place that is no frame's end. */
+    @Test
+    void aRestartRefusesFilesChangedSinceTheCheckpoint(@TempDir Path dir) throws IOException {
+        Path ck = dir.resolve("ck.json");
+        ok(MdFixtures.main(args(dir, "langevin", "--steps", "10", "--checkpoint", ck.toString())));
+        Path log = dir.resolve("md.log");
+        Path traj = dir.resolve("md.extxyz");
+
+        // a checkpoint whose trajectory length ends inside a frame's line
+        Path edited = dir.resolve("edited.json");
+        String json = Files.readString(ck);
+        long bytes = Files.size(traj);
+        String field = "\"trajectory_bytes\"\\s*:\\s*" + bytes + "\\b";
+        assertTrue(java.util.regex.Pattern.compile(field).matcher(json).find(), json);
+        Files.writeString(edited, json.replaceFirst(field, "\"trajectory_bytes\" : " + (bytes - 7)));
+        byte[] before = Files.readAllBytes(traj);
+        MdFixtures.Run r = MdFixtures.main("md", "--restart", edited.toString(), "--steps", "20", "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertEquals(List.of("painn4j: " + traj + ": its first " + (bytes - 7) + " bytes, its length at the checkpoint,"
+                + " do not end with a whole line; the file or the checkpoint was changed since, so the run cannot"
+                + " continue it (give another file name to start a new one)"), r.errLines());
+        assertArrayEquals(before, Files.readAllBytes(traj));
+
+        Files.delete(log);
+        r = MdFixtures.main("md", "--restart", ck.toString(), "--steps", "20", "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().startsWith("painn4j: " + log + ": is gone, but held "), r.err());
+    }
+
     /** The checkpoint file alone: every double survives the hexadecimal round trip. */
     @Test
     void checkpointRoundTrip(@TempDir Path dir) {
