@@ -1,6 +1,7 @@
 package org.painn4j.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import org.painn4j.InputException;
 import org.painn4j.gpu.GpuException;
 import picocli.CommandLine;
@@ -35,6 +36,13 @@ public final class Main implements Runnable {
     /** Runs one command line; returns its exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Main());
+        // An empty path would be the working directory, and the error would name no file.
+        cli.registerConverter(Path.class, text -> {
+            if (text.isBlank()) {
+                throw new CommandLine.TypeConversionException("'" + text + "' is no file name");
+            }
+            return Path.of(text);
+        });
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {

@@ -35,6 +35,17 @@ class CommandLineTest {
     }
 
     @Test
+    void anEmptyFileNameIsRefusedByItsOption() {
+        CliRun r = CliRun.of("energy", "--model", MODEL, "--input", "", "--output", "out.extxyz", "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("painn4j: Invalid value for option '--input': '' is no file name; see 'painn4j energy --help'",
+                r.errLine());
+        r = CliRun.of("md", "--model", " ", "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.errLine().startsWith("painn4j: Invalid value for option '--model': ' ' is no file name"), r.err());
+    }
+
+    @Test
     void benchTakesAutoLikeEveryOtherCommand() {
         assumeFalse(Gpu.available(), "this machine has a GPU");
         CliRun r = CliRun.of("bench", "--model", MODEL, "--device", "auto", "--sizes", "5", "--calls", "3",
