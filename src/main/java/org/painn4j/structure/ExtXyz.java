@@ -216,6 +216,10 @@ public final class ExtXyz {
                 String s = in.readLine();
                 if (s != null) {
                     line++;
+                    // a byte order mark, as some editors write, is no part of the atom count
+                    if (line == 1 && s.startsWith("\uFEFF")) {
+                        s = s.substring(1);
+                    }
                 }
                 return s;
             } catch (Utf8Lines.NotUtf8 e) {

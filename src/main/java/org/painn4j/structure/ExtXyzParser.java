@@ -318,7 +318,18 @@ final class ExtXyzParser {
                 + cell[3 * row + 2] * cell[3 * row + 2]);
     }
 
+    /** At most 40 characters of s for a message, control and invisible characters written as hex escapes. */
     private static String clip(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        String cut = s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        StringBuilder b = new StringBuilder(cut.length());
+        cut.codePoints().forEach(c -> {
+            int type = Character.getType(c);
+            if (Character.isISOControl(c) || type == Character.FORMAT || type == Character.UNASSIGNED) {
+                b.append(String.format(java.util.Locale.ROOT, "\\u%04X", c));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return b.toString();
     }
 }

@@ -144,6 +144,18 @@ class ExtXyzTest {
         }
     }
 
+    /** A byte order mark before the atom count is skipped; characters one cannot see are shown escaped. */
+    @Test
+    void aByteOrderMarkIsSkippedAndInvisibleCharactersAreShown() throws IOException {
+        Path file = dir.resolve("bom.extxyz");
+        String frame = "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 1.2 0 0\n";
+        Files.writeString(file, "\uFEFF" + frame);
+        assertEquals(2, ExtXyz.read(file).get(0).structure().size());
+        Files.writeString(file, frame.replace("O 1.2", "O\u0000 1.2"));
+        InputException e = assertThrows(InputException.class, () -> ExtXyz.read(file));
+        assertEquals(file + ": frame 0 (line 4): atom 1 has unknown element 'O\\u0000'", e.getMessage());
+    }
+
     /** An error about atoms names their own lines: atom a of a frame at line L is on line L + 2 + a. */
     @Test
     void locationsNameTheFrameOrItsAtomsLines() throws IOException {
