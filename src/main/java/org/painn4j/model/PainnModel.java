@@ -240,9 +240,11 @@ public final class PainnModel {
         private Dense[] outnet(int f) {
             String prefix = "output_modules.0.outnet.";
             TreeSet<Integer> found = new TreeSet<>();
+            // a bias counts too: the layer of a lone bias is missing its weight, and says so
             for (String name : left.keySet()) {
-                if (name.startsWith(prefix) && name.endsWith(".weight")) {
-                    String idx = name.substring(prefix.length(), name.length() - ".weight".length());
+                String suffix = name.endsWith(".weight") ? ".weight" : name.endsWith(".bias") ? ".bias" : null;
+                if (name.startsWith(prefix) && suffix != null) {
+                    String idx = name.substring(prefix.length(), name.length() - suffix.length());
                     try {
                         found.add(Integer.parseInt(idx));
                     } catch (NumberFormatException e) {

@@ -127,6 +127,9 @@ class PainnModelTest {
             t.remove("output_modules.0.outnet.1.bias");
         });
         assertTrue(msg.contains("readout must end in 1"), msg);
+        // the last layer's weight gone, its bias kept: the weight is what is named
+        msg = refusal(m -> { }, t -> t.remove("output_modules.0.outnet.1.weight"));
+        assertTrue(msg.contains("missing tensor 'output_modules.0.outnet.1.weight'"), msg);
     }
 
     @Test
