@@ -175,6 +175,7 @@ final class MdCommand implements Callable<Integer> {
     }
 
     private int fresh() {
+        refuseOptionsThatDoNothing();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         Path modelPath = model.model != null ? model.model : ModelOption.shipped();
@@ -418,6 +419,18 @@ final class MdCommand implements Callable<Integer> {
     /** Whether a file descriptor's link target (/proc/self/fd/N) is a terminal device. */
     static boolean isTerminal(String target) {
         return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+    }
+
+    /** An option that would change nothing is a mistake of the command line, said before the run. */
+    private void refuseOptionsThatDoNothing() {
+        ParseResult given = spec.commandLine().getParseResult();
+        if (given.hasMatchedOption("--friction") && Thermostat.of(thermostat) != Thermostat.LANGEVIN) {
+            throw new InputException("--friction " + friction + " applies to --thermostat langevin; this run is NVE");
+        }
+        if (given.hasMatchedOption("--checkpoint-interval") && checkpoint == null) {
+            throw new InputException("--checkpoint-interval " + checkpointInterval
+                    + " needs --checkpoint FILE, the file to write the checkpoints to");
+        }
     }
 
     /** Every file the run writes, each replica's included. */

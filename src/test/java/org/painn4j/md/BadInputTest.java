@@ -70,6 +70,15 @@ class BadInputTest {
         assertTrue(refused(md("--input", dir.resolve("nothing.extxyz").toString())).contains("no such file"));
     }
 
+    /** Options that would change nothing in this run are refused rather than ignored. */
+    @Test
+    void optionsThatDoNothingAreRefused() {
+        assertEquals("painn4j: --friction 0.05 applies to --thermostat langevin; this run is NVE",
+                refused(md("--friction", "0.05")));
+        assertEquals("painn4j: --checkpoint-interval 20 needs --checkpoint FILE, the file to write the checkpoints to",
+                refused(md("--checkpoint-interval", "20")));
+    }
+
     /** ASE gives every element a mass, and so does painn4j; what has none is not an element. */
     @Test
     void atomWithoutAMass() throws IOException {
