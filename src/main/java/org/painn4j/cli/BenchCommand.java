@@ -60,7 +60,7 @@ final class BenchCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Threads of the CPU engine (default: every core the JVM may use).")
+            description = "Threads of the CPU engine (default: every core the JVM may use; at most 4 per core, or 64).")
     Integer threads;
 
     @Option(names = "--calls", defaultValue = "200", description = "Timed calls at least. Default: ${DEFAULT-VALUE}.")

@@ -33,8 +33,8 @@ final class EngineOptions {
     PrecisionOption precision;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = {"Threads of the CPU engine (default: every core the JVM may use); its results are",
-                    "the same bits for any number."})
+            description = {"Threads of the CPU engine (default: every core the JVM may use; at most 4 per core,",
+                    "or 64); its results are the same bits for any number."})
     Integer threads;
 
     /** True when this choice runs on the GPU. */
@@ -74,9 +74,26 @@ final class EngineOptions {
         return threads == null ? new CpuCalculator(model) : new CpuCalculator(model, threads);
     }
 
+    /** Threads allowed per core: a few more than cores still works, only spinning while they wait. */
+    static final int PER_CORE = 4;
+    /** The cap on a machine of few cores, so that a small machine can still run a test of many threads. */
+    static final int MIN_CAP = 64;
+
     static void checkThreads(Integer threads) {
         if (threads != null && threads < 1) {
             throw new InputException("--threads must be at least 1, got " + threads);
         }
+        // more threads than cores only spin; a count far past them exhausts memory after minutes of work
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (threads != null && threads > maxThreads(cores)) {
+            throw new InputException("--threads must be at most " + maxThreads(cores) + " on this machine of " + cores
+                    + (cores == 1 ? " core" : " cores") + " (" + PER_CORE + " per core, never below " + MIN_CAP
+                    + "), got " + threads);
+        }
+    }
+
+    /** The largest --threads accepted on a machine of the given cores. */
+    static int maxThreads(int cores) {
+        return Math.max(MIN_CAP, PER_CORE * cores);
     }
 }
