@@ -20,6 +20,7 @@ import org.painn4j.calc.Precision;
 import org.painn4j.calc.Result;
 import org.painn4j.gpu.CudaContext;
 import org.painn4j.gpu.Gpu;
+import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.gpu.Profiler;
 import org.painn4j.md.GpuMdEngine;
@@ -134,7 +135,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new InputException("--device must be gpu, cpu or auto, got '" + device + "'");
         }
         if (gpu && !Gpu.available()) {
-            throw new InputException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+            // a GPU failure, as for every other command: exit code 3
+            throw new GpuException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
         }
         if (!gpu && spec.commandLine().getParseResult().matchedOption("--precision") != null
                 && Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {

@@ -6,6 +6,7 @@ import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Precision;
 import org.painn4j.cpu.CpuCalculator;
 import org.painn4j.gpu.Gpu;
+import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.model.PainnModel;
 import picocli.CommandLine.Option;
@@ -49,7 +50,8 @@ final class EngineOptions {
     Calculator open(PainnModel model, PrintWriter err) {
         checkThreads(threads);
         if (device == Device.gpu && !Gpu.available()) {
-            throw new InputException("--device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+            // a GPU failure, as the exit codes promise: 3, not the 2 of a mistake in the input
+            throw new GpuException("--device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
         }
         if (gpu()) {
             Precision p = precision == null ? Precision.FLOAT32 : precision.precision;

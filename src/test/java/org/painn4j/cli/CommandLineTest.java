@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.painn4j.gpu.Gpu;
 
 /** What every command shares: one-line refusals, the summaries of --help, --version. */
@@ -17,9 +19,33 @@ class CommandLineTest {
     void gradcheckOnAMissingGpuIsOneLine() {
         assumeFalse(Gpu.available(), "this machine has a GPU");
         CliRun r = CliRun.of("gradcheck", "--model", MODEL, "--input", ETHANOL, "--device", "gpu");
-        assertEquals(2, r.code(), r.err());
-        assertTrue(r.errLine().startsWith("painn4j: --device gpu: no CUDA device is available"), r.err());
+        assertEquals(Main.GPU_FAILURE, r.code(), r.err());
+        assertTrue(r.errLine().startsWith("painn4j: GPU: --device gpu: no CUDA device is available"), r.err());
         assertFalse(r.errLine().contains("\n"), r.err());
+    }
+
+    /** No device for --device gpu is a GPU failure (exit code 3, as README says), for every command. */
+    @Test
+    void aMissingGpuIsExitCodeThreeForEveryCommand(@TempDir Path dir) {
+        assumeFalse(Gpu.available(), "this machine has a GPU");
+        String[][] runs = {
+            {"energy", "--model", MODEL, "--input", ETHANOL, "--output", dir.resolve("o.extxyz").toString()},
+            {"md", "--model", MODEL, "--input", ETHANOL, "--log", dir.resolve("x.log").toString(),
+                "--trajectory", dir.resolve("x.extxyz").toString()},
+            {"gradcheck", "--model", MODEL, "--input", ETHANOL},
+            {"ipi", "--model", MODEL, "--input", ETHANOL, "--port", "1", "--connect-timeout", "0"},
+            {"bench", "--model", MODEL, "--sizes", "5"},
+        };
+        for (String[] run : runs) {
+            String[] args = java.util.Arrays.copyOf(run, run.length + 2);
+            args[run.length] = "--device";
+            args[run.length + 1] = "gpu";
+            CliRun r = CliRun.of(args);
+            assertEquals(Main.GPU_FAILURE, r.code(), run[0] + ": " + r.err());
+            assertTrue(r.errLine().startsWith("painn4j: GPU: " + (run[0].equals("bench") ? "bench " : "")
+                    + "--device gpu: no CUDA device is available ("), run[0] + ": " + r.err());
+            assertFalse(r.errLine().contains("\n"), run[0] + ": " + r.err());
+        }
     }
 
     @Test
