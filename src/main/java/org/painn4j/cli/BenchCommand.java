@@ -124,37 +124,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        for (int n : sizes) {
-            if (n < 1) {
-                throw new InputException("--sizes: an atom count must be at least 1, got " + n);
-            }
-        }
-        // auto, as every other command takes it: the GPU when there is one
-        boolean gpu = device.equals("gpu") || device.equals("auto") && Gpu.available();
-        if (!gpu && !device.equals("cpu") && !device.equals("auto")) {
-            throw new InputException("--device must be gpu, cpu or auto, got '" + device + "'");
-        }
-        if (gpu && !Gpu.available()) {
-            // a GPU failure, as for every other command: exit code 3
-            throw new GpuException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
-        }
-        if (!gpu && spec.commandLine().getParseResult().matchedOption("--precision") != null
-                && Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
-            throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64");
-        }
+        checkNumbers();
+        boolean gpu = chooseDevice();
+        checkGpuOnly(gpu);
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();
-        if (batch < 1) {
-            throw new InputException("--batch must be at least 1, got " + batch);
-        }
-        if (replicaAtoms < 1) {
-            throw new InputException("--replica-atoms must be at least 1, got " + replicaAtoms);
-        }
-        EngineOptions.checkThreads(threads);
         if (md) {
-            if (!gpu) {
-                throw new InputException("bench --md times the device-resident engine: use --device gpu");
-            }
             return benchMd(m, out);
         }
         Map<String, Object> report = new LinkedHashMap<>();
@@ -237,6 +212,76 @@ final class BenchCommand implements Callable<Integer> {
             out.println("# written to " + json);
         }
         return 0;
+    }
+
+    /** Refuses, before any work, counts and times that would run nothing or never end. */
+    private void checkNumbers() {
+        if (sizes.length == 0) {
+            throw new InputException("--sizes: give at least one atom count");
+        }
+        for (int n : sizes) {
+            if (n < 1) {
+                throw new InputException("--sizes: an atom count must be at least 1, got " + n);
+            }
+        }
+        if (calls < 1) {
+            throw new InputException("--calls must be at least 1, got " + calls);
+        }
+        // NaN would time nothing, Infinity would never stop
+        if (!(seconds > 0) || Double.isInfinite(seconds)) {
+            throw new InputException("--seconds must be a finite number of seconds > 0, got " + seconds);
+        }
+        if (batch < 1) {
+            throw new InputException("--batch must be at least 1, got " + batch);
+        }
+        if (replicas < 1) {
+            throw new InputException("--replicas must be at least 1, got " + replicas);
+        }
+        if (replicaAtoms < 1) {
+            throw new InputException("--replica-atoms must be at least 1, got " + replicaAtoms);
+        }
+        EngineOptions.checkThreads(threads);
+    }
+
+    /** True to time the GPU; auto, as every other command takes it: the GPU when there is one. */
+    private boolean chooseDevice() {
+        boolean gpu = device.equals("gpu") || device.equals("auto") && Gpu.available();
+        if (!gpu && !device.equals("cpu") && !device.equals("auto")) {
+            throw new InputException("--device must be gpu, cpu or auto, got '" + device + "'");
+        }
+        if (gpu && !Gpu.available()) {
+            // a GPU failure, as for every other command: exit code 3
+            throw new GpuException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+        }
+        return gpu;
+    }
+
+    /** The options that choose among the GPU engine's paths; the CPU engine has one path. */
+    static final List<String> GPU_ONLY = List.of("--fused", "--tiled-messages", "--unsplit-messages", "--direct-layer0",
+            "--binned-search", "--no-graph", "--profile");
+
+    /**
+     * Refuses what only the GPU can time when the CPU is timed, rather than ignoring it: auto on a
+     * machine without a GPU too, as --precision float32 is refused there.
+     */
+    private void checkGpuOnly(boolean gpu) {
+        if (gpu) {
+            return;
+        }
+        var parsed = spec.commandLine().getParseResult();
+        String why = device.equals("auto") ? " (--device auto: no CUDA device, " + Gpu.unavailableReason() + ")" : "";
+        if (parsed.matchedOption("--precision") != null
+                && Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
+            throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64" + why);
+        }
+        for (String option : GPU_ONLY) {
+            if (parsed.matchedOption(option) != null) {
+                throw new InputException(option + " needs the GPU; the CPU engine has no such choice" + why);
+            }
+        }
+        if (md) {
+            throw new InputException("bench --md times the device-resident engine: use --device gpu" + why);
+        }
     }
 
     /** Steps per second of the device-resident engine: one replica per size, then the replicas of 21 atoms. */

@@ -2,10 +2,12 @@ package org.painn4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.painn4j.gpu.Gpu;
@@ -58,6 +60,60 @@ class CommandLineTest {
         r = CliRun.of("bench", "--model", MODEL, "--device", "cpu", "--precision", "float32", "--sizes", "5");
         assertEquals(2, r.code(), r.err());
         assertEquals("painn4j: --precision float32 needs the GPU; the CPU engine computes in float64", r.errLine());
+    }
+
+    /** Counts and times that would time nothing, or never end, are refused before any work. */
+    @Test
+    void benchRefusesCountsAndTimesThatRunNothingOrNeverEnd() {
+        String[][] cases = {
+            {"--seconds", "NaN", "--seconds must be a finite number of seconds > 0, got NaN"},
+            {"--seconds", "Infinity", "--seconds must be a finite number of seconds > 0, got Infinity"},
+            {"--seconds", "-1", "--seconds must be a finite number of seconds > 0, got -1.0"},
+            {"--seconds", "0", "--seconds must be a finite number of seconds > 0, got 0.0"},
+            {"--calls", "0", "--calls must be at least 1, got 0"},
+            {"--calls", "-1", "--calls must be at least 1, got -1"},
+            {"--sizes", ",", "--sizes: give at least one atom count"},
+            {"--replicas", "0", "--replicas must be at least 1, got 0"},
+        };
+        for (String[] c : cases) {
+            // without the check, NaN and Infinity time forever: fail instead of hanging the suite
+            // a repeated --sizes adds to the list, so the case's own --sizes stands alone
+            String sizes = c[0].equals("--sizes") ? "--seed" : "--sizes";
+            CliRun r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliRun.of("bench", "--model", MODEL,
+                    "--device", "cpu", sizes, "5", c[0], c[1]));
+            assertEquals(2, r.code(), c[0] + " " + c[1] + ": " + r.err());
+            assertEquals("painn4j: " + c[2], r.errLine(), c[0] + " " + c[1]);
+            assertEquals("", r.out(), "nothing timed");
+        }
+    }
+
+    /** A flag that picks among the GPU's paths is refused with --device cpu, not ignored. */
+    @Test
+    void benchRefusesGpuOnlyFlagsOnTheCpu() {
+        for (String flag : new String[] {"--fused", "--tiled-messages", "--unsplit-messages", "--direct-layer0",
+            "--binned-search", "--no-graph", "--profile"}) {
+            CliRun r = CliRun.of("bench", "--model", MODEL, "--device", "cpu", "--sizes", "5", "--calls", "3",
+                    "--seconds", "0.01", flag);
+            assertEquals(2, r.code(), flag + ": " + r.err());
+            assertEquals("painn4j: " + flag + " needs the GPU; the CPU engine has no such choice", r.errLine());
+            assertEquals("", r.out(), "nothing timed");
+        }
+    }
+
+    /** auto without a GPU times the CPU, so it refuses GPU-only flags as it refuses float32, and says why. */
+    @Test
+    void benchOnAutoWithoutAGpuRefusesGpuOnlyFlagsLikeFloat32() {
+        assumeFalse(Gpu.available(), "this machine has a GPU");
+        for (String[] extra : new String[][] {{"--fused"}, {"--precision", "float32"}}) {
+            String[] args = {"bench", "--model", MODEL, "--device", "auto", "--sizes", "5", "--calls", "3",
+                "--seconds", "0.01", extra[0], extra.length > 1 ? extra[1] : "--no-graph"};
+            CliRun r = CliRun.of(args);
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.errLine().startsWith("painn4j: " + String.join(" ", extra) + " needs the GPU; the CPU engine "),
+                    r.err());
+            assertTrue(r.errLine().contains("(--device auto: no CUDA device, "), r.err());
+            assertFalse(r.errLine().contains("\n"), r.err());
+        }
     }
 
     @Test
