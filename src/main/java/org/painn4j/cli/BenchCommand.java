@@ -3,8 +3,15 @@ package org.painn4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -127,6 +134,9 @@ final class BenchCommand implements Callable<Integer> {
         checkNumbers();
         boolean gpu = chooseDevice();
         checkGpuOnly(gpu);
+        if (json != null) {
+            checkWritable(json);
+        }
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();
         if (md) {
@@ -208,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
             report.put("profiles", profiles);
         }
         if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+            writeJson(json, report);
             out.println("# written to " + json);
         }
         return 0;
@@ -284,6 +294,51 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Refuses, before minutes of timing, a --json file that cannot be written: a directory, a
+     * missing directory, no permission. Opens it as writeJson will; a file it had to create is
+     * deleted again, an existing one is left as it is.
+     */
+    static void checkWritable(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new InputException("--json " + file + ": cannot write: it is a directory");
+        }
+        boolean existed = Files.exists(file);
+        try {
+            FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            if (!existed) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+    }
+
+    /** Writes the report; a failure (a full disk, the directory gone meanwhile) is one line naming the file. */
+    static void writeJson(Path file, Map<String, Object> report) {
+        // through nio, whose exceptions say what went wrong apart from the file's name
+        try (OutputStream out = Files.newOutputStream(file)) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out, report);
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+    }
+
+    private static InputException cannotWrite(Path file, IOException e) {
+        String why;
+        if (e instanceof NoSuchFileException) {
+            why = "no such directory";
+        } else if (e instanceof AccessDeniedException) {
+            why = "permission denied";
+        } else if (e instanceof FileSystemException f && f.getReason() != null) {
+            why = f.getReason();
+        } else {
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            why = m.lines().findFirst().orElse(m);
+        }
+        return new InputException("--json " + file + ": cannot write: " + why, e);
+    }
+
     /** Steps per second of the device-resident engine: one replica per size, then the replicas of 21 atoms. */
     /** Molecular dynamics is timed on copies of a training molecule (Clusters.molecules says why). */
     static final String MD_MOLECULE = "aspirin.extxyz";
@@ -357,7 +412,7 @@ final class BenchCommand implements Callable<Integer> {
             report.put("dependent_launch", CudaContext.shared().dependentLaunch());
             report.put("gemm_switch", GpuCalculator.gemmSwitchPoints());
             report.put("md", rows);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+            writeJson(json, report);
             out.println("# written to " + json);
         }
         return 0;

@@ -2,14 +2,20 @@ package org.painn4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.painn4j.InputException;
 import org.painn4j.gpu.Gpu;
 
 /** What every command shares: one-line refusals, the summaries of --help, --version. */
@@ -114,6 +120,45 @@ class CommandLineTest {
             assertTrue(r.errLine().contains("(--device auto: no CUDA device, "), r.err());
             assertFalse(r.errLine().contains("\n"), r.err());
         }
+    }
+
+    /** A --json file that cannot be written is refused before the timing, not after it. */
+    @Test
+    void benchRefusesAnUnwritableJsonBeforeTiming(@TempDir Path dir) {
+        Path missing = dir.resolve("no/such/dir/r.json");
+        String[][] cases = {
+            {missing.toString(), "painn4j: --json " + missing + ": cannot write: no such directory"},
+            {dir.toString(), "painn4j: --json " + dir + ": cannot write: it is a directory"},
+        };
+        for (String[] c : cases) {
+            CliRun r = CliRun.of("bench", "--model", MODEL, "--device", "cpu", "--sizes", "5", "--calls", "3",
+                    "--seconds", "0.01", "--json", c[0]);
+            assertEquals(2, r.code(), r.err());
+            assertEquals(c[1], r.errLine());
+            assertEquals("", r.out(), "nothing timed");
+        }
+    }
+
+    @Test
+    void benchChecksTheJsonWithoutLeavingAFileBehind(@TempDir Path dir) throws IOException {
+        Path json = dir.resolve("r.json");
+        CliRun r = CliRun.of("bench", "--model", dir.resolve("missing.safetensors").toString(), "--device", "cpu",
+                "--sizes", "5", "--json", json.toString());
+        assertEquals(2, r.code(), r.err());
+        assertFalse(Files.exists(json), "the check left " + json);
+        r = CliRun.of("bench", "--model", MODEL, "--device", "cpu", "--sizes", "5", "--calls", "3",
+                "--seconds", "0.01", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(json).contains("\"results\""), "the report is written");
+    }
+
+    /** A failure at write time (the directory gone during the run, a full disk) is one line naming the file. */
+    @Test
+    void benchJsonWriteFailureNamesTheFile(@TempDir Path dir) {
+        Path gone = dir.resolve("gone/r.json");
+        InputException e = assertThrows(InputException.class,
+                () -> BenchCommand.writeJson(gone, Map.of("results", List.of())));
+        assertEquals("--json " + gone + ": cannot write: no such directory", e.getMessage());
     }
 
     @Test
