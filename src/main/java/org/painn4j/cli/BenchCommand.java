@@ -3,8 +3,15 @@ package org.painn4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,6 +27,7 @@ import org.painn4j.calc.Precision;
 import org.painn4j.calc.Result;
 import org.painn4j.gpu.CudaContext;
 import org.painn4j.gpu.Gpu;
+import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.gpu.Profiler;
 import org.painn4j.md.GpuMdEngine;
@@ -60,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Threads of the CPU engine (default: every core the JVM may use).")
+            description = "Threads of the CPU engine (default: every core the JVM may use; at most 4 per core, or 64).")
     Integer threads;
 
     @Option(names = "--calls", defaultValue = "200", description = "Timed calls at least. Default: ${DEFAULT-VALUE}.")
@@ -123,36 +131,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        for (int n : sizes) {
-            if (n < 1) {
-                throw new InputException("--sizes: an atom count must be at least 1, got " + n);
-            }
-        }
-        // auto, as every other command takes it: the GPU when there is one
-        boolean gpu = device.equals("gpu") || device.equals("auto") && Gpu.available();
-        if (!gpu && !device.equals("cpu") && !device.equals("auto")) {
-            throw new InputException("--device must be gpu, cpu or auto, got '" + device + "'");
-        }
-        if (gpu && !Gpu.available()) {
-            throw new InputException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
-        }
-        if (!gpu && spec.commandLine().getParseResult().matchedOption("--precision") != null
-                && Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
-            throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64");
+        checkNumbers();
+        boolean gpu = chooseDevice();
+        checkGpuOnly(gpu);
+        if (json != null) {
+            checkWritable(json);
         }
         PainnModel m = model.load();
         PrintWriter out = spec.commandLine().getOut();
-        if (batch < 1) {
-            throw new InputException("--batch must be at least 1, got " + batch);
-        }
-        if (replicaAtoms < 1) {
-            throw new InputException("--replica-atoms must be at least 1, got " + replicaAtoms);
-        }
-        EngineOptions.checkThreads(threads);
         if (md) {
-            if (!gpu) {
-                throw new InputException("bench --md times the device-resident engine: use --device gpu");
-            }
             return benchMd(m, out);
         }
         Map<String, Object> report = new LinkedHashMap<>();
@@ -231,10 +218,125 @@ final class BenchCommand implements Callable<Integer> {
             report.put("profiles", profiles);
         }
         if (json != null) {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+            writeJson(json, report);
             out.println("# written to " + json);
         }
         return 0;
+    }
+
+    /** Refuses, before any work, counts and times that would run nothing or never end. */
+    private void checkNumbers() {
+        if (sizes.length == 0) {
+            throw new InputException("--sizes: give at least one atom count");
+        }
+        for (int n : sizes) {
+            if (n < 1) {
+                throw new InputException("--sizes: an atom count must be at least 1, got " + n);
+            }
+        }
+        if (calls < 1) {
+            throw new InputException("--calls must be at least 1, got " + calls);
+        }
+        // NaN would time nothing, Infinity would never stop
+        if (!(seconds > 0) || Double.isInfinite(seconds)) {
+            throw new InputException("--seconds must be a finite number of seconds > 0, got " + seconds);
+        }
+        if (batch < 1) {
+            throw new InputException("--batch must be at least 1, got " + batch);
+        }
+        if (replicas < 1) {
+            throw new InputException("--replicas must be at least 1, got " + replicas);
+        }
+        if (replicaAtoms < 1) {
+            throw new InputException("--replica-atoms must be at least 1, got " + replicaAtoms);
+        }
+        EngineOptions.checkThreads(threads);
+    }
+
+    /** True to time the GPU; auto, as every other command takes it: the GPU when there is one. */
+    private boolean chooseDevice() {
+        boolean gpu = device.equals("gpu") || device.equals("auto") && Gpu.available();
+        if (!gpu && !device.equals("cpu") && !device.equals("auto")) {
+            throw new InputException("--device must be gpu, cpu or auto, got '" + device + "'");
+        }
+        if (gpu && !Gpu.available()) {
+            // a GPU failure, as for every other command: exit code 3
+            throw new GpuException("bench --device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+        }
+        return gpu;
+    }
+
+    /** The options that choose among the GPU engine's paths; the CPU engine has one path. */
+    static final List<String> GPU_ONLY = List.of("--fused", "--tiled-messages", "--unsplit-messages", "--direct-layer0",
+            "--binned-search", "--no-graph", "--profile");
+
+    /**
+     * Refuses what only the GPU can time when the CPU is timed, rather than ignoring it: auto on a
+     * machine without a GPU too, as --precision float32 is refused there.
+     */
+    private void checkGpuOnly(boolean gpu) {
+        if (gpu) {
+            return;
+        }
+        var parsed = spec.commandLine().getParseResult();
+        String why = device.equals("auto") ? " (--device auto: no CUDA device, " + Gpu.unavailableReason() + ")" : "";
+        if (parsed.matchedOption("--precision") != null
+                && Arrays.asList(precisions).contains(EngineOptions.PrecisionOption.float32)) {
+            throw new InputException("--precision float32 needs the GPU; the CPU engine computes in float64" + why);
+        }
+        for (String option : GPU_ONLY) {
+            if (parsed.matchedOption(option) != null) {
+                throw new InputException(option + " needs the GPU; the CPU engine has no such choice" + why);
+            }
+        }
+        if (md) {
+            throw new InputException("bench --md times the device-resident engine: use --device gpu" + why);
+        }
+    }
+
+    /**
+     * Refuses, before minutes of timing, a --json file that cannot be written: a directory, a
+     * missing directory, no permission. Opens it as writeJson will; a file it had to create is
+     * deleted again, an existing one is left as it is.
+     */
+    static void checkWritable(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new InputException("--json " + file + ": cannot write: it is a directory");
+        }
+        boolean existed = Files.exists(file);
+        try {
+            FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            if (!existed) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+    }
+
+    /** Writes the report; a failure (a full disk, the directory gone meanwhile) is one line naming the file. */
+    static void writeJson(Path file, Map<String, Object> report) {
+        // through nio, whose exceptions say what went wrong apart from the file's name
+        try (OutputStream out = Files.newOutputStream(file)) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out, report);
+        } catch (IOException e) {
+            throw cannotWrite(file, e);
+        }
+    }
+
+    private static InputException cannotWrite(Path file, IOException e) {
+        String why;
+        if (e instanceof NoSuchFileException) {
+            why = "no such directory";
+        } else if (e instanceof AccessDeniedException) {
+            why = "permission denied";
+        } else if (e instanceof FileSystemException f && f.getReason() != null) {
+            why = f.getReason();
+        } else {
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            why = m.lines().findFirst().orElse(m);
+        }
+        return new InputException("--json " + file + ": cannot write: " + why, e);
     }
 
     /** Steps per second of the device-resident engine: one replica per size, then the replicas of 21 atoms. */
@@ -310,7 +412,7 @@ final class BenchCommand implements Callable<Integer> {
             report.put("dependent_launch", CudaContext.shared().dependentLaunch());
             report.put("gemm_switch", GpuCalculator.gemmSwitchPoints());
             report.put("md", rows);
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+            writeJson(json, report);
             out.println("# written to " + json);
         }
         return 0;

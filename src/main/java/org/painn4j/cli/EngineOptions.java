@@ -6,6 +6,7 @@ import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Precision;
 import org.painn4j.cpu.CpuCalculator;
 import org.painn4j.gpu.Gpu;
+import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.GpuCalculator;
 import org.painn4j.model.PainnModel;
 import picocli.CommandLine.Option;
@@ -33,8 +34,8 @@ final class EngineOptions {
     PrecisionOption precision;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = {"Threads of the CPU engine (default: every core the JVM may use); its results are",
-                    "the same bits for any number."})
+            description = {"Threads of the CPU engine (default: every core the JVM may use; at most 4 per core,",
+                    "or 64); its results are the same bits for any number."})
     Integer threads;
 
     /** True when this choice runs on the GPU. */
@@ -49,7 +50,8 @@ final class EngineOptions {
     Calculator open(PainnModel model, PrintWriter err) {
         checkThreads(threads);
         if (device == Device.gpu && !Gpu.available()) {
-            throw new InputException("--device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
+            // a GPU failure, as the exit codes promise: 3, not the 2 of a mistake in the input
+            throw new GpuException("--device gpu: no CUDA device is available (" + Gpu.unavailableReason() + ")");
         }
         if (gpu()) {
             Precision p = precision == null ? Precision.FLOAT32 : precision.precision;
@@ -74,9 +76,26 @@ final class EngineOptions {
         return threads == null ? new CpuCalculator(model) : new CpuCalculator(model, threads);
     }
 
+    /** Threads allowed per core: a few more than cores still works, only spinning while they wait. */
+    static final int PER_CORE = 4;
+    /** The cap on a machine of few cores, so that a small machine can still run a test of many threads. */
+    static final int MIN_CAP = 64;
+
     static void checkThreads(Integer threads) {
         if (threads != null && threads < 1) {
             throw new InputException("--threads must be at least 1, got " + threads);
         }
+        // more threads than cores only spin; a count far past them exhausts memory after minutes of work
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (threads != null && threads > maxThreads(cores)) {
+            throw new InputException("--threads must be at most " + maxThreads(cores) + " on this machine of " + cores
+                    + (cores == 1 ? " core" : " cores") + " (" + PER_CORE + " per core, never below " + MIN_CAP
+                    + "), got " + threads);
+        }
+    }
+
+    /** The largest --threads accepted on a machine of the given cores. */
+    static int maxThreads(int cores) {
+        return Math.max(MIN_CAP, PER_CORE * cores);
     }
 }

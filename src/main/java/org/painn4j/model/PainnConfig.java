@@ -2,6 +2,7 @@ package org.painn4j.model;
 
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.painn4j.InputException;
 
 /**
@@ -100,18 +101,29 @@ public record PainnConfig(int nAtomBasis, int nInteractions, int nRbf, double cu
         return Integer.parseInt(significant);
     }
 
+    /**
+     * A plain decimal number: optional sign, digits, optional fraction, optional exponent. Python
+     * writes metadata so; Double.parseDouble alone would also take Java's 5.0f, 1e-8d, 0x1.4p2,
+     * NaN and Infinity, which no exporter writes.
+     */
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+
     private static double positiveDouble(String where, Map<String, String> md, String key) {
         String v = require(where, md, key);
-        try {
-            double x = Double.parseDouble(v);
-            if (x > 0 && Double.isFinite(x)) {
-                return x;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
+        if (!DECIMAL.matcher(v).matches()) {
+            throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
+                    + "' is not a decimal number");
         }
-        throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
-                + "' is not a positive number");
+        double x = Double.parseDouble(v);
+        if (Double.isInfinite(x)) {
+            throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
+                    + "' is too large for a double");
+        }
+        if (!(x > 0)) {
+            throw new InputException(where + ": __metadata__ " + key + " '" + SafeTensors.printable(v)
+                    + "' is not a positive number");
+        }
+        return x;
     }
 
     private static boolean bool(String where, Map<String, String> md, String key) {

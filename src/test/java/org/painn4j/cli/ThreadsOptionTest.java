@@ -61,6 +61,52 @@ class ThreadsOptionTest {
         assertTrue(!Files.exists(dir.resolve("x.log")) && !Files.exists(dir.resolve("o.extxyz")), "nothing written");
     }
 
+    @Test
+    void moreThreadsThanTheCapIsOneLineBeforeAnyWork() {
+        String x = "weights/examples/ethanol.extxyz";
+        int cap = EngineOptions.maxThreads(Runtime.getRuntime().availableProcessors());
+        String[][] runs = {
+            {"energy", "--model", MODEL, "--input", x, "--output", dir.resolve("o.extxyz").toString(), "--device", "cpu"},
+            {"md", "--model", MODEL, "--input", x, "--device", "cpu", "--log", dir.resolve("x.log").toString(),
+                "--trajectory", dir.resolve("x.extxyz").toString()},
+            {"gradcheck", "--model", MODEL, "--input", x, "--device", "cpu"},
+            {"bench", "--model", MODEL, "--device", "cpu", "--sizes", "5"},
+            {"ipi", "--model", MODEL, "--input", x, "--device", "cpu", "--port", "1", "--connect-timeout", "0"},
+        };
+        for (String count : new String[] {String.valueOf(cap + 1), "100000", String.valueOf(Integer.MAX_VALUE)}) {
+            for (String[] run : runs) {
+                CliRun r = CliRun.of(concat(run, "--threads", count));
+                assertEquals(2, r.code(), run[0] + ": " + r.err());
+                assertTrue(r.errLine().matches("painn4j: --threads must be at most " + cap
+                        + " on this machine of \\d+ cores? \\(4 per core, never below 64\\), got " + count), r.err());
+            }
+        }
+        assertTrue(!Files.exists(dir.resolve("x.log")) && !Files.exists(dir.resolve("o.extxyz")), "nothing written");
+    }
+
+    /** More threads than cores is allowed up to the cap: they only spin while they wait. */
+    @Test
+    void theCapItselfIsAllowedAndGivesTheSameBits() throws IOException {
+        String in = "weights/examples/ethanol.extxyz";
+        int cap = EngineOptions.maxThreads(Runtime.getRuntime().availableProcessors());
+        Path one = dir.resolve("one.extxyz");
+        Path many = dir.resolve("many.extxyz");
+        CliRun a = CliRun.of("energy", "--model", MODEL, "--input", in, "--output", one.toString(),
+                "--device", "cpu", "--threads", "1");
+        CliRun b = CliRun.of("energy", "--model", MODEL, "--input", in, "--output", many.toString(),
+                "--device", "cpu", "--threads", String.valueOf(cap));
+        assertEquals(0, a.code(), a.err());
+        assertEquals(0, b.code(), b.err());
+        assertEquals(Files.readString(one), Files.readString(many));
+    }
+
+    @Test
+    void theCapIsFourPerCoreAndNeverBelowSixtyFour() {
+        assertEquals(64, EngineOptions.maxThreads(1));
+        assertEquals(64, EngineOptions.maxThreads(16));
+        assertEquals(128, EngineOptions.maxThreads(32));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

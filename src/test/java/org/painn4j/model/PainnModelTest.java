@@ -146,6 +146,42 @@ class PainnModelTest {
         assertTrue(refusal(m -> m.put("cutoff", "-1"), t -> { }).contains("cutoff '-1' is not a positive number"));
     }
 
+    /** Metadata numbers are plain decimals: not the spellings only Java's parser takes. */
+    @Test
+    void refusesNumbersThatAreNotPlainDecimals() throws IOException {
+        String[][] cases = {{"cutoff", "5.0f"}, {"cutoff", "0x1.4p2"}, {"cutoff", "5d"}, {"cutoff", "NaN"},
+            {"cutoff", "Infinity"}, {"cutoff", ""}, {"cutoff", "."}, {"cutoff", "1e"}, {"cutoff", "5,0"},
+            {"cutoff", "\u0665"}, {"epsilon", "1e-8d"}, {"epsilon", "1e-8F"}, {"epsilon", "0x1p-27"},
+            {"epsilon", "-Infinity"}};
+        for (String[] c : cases) {
+            String msg = refusal(m -> m.put(c[0], c[1]), t -> { });
+            assertTrue(msg.endsWith(": __metadata__ " + c[0] + " '" + SafeTensors.printable(c[1])
+                    + "' is not a decimal number"), msg);
+        }
+    }
+
+    @Test
+    void acceptsPlainDecimalsInEveryForm() throws IOException {
+        for (String cutoff : new String[] {"4", "4.0", "+4.", "0.4e1", "40E-1", " 4.0 "}) {
+            Map<String, String> md = md();
+            Map<String, SafeTensors.Tensor> t = RandomModels.tensors(md, 1, "F32");
+            md.put("cutoff", cutoff);
+            md.put("epsilon", ".1e-7");
+            PainnModel m = PainnModel.load(write(md, t));
+            assertEquals(4.0, m.config.cutoff(), cutoff);
+            assertEquals(1e-8, m.config.epsilon());
+        }
+    }
+
+    @Test
+    void refusesAnEpsilonThatIsNotFiniteAndPositive() throws IOException {
+        assertTrue(refusal(m -> m.put("epsilon", "0"), t -> { }).endsWith("epsilon '0' is not a positive number"));
+        assertTrue(refusal(m -> m.put("epsilon", "-1e-8"), t -> { }).endsWith("epsilon '-1e-8' is not a positive number"));
+        assertTrue(refusal(m -> m.put("epsilon", "0e5"), t -> { }).endsWith("epsilon '0e5' is not a positive number"));
+        assertTrue(refusal(m -> m.put("epsilon", "1e400"), t -> { }).endsWith("epsilon '1e400' is too large for a double"));
+        assertTrue(refusal(m -> m.put("epsilon", "nan"), t -> { }).endsWith("epsilon 'nan' is not a decimal number"));
+    }
+
     @Test
     void refusesCutoffBufferDisagreeingWithMetadata() throws IOException {
         String msg = refusal(m -> { }, t -> t.put("representation.cutoff_fn.cutoff",
@@ -246,7 +282,7 @@ class PainnModelTest {
         String msg = refusal(m -> m.put("n_atom_basis", "128\npainn4j: all good"), t -> { });
         assertTrue(msg.endsWith(": __metadata__ n_atom_basis '128\\npainn4j: all good' is not a positive integer"),
                 msg);
-        assertTrue(refusal(m -> m.put("cutoff", "5\u0000x"), t -> { }).contains("cutoff '5\\u0000x' is not a positive number"));
+        assertTrue(refusal(m -> m.put("cutoff", "5\u0000x"), t -> { }).contains("cutoff '5\\u0000x' is not a decimal number"));
         assertTrue(refusal(m -> m.put("format", "x\ry"), t -> { }).contains("unknown format 'x\\ry'"));
         assertTrue(refusal(m -> m.put("activation", "re\nlu"), t -> { }).contains("activation 're\\nlu'"));
         assertTrue(refusal(m -> m.put("radial_basis", "a\u2028b"), t -> { }).contains("radial_basis 'a\\u2028b'"));
