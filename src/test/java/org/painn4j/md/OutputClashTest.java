@@ -30,8 +30,11 @@ class OutputClashTest {
         if (!Files.exists(in)) {
             Files.copy(MdFixtures.example("ethanol.extxyz"), in);
         }
-        List<String> a = new ArrayList<>(List.of("md", "--model", model.toString(), "--device", "cpu",
+        List<String> a = new ArrayList<>(List.of("md", "--device", "cpu",
                 "--input", in.toString(), "--steps", "4", "--interval", "2"));
+        if (!List.of(more).contains("--model")) {
+            a.addAll(List.of("--model", model.toString()));
+        }
         a.addAll(List.of(more));
         return MdFixtures.main(a.toArray(new String[0]));
     }
@@ -46,18 +49,21 @@ class OutputClashTest {
         Path in = dir.resolve("in.extxyz");
         Files.copy(MdFixtures.example("ethanol.extxyz"), in);
         byte[] input = Files.readAllBytes(in);
-        byte[] weights = Files.readAllBytes(model);
+        Path own = dir.resolve("m.safetensors");
+        Files.copy(model, own);
+        byte[] weights = Files.readAllBytes(own);
         refused(md(dir, "--trajectory", in.toString(), "--log", dir.resolve("md.log").toString()),
                 "--trajectory " + in + " is the same file as --input " + in
                         + "; it would be overwritten: give the output another name");
         Path link = dir.resolve("link.safetensors");
-        Files.createSymbolicLink(link, model);
-        refused(md(dir, "--log", link.toString(), "--trajectory", dir.resolve("md.extxyz").toString()),
-                "--log " + link + " is the same file as --model " + model
+        Files.createSymbolicLink(link, own);
+        refused(md(dir, "--model", own.toString(), "--log", link.toString(),
+                "--trajectory", dir.resolve("md.extxyz").toString()),
+                "--log " + link + " is the same file as --model " + own
                         + "; it would be overwritten: give the output another name");
         assertArrayEquals(input, Files.readAllBytes(in));
-        assertArrayEquals(weights, Files.readAllBytes(model));
-        assertEquals(List.of("in.extxyz", "link.safetensors"), names(dir));
+        assertArrayEquals(weights, Files.readAllBytes(own));
+        assertEquals(List.of("in.extxyz", "link.safetensors", "m.safetensors"), names(dir));
     }
 
     @Test
