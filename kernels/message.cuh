@@ -169,11 +169,12 @@ template <typename T, bool BWD> struct Ahead {
     static constexpr int D = 2;
 };
 
-// A variant for measurement (kernels/message-variants.sh), off in the shipped build: in the
-// kernels with F fixed the host launches exactly F threads, so every thread could be taken as
-// active and no condition on f < F would remain around the loads and sums.
+// In the kernels with F fixed the host launches exactly F threads, so every thread is active and
+// no condition on f < F remains around the loads and sums: 1.6-2.1 % off a call at 1,024 and
+// 16,384 atoms on the H100 (docs/performance.md, entry 66). 0 builds the former form, for
+// comparison (kernels/message-variants.sh).
 #ifndef MESSAGE_FIXED_F_ALL_ACTIVE
-#define MESSAGE_FIXED_F_ALL_ACTIVE 0
+#define MESSAGE_FIXED_F_ALL_ACTIVE 1
 #endif
 template <int FC> PAINN_DEVICE bool feature_active(int f, int F) {
     return (MESSAGE_FIXED_F_ALL_ACTIVE && FC > 0) || f < F;

@@ -51,7 +51,7 @@ class DevKernelsBuildTest {
         String log = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), "message-variants.sh failed:\n" + log);
         Path shipped = root.resolve("src/main/resources/org/painn4j/ptx");
-        for (String v : new String[] {"A", "B", "AB"}) {
+        for (String v : new String[] {"A0", "B"}) {
             boolean differs = false;
             for (String stage : new String[] {"message", "message_split"}) {
                 Path ptx = out.resolve(v + "/org/painn4j/ptx/" + stage + ".sm_90.ptx");
