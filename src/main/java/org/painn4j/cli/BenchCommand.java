@@ -6,10 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -20,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.painn4j.InputException;
+import org.painn4j.IoReason;
 import org.painn4j.bench.Clusters;
 import org.painn4j.bench.Latency;
 import org.painn4j.calc.Calculator;
@@ -27,8 +25,8 @@ import org.painn4j.calc.Precision;
 import org.painn4j.calc.Result;
 import org.painn4j.gpu.CudaContext;
 import org.painn4j.gpu.Gpu;
-import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.GpuCalculator;
+import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.Profiler;
 import org.painn4j.md.GpuMdEngine;
 import org.painn4j.md.Masses;
@@ -325,18 +323,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static InputException cannotWrite(Path file, IOException e) {
-        String why;
-        if (e instanceof NoSuchFileException) {
-            why = "no such directory";
-        } else if (e instanceof AccessDeniedException) {
-            why = "permission denied";
-        } else if (e instanceof FileSystemException f && f.getReason() != null) {
-            why = f.getReason();
-        } else {
-            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            why = m.lines().findFirst().orElse(m);
-        }
-        return new InputException("--json " + file + ": cannot write: " + why, e);
+        return new InputException("--json " + file + ": cannot write: " + IoReason.of(e), e);
     }
 
     /** Steps per second of the device-resident engine: one replica per size, then the replicas of 21 atoms. */

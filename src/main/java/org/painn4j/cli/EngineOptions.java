@@ -6,8 +6,8 @@ import org.painn4j.calc.Calculator;
 import org.painn4j.calc.Precision;
 import org.painn4j.cpu.CpuCalculator;
 import org.painn4j.gpu.Gpu;
-import org.painn4j.gpu.GpuException;
 import org.painn4j.gpu.GpuCalculator;
+import org.painn4j.gpu.GpuException;
 import org.painn4j.model.PainnModel;
 import picocli.CommandLine.Option;
 

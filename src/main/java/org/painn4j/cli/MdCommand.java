@@ -178,7 +178,7 @@ final class MdCommand implements Callable<Integer> {
         refuseOptionsThatDoNothing();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
-        Path modelPath = model.model != null ? model.model : ModelOption.shipped();
+        Path modelPath = model.path();
         Path in = input != null ? input : example();
         outputs(replicas, log, trajectory, checkpoint).reads("--input", in).reads("--model", modelPath).check();
         PainnModel m = PainnModel.load(modelPath);

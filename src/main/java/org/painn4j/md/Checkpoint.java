@@ -7,9 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -18,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.painn4j.InputException;
+import org.painn4j.IoReason;
 import org.painn4j.structure.Elements;
 import org.painn4j.structure.Structure;
 
@@ -77,7 +76,7 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
             FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
             Files.deleteIfExists(tmp);
         } catch (IOException e) {
-            throw new InputException(file + ": cannot write the checkpoint: " + why(e), e);
+            throw new InputException(file + ": cannot write the checkpoint: " + IoReason.of(e), e);
         }
     }
 
@@ -105,24 +104,11 @@ public record Checkpoint(MdRunConfig config, long step, List<MdState> states, lo
             } catch (IOException | RuntimeException ignored) {
                 // the message below is what matters
             }
-            throw new InputException(file + ": cannot write the checkpoint: " + why(e), e);
+            throw new InputException(file + ": cannot write the checkpoint: " + IoReason.of(e), e);
         }
     }
 
     /** An I/O failure in a few words, without repeating the file name. */
-    private static String why(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such directory";
-        }
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return firstLine(e.getMessage());
-    }
-
     public static Checkpoint read(Path file) {
         JsonNode root;
         try {

@@ -374,11 +374,13 @@ public final class MdRun {
         if (size < 0 && keep > 0) {
             throw new InputException(p + ": is gone, but held " + keep + " bytes at the checkpoint;" + cannot);
         }
-        if (size < keep) {
+        if (size >= 0 && size < keep) {
             throw new InputException(p + ": holds " + size + " bytes, fewer than the " + keep
                     + " it had at the checkpoint; it was changed since," + cannot);
         }
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        // a file that was empty at the checkpoint and is gone starts again empty
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
             if (keep > 0 && !endsALine(ch, keep)) {
                 throw new InputException(p + ": its first " + keep + " bytes, its length at the checkpoint, do not end"
                         + " with a whole line; the file or the checkpoint was changed since," + cannot);

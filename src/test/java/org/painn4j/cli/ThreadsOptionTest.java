@@ -43,17 +43,22 @@ class ThreadsOptionTest {
         assertEquals(Files.readString(dir.resolve("md1.log")), Files.readString(dir.resolve("md2.log")));
     }
 
-    @Test
-    void fewerThanOneThreadIsOneLine() {
+    /** Every command that takes --threads, on the CPU; none may write a file when refused. */
+    private String[][] everyCommand() {
         String x = "weights/examples/ethanol.extxyz";
-        String[][] runs = {
+        return new String[][] {
             {"energy", "--model", MODEL, "--input", x, "--output", dir.resolve("o.extxyz").toString(), "--device", "cpu"},
             {"md", "--model", MODEL, "--input", x, "--device", "cpu", "--log", dir.resolve("x.log").toString(),
                 "--trajectory", dir.resolve("x.extxyz").toString()},
             {"gradcheck", "--model", MODEL, "--input", x, "--device", "cpu"},
             {"bench", "--model", MODEL, "--device", "cpu", "--sizes", "5"},
+            {"ipi", "--model", MODEL, "--input", x, "--device", "cpu", "--port", "1", "--connect-timeout", "0"},
         };
-        for (String[] run : runs) {
+    }
+
+    @Test
+    void fewerThanOneThreadIsOneLine() {
+        for (String[] run : everyCommand()) {
             CliRun r = CliRun.of(concat(run, "--threads", "0"));
             assertEquals(2, r.code(), run[0] + ": " + r.err());
             assertEquals("painn4j: --threads must be at least 1, got 0", r.errLine(), run[0]);
@@ -63,18 +68,9 @@ class ThreadsOptionTest {
 
     @Test
     void moreThreadsThanTheCapIsOneLineBeforeAnyWork() {
-        String x = "weights/examples/ethanol.extxyz";
         int cap = EngineOptions.maxThreads(Runtime.getRuntime().availableProcessors());
-        String[][] runs = {
-            {"energy", "--model", MODEL, "--input", x, "--output", dir.resolve("o.extxyz").toString(), "--device", "cpu"},
-            {"md", "--model", MODEL, "--input", x, "--device", "cpu", "--log", dir.resolve("x.log").toString(),
-                "--trajectory", dir.resolve("x.extxyz").toString()},
-            {"gradcheck", "--model", MODEL, "--input", x, "--device", "cpu"},
-            {"bench", "--model", MODEL, "--device", "cpu", "--sizes", "5"},
-            {"ipi", "--model", MODEL, "--input", x, "--device", "cpu", "--port", "1", "--connect-timeout", "0"},
-        };
         for (String count : new String[] {String.valueOf(cap + 1), "100000", String.valueOf(Integer.MAX_VALUE)}) {
-            for (String[] run : runs) {
+            for (String[] run : everyCommand()) {
                 CliRun r = CliRun.of(concat(run, "--threads", count));
                 assertEquals(2, r.code(), run[0] + ": " + r.err());
                 assertTrue(r.errLine().matches("painn4j: --threads must be at most " + cap
