@@ -53,6 +53,12 @@ import picocli.CommandLine.Model.CommandSpec;
 final class MdCommand implements Callable<Integer> {
     static final String EXAMPLE = "ethanol.extxyz";
     static final double DEFAULT_TEMPERATURE = 300;
+    /**
+     * The hottest start or bath accepted. At 10⁶ K a hydrogen atom's mean speed is about 1.6 Å/fs,
+     * so a molecule comes apart within a few steps; far above it the kinetic energy outgrows
+     * what a double holds, and the log would print Infinity or digits that mean nothing.
+     */
+    static final double MAX_TEMPERATURE = 1e6;
 
     @Mixin
     ModelOption model;
@@ -158,6 +164,9 @@ final class MdCommand implements Callable<Integer> {
         }
         if (temperature != null && (!(temperature >= 0) || temperature.isInfinite())) {
             throw new InputException("--temperature must be a non-negative number of K, got " + temperature);
+        }
+        if (temperature != null && temperature > MAX_TEMPERATURE) {
+            throw new InputException("--temperature must be at most " + (long) MAX_TEMPERATURE + " K, got " + temperature);
         }
         if (replicas < 1) {
             throw new InputException("--replicas must be at least 1, got " + replicas);

@@ -65,6 +65,9 @@ class BadInputTest {
         assertTrue(refused(md("--replicas", "0")).contains("--replicas"));
         assertTrue(refused(md("--interval", "0")).contains("--interval"));
         assertTrue(refused(md("--temperature", "-3")).contains("--temperature"));
+        assertEquals("painn4j: --temperature must be at most 1000000 K, got 1.0E308", refused(md("--temperature", "1e308")));
+        assertEquals("painn4j: --temperature must be at most 1000000 K, got 1000001.0",
+                refused(md("--temperature", "1000001", "--thermostat", "langevin")));
         assertTrue(refused(md("--friction", "-1", "--thermostat", "langevin")).contains("--friction"));
         assertTrue(refused(md("--frame", "4")).contains("has 1 frame, --frame 4"));
         assertTrue(refused(md("--input", dir.resolve("nothing.extxyz").toString())).contains("no such file"));
