@@ -511,7 +511,7 @@ public final class GpuCalculator implements Calculator {
         for (int b = 0; b < s; b++) {
             long pair = out.getLong(at + 8 * b);
             if (pair != -1L) {
-                throw new InputException("structure " + index.get(b) + ": " + coincident(pair));
+                throw coincident("structure " + index.get(b) + ": ", pair);
             }
         }
         int n = batch.atoms();
@@ -1088,20 +1088,18 @@ public final class GpuCalculator implements Calculator {
         }
     }
 
-    /** The message for a pair of coincident atoms found by the neighbor search (indices i << 32 | j). */
-    static String coincident(long pair) {
+    /**
+     * The refusal of a pair of coincident atoms found by the neighbor search (indices i << 32 | j),
+     * naming the atoms (one where an atom meets its own periodic image); `where` goes before the
+     * message ("structure 3: " in a batch, else "").
+     */
+    static InputException coincident(String where, long pair) {
         int i = (int) (pair >>> 32);
         int j = (int) pair;
-        return i == j ? "atom " + i + " is at the same position as one of its periodic images"
-                : "atoms " + i + " and " + j + " are at the same position (closer than "
-                + NeighborList.MIN_DISTANCE + " Å)";
-    }
-
-    /** The atoms of {@link #coincident}'s message, in its order. */
-    static int[] coincidentAtoms(long pair) {
-        int i = (int) (pair >>> 32);
-        int j = (int) pair;
-        return i == j ? new int[] {i} : new int[] {i, j};
+        return i == j
+                ? InputException.atAtoms(where + "atom " + i + " is at the same position as one of its periodic images", i)
+                : InputException.atAtoms(where + "atoms " + i + " and " + j + " are at the same position (closer than "
+                        + NeighborList.MIN_DISTANCE + " Å)", i, j);
     }
 
     private Result result(Structure s, int edgeCount, boolean backward) {
@@ -1110,7 +1108,7 @@ public final class GpuCalculator implements Calculator {
         ByteBuffer out = hostOut.data;
         long pair = out.getLong((int) AtomBuffers.STATUS_AT + 8);
         if (pair != -1L) {
-            throw InputException.atAtoms(coincident(pair), coincidentAtoms(pair));
+            throw coincident("", pair);
         }
         double energy = out.getDouble(0);
         double[] energies = new double[n];
