@@ -162,10 +162,10 @@ final class MdCommand implements Callable<Integer> {
         if (!(friction >= 0) || Double.isInfinite(friction)) {
             throw new InputException("--friction must be a non-negative number per fs, got " + friction);
         }
-        if (temperature != null && (!(temperature >= 0) || temperature.isInfinite())) {
+        if (temperature != null && !(temperature >= 0)) {
             throw new InputException("--temperature must be a non-negative number of K, got " + temperature);
         }
-        if (temperature != null && temperature > MAX_TEMPERATURE) {
+        if (temperature != null && temperature > MAX_TEMPERATURE) {  // Infinity too
             throw new InputException("--temperature must be at most " + (long) MAX_TEMPERATURE + " K, got " + temperature);
         }
         if (replicas < 1) {

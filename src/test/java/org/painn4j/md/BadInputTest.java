@@ -66,6 +66,8 @@ class BadInputTest {
         assertTrue(refused(md("--interval", "0")).contains("--interval"));
         assertTrue(refused(md("--temperature", "-3")).contains("--temperature"));
         assertEquals("painn4j: --temperature must be at most 1000000 K, got 1.0E308", refused(md("--temperature", "1e308")));
+        assertEquals("painn4j: --temperature must be at most 1000000 K, got Infinity", refused(md("--temperature", "Infinity")));
+        assertEquals("painn4j: --temperature must be a non-negative number of K, got NaN", refused(md("--temperature", "NaN")));
         assertEquals("painn4j: --temperature must be at most 1000000 K, got 1000001.0",
                 refused(md("--temperature", "1000001", "--thermostat", "langevin")));
         assertTrue(refused(md("--friction", "-1", "--thermostat", "langevin")).contains("--friction"));
